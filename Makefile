@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV := python3 -m uv
+UV_VERSION := 0.13.9
+DEV_AUTH_SECRET ?= local-development-secret-not-for-production
+export DEV_AUTH_SECRET
+
+.PHONY: help install infra run test lint typecheck pytest bench-bus token dead-letters init-sql
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+install: ## install uv and exactly the locked dependencies into .venv
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen
+
+infra: ## make sure PostgreSQL and RabbitMQ answer (start them if installed but stopped)
+	@scripts/infra.sh ensure
+
+run: install infra ## the whole platform as local processes (Ctrl-C stops it)
+	@scripts/run.sh
+
+test: install infra lint typecheck pytest ## the whole suite against real PostgreSQL and RabbitMQ
+
+lint:
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+typecheck:
+	$(UV) run --frozen mypy shared/src services/registry/src services/matching/src services/notifications/src services/reporting/src tests bench
+
+pytest:
+	$(UV) run --frozen pytest
+
+bench-bus: install infra ## events per second through outbox, broker and inbox vs raw aio-pika
+	$(UV) run --frozen python -m bench.bus
+
+token: ## print a development token: make token ROLE=city_admin
+	@$(UV) run --frozen python -m shared.auth --role $(or $(ROLE),city_admin) --secret "$(DEV_AUTH_SECRET)"
+
+dead-letters: ## list a service's dead letters: make dead-letters SERVICE=matching
+	$(UV) run --frozen python -m shared.deadletters list --service $(or $(SERVICE),matching)
+
+init-sql: ## regenerate deploy/postgres/init.sql from shared.bootstrap
+	$(UV) run --frozen python -m shared.bootstrap --print-sql > deploy/postgres/init.sql

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Make sure PostgreSQL and RabbitMQ answer on this machine.
+#   scripts/infra.sh ensure   start them if installed but stopped; else Docker; else say what to install
+set -euo pipefail
+
+PGHOST="${PGHOST:-127.0.0.1}"
+PGPORT="${PGPORT:-5432}"
+AMQP_HOST="${AMQP_HOST:-127.0.0.1}"
+AMQP_PORT="${AMQP_PORT:-5672}"
+MANAGEMENT_PORT="${MANAGEMENT_PORT:-15672}"
+
+answers() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+wait_for() { # host port seconds what
+  for _ in $(seq "$3"); do answers "$1" "$2" && return 0; sleep 1; done
+  echo "error: $4 did not answer on $1:$2 within $3 s" >&2; return 1
+}
+
+docker_runs() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
+
+ensure_postgres() {
+  answers "$PGHOST" "$PGPORT" && return 0
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    echo "starting PostgreSQL $version (pg_ctlcluster)"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  elif docker_runs; then
+    echo "starting PostgreSQL from docker-compose.yml"
+    docker compose up -d postgres
+  else
+    cat >&2 <<MSG
+error: PostgreSQL does not answer on $PGHOST:$PGPORT, and neither a local installation
+nor a Docker engine was found. Install one of them, for example on Debian:
+    apt-get install postgresql        (then: pg_ctlcluster --skip-systemctl-redirect <version> main start)
+or install Docker and run this again, or set PGHOST/PGPORT to a running server.
+MSG
+    return 1
+  fi
+  wait_for "$PGHOST" "$PGPORT" 60 PostgreSQL
+}
+
+ensure_rabbitmq() {
+  if ! answers "$AMQP_HOST" "$AMQP_PORT"; then
+    if command -v rabbitmq-server >/dev/null 2>&1; then
+      echo "starting RabbitMQ (rabbitmq-server -detached)"
+      rabbitmq-server -detached
+    elif docker_runs; then
+      echo "starting RabbitMQ from docker-compose.yml"
+      docker compose up -d rabbitmq
+    else
+      cat >&2 <<MSG
+error: RabbitMQ does not answer on $AMQP_HOST:$AMQP_PORT, and neither a local installation
+nor a Docker engine was found. Install one of them, for example on Debian:
+    apt-get install rabbitmq-server   (then: rabbitmq-server -detached)
+or install Docker and run this again, or set AMQP_HOST/AMQP_PORT to a running broker.
+MSG
+      return 1
+    fi
+    wait_for "$AMQP_HOST" "$AMQP_PORT" 90 RabbitMQ
+  fi
+  # The management API lets tests give each test its own virtual host.
+  if ! answers "$AMQP_HOST" "$MANAGEMENT_PORT" && command -v rabbitmq-plugins >/dev/null 2>&1; then
+    for _ in $(seq 30); do rabbitmq-plugins enable rabbitmq_management >/dev/null 2>&1 && break; sleep 2; done
+    wait_for "$AMQP_HOST" "$MANAGEMENT_PORT" 60 "RabbitMQ management"
+  fi
+}
+
+case "${1:-ensure}" in
+  ensure) ensure_postgres && ensure_rabbitmq ;;
+  *) echo "usage: $0 ensure" >&2; exit 2 ;;
+esac

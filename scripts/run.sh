@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make run`: the whole platform as local processes, stopped together with Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=.venv/bin/python
+export POSTGRES_ADMIN_URL="${POSTGRES_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+export DEV_AUTH_SECRET="${DEV_AUTH_SECRET:-local-development-secret-not-for-production}"
+
+for service in registry matching notifications reporting; do
+  prefix=$(echo "$service" | tr '[:lower:]' '[:upper:]')
+  # Development only: tokens signed with a shared secret (see `make token`).
+  secret_var="${prefix}_AUTH_SHARED_SECRET"
+  export "$secret_var=${!secret_var:-$DEV_AUTH_SECRET}"
+  export "${prefix}_LOG_JSON=${LOG_JSON:-false}"
+done
+
+"$PY" -m shared.bootstrap --admin-url "$POSTGRES_ADMIN_URL"
+for service in registry matching notifications reporting; do
+  "$PY" -m "$service" migrate >/dev/null
+  echo "migrations of $service applied"
+done
+
+cat <<TXT
+
+  registry       http://127.0.0.1:8001   (health: /health/ready, API docs: /docs)
+  matching       http://127.0.0.1:8002
+  notifications  http://127.0.0.1:8003
+  reporting      http://127.0.0.1:8004
+  RabbitMQ UI    http://127.0.0.1:15672 (if the management plugin is on)
+
+  A development token:  make token ROLE=city_admin
+  Publish an event:     see README.md, "Publishing an inbound event by hand"
+  Stop everything:      Ctrl-C
+
+TXT
+exec .venv/bin/honcho start -f Procfile

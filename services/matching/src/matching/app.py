@@ -1,0 +1,26 @@
+"""Matching's composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.service import Service, ServiceDefinition
+
+from matching.api import router
+from matching.consumers import BINDINGS, event_handlers
+from matching.settings import MatchingSettings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def build_service(settings: MatchingSettings | None = None) -> Service:
+    return Service(
+        ServiceDefinition(
+            settings=settings or MatchingSettings(),
+            title="Matching: volunteers, tasks, assignments",
+            handlers=event_handlers,
+            bindings=BINDINGS,
+            routers=[router],
+            migrations_dir=MIGRATIONS_DIR,
+        )
+    )

@@ -1,0 +1,148 @@
+"""The portal's inbound contracts (CONTRACTS.md), validated field by field."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from shared.reference import warsaw_districts
+
+PORTAL_VOLUNTEER_REGISTERED = "pl.waw.portal.volunteer.registered.v1"
+PORTAL_VOLUNTEER_UPDATED = "pl.waw.portal.volunteer.updated.v1"
+PORTAL_VOLUNTEER_ERASURE_REQUESTED = "pl.waw.portal.volunteer.erasure_requested.v1"
+
+_NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+_ISO_639_1 = re.compile(r"^[a-z]{2}$")
+
+PortalId = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+
+
+def _person_name(value: str) -> str:
+    value = value.strip()
+    if not 1 <= len(value) <= 100:
+        raise ValueError("must be 1-100 characters")
+    if not _NAME.match(value):
+        raise ValueError("must be letters (any alphabet), with spaces, hyphens or apostrophes")
+    return value
+
+
+def _phone(value: str) -> str:
+    if not _E164.match(value):
+        raise ValueError("must be in E.164 form, e.g. +48601234567")
+    return value
+
+
+PersonName = Annotated[str, AfterValidator(_person_name)]
+Phone = Annotated[str, AfterValidator(_phone)]
+
+
+class AvailabilitySlot(BaseModel):
+    """A weekly slot in Warsaw local time; ``end`` before ``start`` crosses midnight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weekday: int = Field(ge=1, le=7, description="Monday = 1")
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        if not _HH_MM.match(value):
+            raise ValueError("must be HH:MM (00:00-23:59)")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> AvailabilitySlot:
+        if self.start == self.end:
+            raise ValueError("end must differ from start")
+        return self
+
+
+class ChannelConsents(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: bool
+    sms: bool
+
+
+class Guardian(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    email: EmailStr
+    phone: Phone | None = None
+    consent_given_at: datetime
+
+
+class PortalVolunteer(BaseModel):
+    """``pl.waw.portal.volunteer.registered.v1`` and ``updated.v1`` carry the same data."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    portal_id: PortalId
+    first_name: PersonName
+    last_name: PersonName
+    email: EmailStr
+    phone: Phone | None = None
+    birth_date: date
+    districts: list[str] = Field(min_length=1)
+    skills: list[Tag] = Field(default_factory=list)
+    interests: list[Tag] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    availability: list[AvailabilitySlot] = Field(default_factory=list)
+    consents: ChannelConsents
+    guardian: Guardian | None = None
+
+    @field_validator("birth_date")
+    @classmethod
+    def _in_the_past(cls, value: date) -> date:
+        if value >= date.today():
+            raise ValueError("must be in the past")
+        return value
+
+    @field_validator("districts")
+    @classmethod
+    def _known_districts(cls, value: list[str]) -> list[str]:
+        known = warsaw_districts()
+        unknown = [slug for slug in value if slug not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown district slug(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return list(dict.fromkeys(value))
+
+    @field_validator("skills", "interests")
+    @classmethod
+    def _case_insensitive_tags(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(tag.casefold() for tag in value))
+
+    @field_validator("languages")
+    @classmethod
+    def _iso_639_1(cls, value: list[str]) -> list[str]:
+        codes = [code.strip().lower() for code in value]
+        bad = [code for code in codes if not _ISO_639_1.match(code)]
+        if bad:
+            raise ValueError(f"not ISO 639-1 codes: {', '.join(bad)}")
+        return list(dict.fromkeys(codes))
+
+
+class PortalErasureRequested(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    portal_id: PortalId
+    requested_at: datetime

@@ -1,0 +1,1 @@
+"""Matching's pure model and rules: no I/O, no framework."""

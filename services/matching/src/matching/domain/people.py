@@ -1,0 +1,36 @@
+"""Rules about people: age on a given day, minors and what their guardians must give."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+ADULT_AGE = 18
+OWN_AGREEMENT_AGE = 13
+
+
+class GuardianRole(StrEnum):
+    """What Polish law asks of a guardian, by the volunteer's age."""
+
+    NONE = "none"  # 18 or older: the volunteer concludes the agreement alone
+    WRITTEN_CONSENT = "written_consent"  # 13-17: the guardian's written consent
+    CONCLUDES_AGREEMENT = "concludes_agreement"  # under 13: the guardian concludes it
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Completed years on ``day`` (a person born on 29 February turns a year older on 1 March)."""
+    had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - (0 if had_birthday else 1)
+
+
+def is_minor(birth_date: date, day: date) -> bool:
+    return age_on(birth_date, day) < ADULT_AGE
+
+
+def guardian_role(birth_date: date, day: date) -> GuardianRole:
+    age = age_on(birth_date, day)
+    if age >= ADULT_AGE:
+        return GuardianRole.NONE
+    if age >= OWN_AGREEMENT_AGE:
+        return GuardianRole.WRITTEN_CONSENT
+    return GuardianRole.CONCLUDES_AGREEMENT

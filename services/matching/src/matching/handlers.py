@@ -1,0 +1,155 @@
+"""Matching's use cases: one function per command or consumed event."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from shared.consumer import RejectMessage
+from shared.unit_of_work import UnitOfWork
+from sqlmodel import select
+
+from matching.contracts import PortalErasureRequested, PortalVolunteer
+from matching.domain.people import is_minor
+from matching.tables import ErasedPortalId, Volunteer
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def portal_id_digest(portal_id: str) -> str:
+    return hashlib.sha256(f"portal:{portal_id}".encode()).hexdigest()
+
+
+async def register_or_update_volunteer(
+    uow: UnitOfWork, profile: PortalVolunteer, *, occurred_at: datetime
+) -> Volunteer | None:
+    """The portal registered or updated a person: one profile per portal id, never two.
+
+    Returns None when the event is older than the person's erasure or latest update.
+    """
+    session = uow.session
+    day_in_warsaw = occurred_at.astimezone(WARSAW).date()
+    if is_minor(profile.birth_date, day_in_warsaw) and profile.guardian is None:
+        raise RejectMessage(
+            "invalid-data",
+            f"guardian: required, the person is under 18 on {day_in_warsaw.isoformat()}",
+        )
+    erased = await session.get(ErasedPortalId, portal_id_digest(profile.portal_id))
+    if erased is not None and occurred_at <= erased.erased_at:
+        return None
+    volunteer = (
+        await session.exec(
+            select(Volunteer).where(Volunteer.portal_id == profile.portal_id).with_for_update()
+        )
+    ).first()
+    created = volunteer is None
+    if volunteer is None:
+        volunteer = Volunteer(
+            portal_id=profile.portal_id, registered_at=occurred_at, profile_updated_at=occurred_at
+        )
+    elif occurred_at < volunteer.profile_updated_at:
+        return None  # an older copy arrived after a newer one: the newer stays
+    _apply_profile(volunteer, profile, occurred_at)
+    session.add(volunteer)
+    await session.flush()
+    public = _public_facts(volunteer, day_in_warsaw)
+    await uow.emit(
+        "volunteer.registered.v1" if created else "volunteer.updated.v1",
+        public,
+        subject=str(volunteer.id),
+    )
+    await uow.emit("volunteer.contact.changed.v1", _contact(volunteer), subject=str(volunteer.id))
+    return volunteer
+
+
+async def erase_volunteer(uow: UnitOfWork, request: PortalErasureRequested) -> Volunteer | None:
+    """Remove every personal field; the anonymous row keeps history and counts correct."""
+    session = uow.session
+    now = datetime.now(UTC)
+    digest = portal_id_digest(request.portal_id)
+    if await session.get(ErasedPortalId, digest) is None:
+        session.add(ErasedPortalId(portal_id_digest=digest, erased_at=now))
+    volunteer = (
+        await session.exec(
+            select(Volunteer).where(Volunteer.portal_id == request.portal_id).with_for_update()
+        )
+    ).first()
+    if volunteer is None:
+        return None
+    for field in (
+        "portal_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "birth_date",
+        "guardian",
+    ):
+        setattr(volunteer, field, None)
+    volunteer.skills, volunteer.interests, volunteer.availability = [], [], []
+    volunteer.consent_email = volunteer.consent_sms = False
+    volunteer.erased_at = now
+    session.add(volunteer)
+    await uow.emit(
+        "volunteer.erased.v1", {"volunteer_id": str(volunteer.id)}, subject=str(volunteer.id)
+    )
+    return volunteer
+
+
+async def get_volunteer(uow: UnitOfWork, volunteer_id: uuid.UUID) -> Volunteer | None:
+    return await uow.session.get(Volunteer, volunteer_id)
+
+
+def _apply_profile(volunteer: Volunteer, profile: PortalVolunteer, occurred_at: datetime) -> None:
+    volunteer.first_name = profile.first_name
+    volunteer.last_name = profile.last_name
+    volunteer.email = str(profile.email)
+    volunteer.phone = profile.phone
+    volunteer.birth_date = profile.birth_date
+    volunteer.districts = profile.districts
+    volunteer.skills = profile.skills
+    volunteer.interests = profile.interests
+    volunteer.languages = profile.languages
+    volunteer.availability = [slot.model_dump() for slot in profile.availability]
+    volunteer.consent_email = profile.consents.email
+    volunteer.consent_sms = profile.consents.sms
+    volunteer.guardian = profile.guardian.model_dump(mode="json") if profile.guardian else None
+    volunteer.profile_updated_at = occurred_at
+    volunteer.erased_at = None
+
+
+def _public_facts(volunteer: Volunteer, day: date) -> dict[str, object]:
+    """What every service may know: no names, no contact data, no birth date."""
+    assert volunteer.birth_date is not None
+    return {
+        "volunteer_id": str(volunteer.id),
+        "districts": volunteer.districts,
+        "minor": is_minor(volunteer.birth_date, day),
+        "languages": volunteer.languages,
+        "registered_at": volunteer.registered_at.isoformat(),
+    }
+
+
+def _contact(volunteer: Volunteer) -> dict[str, object]:
+    """Contact data for notifications only, with the consent per channel."""
+    guardian = volunteer.guardian or None
+    return {
+        "volunteer_id": str(volunteer.id),
+        "first_name": volunteer.first_name,
+        "email": volunteer.email,
+        "phone": volunteer.phone,
+        "consents": {"email": volunteer.consent_email, "sms": volunteer.consent_sms},
+        "language": _message_language(volunteer.languages),
+        "guardian": (
+            {"name": guardian["name"], "email": guardian["email"], "phone": guardian.get("phone")}
+            if guardian
+            else None
+        ),
+    }
+
+
+def _message_language(languages: list[str]) -> str:
+    """Polish first; English only for someone who speaks English and not Polish."""
+    return "en" if "en" in languages and "pl" not in languages else "pl"

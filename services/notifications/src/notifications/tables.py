@@ -1,0 +1,15 @@
+"""Notifications's tables, all in schema ``notifications``."""
+
+from __future__ import annotations
+
+from shared.db import schema_registry
+from sqlmodel import SQLModel
+
+SCHEMA = "notifications"
+
+
+class NotificationsTable(SQLModel, registry=schema_registry(SCHEMA)):
+    pass
+
+
+metadata = NotificationsTable.metadata

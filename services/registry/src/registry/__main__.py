@@ -1,0 +1,5 @@
+from shared.cli import run_cli
+
+from registry.app import build_service
+
+raise SystemExit(run_cli(build_service))

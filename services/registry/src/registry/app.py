@@ -1,0 +1,26 @@
+"""Registry's composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.service import Service, ServiceDefinition
+
+from registry.api import router
+from registry.consumers import BINDINGS, event_handlers
+from registry.settings import RegistrySettings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def build_service(settings: RegistrySettings | None = None) -> Service:
+    return Service(
+        ServiceDefinition(
+            settings=settings or RegistrySettings(),
+            title="Registry: editions, branches, enrolment, trainers and monitoring",
+            handlers=event_handlers,
+            bindings=BINDINGS,
+            routers=[router],
+            migrations_dir=MIGRATIONS_DIR,
+        )
+    )

@@ -1,0 +1,15 @@
+"""Registry's tables, all in schema ``registry``."""
+
+from __future__ import annotations
+
+from shared.db import schema_registry
+from sqlmodel import SQLModel
+
+SCHEMA = "registry"
+
+
+class RegistryTable(SQLModel, registry=schema_registry(SCHEMA)):
+    pass
+
+
+metadata = RegistryTable.metadata

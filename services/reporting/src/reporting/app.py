@@ -1,0 +1,26 @@
+"""Reporting's composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.service import Service, ServiceDefinition
+
+from reporting.api import router
+from reporting.consumers import BINDINGS, event_handlers
+from reporting.settings import ReportingSettings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def build_service(settings: ReportingSettings | None = None) -> Service:
+    return Service(
+        ServiceDefinition(
+            settings=settings or ReportingSettings(),
+            title="Reporting: the city's view of the programme",
+            handlers=event_handlers,
+            bindings=BINDINGS,
+            routers=[router],
+            migrations_dir=MIGRATIONS_DIR,
+        )
+    )

@@ -1,0 +1,20 @@
+"""The events reporting consumes: every one goes to the fact log first."""
+
+from __future__ import annotations
+
+from shared.consumer import EventHandlers
+from shared.topology import EVENTS_EXCHANGE, Binding
+
+from reporting.handlers import record_fact
+from reporting.projections import (
+    VOLUNTEER_ERASED,
+    VOLUNTEER_REGISTERED,
+    VolunteerErased,
+    VolunteerRegistered,
+)
+
+event_handlers = EventHandlers()
+event_handlers.on(VOLUNTEER_REGISTERED, VolunteerRegistered)(record_fact)
+event_handlers.on(VOLUNTEER_ERASED, VolunteerErased)(record_fact)
+
+BINDINGS = tuple(Binding(EVENTS_EXCHANGE, event_type) for event_type in event_handlers.event_types)

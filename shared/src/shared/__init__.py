@@ -1,0 +1,1 @@
+"""Building blocks that every service of the platform uses the same way."""

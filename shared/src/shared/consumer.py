@@ -1,0 +1,236 @@
+"""Consuming events: envelope, handler lookup, inbox, retries and dead letters in one place.
+
+For each delivery:
+- not JSON, not a CloudEvent, an unknown type or invalid data: dead-lettered at once with
+  the reason, then acked, so the queue goes on with the next message;
+- otherwise the handler runs in one transaction with the inbox record and any outbox rows;
+  a redelivered event finds its inbox record and changes nothing;
+- a transient failure (database or broker briefly gone) is retried in place with back-off,
+  then handed back to the broker, which redelivers it up to the queue's delivery limit;
+- a handler that rejects the message (``RejectMessage``) or keeps failing unexpectedly
+  dead-letters it with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from uuid import uuid4
+
+from aio_pika.abc import AbstractIncomingMessage
+from pydantic import BaseModel, ValidationError
+
+from shared.cloudevents import (
+    CloudEvent,
+    InvalidMessage,
+    describe_validation_error,
+    parse_amqp_message,
+)
+from shared.db import Database
+from shared.deadletters import dead_letter_headers
+from shared.errors import is_transient
+from shared.logging import event_context, get_logger
+from shared.metrics import CONSUMED, HANDLE_SECONDS
+from shared.publisher import BrokerPublisher
+from shared.topology import DEAD_LETTER_EXCHANGE, ServiceTopology
+from shared.unit_of_work import Messaging, UnitOfWork, unit_of_work
+
+log = get_logger(__name__)
+
+DataT = TypeVar("DataT", bound=BaseModel)
+Handler = Callable[[UnitOfWork, CloudEvent, DataT], Awaitable[None]]
+
+
+class RejectMessage(Exception):
+    """Raised by a handler for a message that can never be applied, e.g. an unknown branch."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class RegisteredHandler(Generic[DataT]):
+    event_type: str
+    data_model: type[DataT]
+    handle: Handler[DataT]
+
+    def parse_data(self, event: CloudEvent) -> DataT:
+        try:
+            return self.data_model.model_validate(event.data)
+        except ValidationError as error:
+            raise InvalidMessage("invalid-data", describe_validation_error(error)) from error
+
+
+class EventHandlers:
+    """The event types a service consumes, each with its data model and handler."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, RegisteredHandler[Any]] = {}
+
+    def on(
+        self, event_type: str, data_model: type[DataT]
+    ) -> Callable[[Handler[DataT]], Handler[DataT]]:
+        def register(handler: Handler[DataT]) -> Handler[DataT]:
+            if event_type in self._by_type:
+                raise ValueError(f"a handler for {event_type} is already registered")
+            self._by_type[event_type] = RegisteredHandler(event_type, data_model, handler)
+            return handler
+
+        return register
+
+    def get(self, event_type: str) -> RegisteredHandler[Any] | None:
+        return self._by_type.get(event_type)
+
+    @property
+    def event_types(self) -> list[str]:
+        return sorted(self._by_type)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    transient_window_s: float = 60.0
+    transient_max_delay_s: float = 5.0
+    unexpected_attempts: int = 3
+    first_delay_s: float = 0.1
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        topology: ServiceTopology,
+        database: Database,
+        messaging: Messaging,
+        handlers: EventHandlers,
+        publisher: BrokerPublisher,
+        retry: RetryPolicy,
+    ) -> None:
+        self._topology = topology
+        self._service = topology.service
+        self._database = database
+        self._messaging = messaging
+        self._handlers = handlers
+        self._publisher = publisher
+        self._retry = retry
+
+    async def handle_delivery(self, message: AbstractIncomingMessage) -> None:
+        try:
+            event = parse_amqp_message(message.body, message.headers, message.content_type)
+        except InvalidMessage as invalid:
+            await self._dead_letter(message, invalid.reason, invalid.detail)
+            return
+        with event_context(
+            event_id=event.id,
+            correlation_id=event.correlationid or event.id,
+            event_type=event.type,
+        ):
+            try:
+                registered = self._handlers.get(event.type)
+                if registered is None:
+                    raise InvalidMessage(
+                        "unknown-type",
+                        f"{self._service} does not handle events of type {event.type!r}",
+                    )
+                data = registered.parse_data(event)
+            except InvalidMessage as invalid:
+                await self._dead_letter(message, invalid.reason, invalid.detail)
+                return
+            await self._apply_with_retries(message, event, registered, data)
+
+    async def _apply_with_retries(
+        self,
+        message: AbstractIncomingMessage,
+        event: CloudEvent,
+        registered: RegisteredHandler[Any],
+        data: BaseModel,
+    ) -> None:
+        deadline = time.monotonic() + self._retry.transient_window_s
+        delay = self._retry.first_delay_s
+        unexpected_failures = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                applied = await self._apply(event, registered, data)
+            except RejectMessage as rejected:
+                await self._dead_letter(message, rejected.reason, rejected.detail)
+                return
+            except Exception as error:
+                if is_transient(error):
+                    if time.monotonic() + delay > deadline:
+                        log.warning(
+                            "transient failure persists; returning to the queue", error=repr(error)
+                        )
+                        CONSUMED.labels(self._service, "requeued").inc()
+                        await _settle(message.nack(requeue=True))
+                        return
+                    log.warning(
+                        "transient failure; retrying", error=repr(error), retry_in_s=round(delay, 2)
+                    )
+                else:
+                    unexpected_failures += 1
+                    log.exception("handler failed", attempt=unexpected_failures)
+                    if unexpected_failures >= self._retry.unexpected_attempts:
+                        await self._dead_letter(message, "handler-error", repr(error))
+                        return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._retry.transient_max_delay_s)
+                continue
+            HANDLE_SECONDS.labels(self._service).observe(time.perf_counter() - started)
+            CONSUMED.labels(self._service, "applied" if applied else "duplicate").inc()
+            if not applied:
+                log.info("duplicate delivery ignored")
+            await _settle(message.ack())
+            return
+
+    async def _apply(
+        self, event: CloudEvent, registered: RegisteredHandler[Any], data: BaseModel
+    ) -> bool:
+        async with unit_of_work(self._database, self._messaging, cause=event) as uow:
+            if not await self._messaging.claim_inbox(uow.session, event):
+                return False
+            await registered.handle(uow, event, data)
+            return True
+
+    async def _dead_letter(
+        self, message: AbstractIncomingMessage, reason: str, detail: str
+    ) -> None:
+        """Park the message with its reason; only once the broker has it is the original acked."""
+        log.warning(
+            "message dead-lettered",
+            reason=reason,
+            detail=detail,
+            routing_key=message.routing_key,
+            message_id=message.message_id,
+        )
+        try:
+            await self._publisher.publish(
+                exchange=DEAD_LETTER_EXCHANGE,
+                routing_key=self._topology.dead_letter_routing_key,
+                body=message.body,
+                message_id=message.message_id or str(uuid4()),
+                content_type=message.content_type or "application/octet-stream",
+                event_type=message.type,
+                correlation_id=message.correlation_id,
+                headers=dead_letter_headers(
+                    message, service=self._service, reason=reason, detail=detail
+                ),
+            )
+        except Exception as error:
+            log.warning("dead-lettering failed; returning to the queue", error=repr(error))
+            await _settle(message.nack(requeue=True))
+            return
+        CONSUMED.labels(self._service, "dead_lettered").inc()
+        await _settle(message.ack())
+
+
+async def _settle(settlement: Awaitable[Any]) -> None:
+    """An ack lost with its channel is harmless: the broker redelivers and the inbox drops it."""
+    try:
+        await settlement
+    except Exception as error:
+        log.warning("could not settle the delivery", error=repr(error))

@@ -1,0 +1,22 @@
+"""Prometheus metrics of the messaging building blocks, labelled by service."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+OUTBOX_PUBLISHED = Counter(
+    "outbox_events_published_total", "Outbox events confirmed by the broker", ["service"]
+)
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "outbox_publish_failures_total",
+    "Outbox publish attempts the broker did not confirm",
+    ["service"],
+)
+CONSUMED = Counter(
+    "consumer_messages_total",
+    "Messages taken from the service queue, by outcome",
+    ["service", "outcome"],
+)
+HANDLE_SECONDS = Histogram(
+    "consumer_handle_seconds", "Time to apply one message, inbox and outbox included", ["service"]
+)

@@ -1,0 +1,247 @@
+"""The composition root every service shares: database, broker, consumer, relay and HTTP API.
+
+One process per service runs the FastStream consumer, the outbox relay and the FastAPI
+API together: they share the database pool and the broker connection, and a replica is one
+process to scale. The FastAPI lifespan starts and stops the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from faststream import AckPolicy
+from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
+from faststream.rabbit.annotations import RabbitMessage
+from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
+from prometheus_client import REGISTRY, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from shared.auth import TokenVerifier
+from shared.cloudevents import CloudEvent
+from shared.consumer import EventConsumer, EventHandlers, RetryPolicy
+from shared.db import Database, asyncpg_dsn
+from shared.logging import event_context, get_logger
+from shared.migrations import current_revision, head_revision
+from shared.problems import install_problem_handlers, problem_response
+from shared.publisher import BrokerPublisher
+from shared.relay import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.topology import Binding, ServiceTopology, declare_service_topology
+from shared.unit_of_work import Messaging, unit_of_work
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes a service itself; everything else is built the same way for all of them."""
+
+    settings: ServiceSettings
+    title: str
+    handlers: EventHandlers
+    bindings: Sequence[Binding]
+    routers: Sequence[APIRouter]
+    migrations_dir: Path
+
+
+class Service:
+    def __init__(self, definition: ServiceDefinition) -> None:
+        settings = definition.settings
+        self.definition = definition
+        self.settings = settings
+        self.name = settings.service_name
+        self.topology = ServiceTopology(
+            service=self.name,
+            bindings=tuple(definition.bindings),
+            delivery_limit=settings.delivery_limit,
+        )
+        self.database = Database(settings.database_url, settings.database_schema)
+        self.messaging = Messaging(self.name)
+        self.publisher = BrokerPublisher(settings.amqp_url, app_id=self.name)
+        self.consumer = EventConsumer(
+            topology=self.topology,
+            database=self.database,
+            messaging=self.messaging,
+            handlers=definition.handlers,
+            publisher=self.publisher,
+            retry=RetryPolicy(
+                transient_window_s=settings.transient_retry_window_s,
+                transient_max_delay_s=settings.transient_retry_max_delay_s,
+                unexpected_attempts=settings.unexpected_error_attempts,
+            ),
+        )
+        self.relay = OutboxRelay(
+            dsn=asyncpg_dsn(settings.database_url),
+            schema=settings.database_schema,
+            publisher=self.publisher,
+            batch_size=settings.relay_batch_size,
+            poll_interval_s=settings.relay_poll_interval_s,
+            retention_hours=settings.relay_retention_hours,
+        )
+        self.broker = self._build_broker()
+        self.http = self._build_http_app()
+        self._relay_task: asyncio.Task[None] | None = None
+        self._head_revision = head_revision(definition.migrations_dir)
+
+    def unit_of_work(self, cause: CloudEvent | None = None) -> Any:
+        """``async with service.unit_of_work() as uow``: a change and its events, together."""
+        return unit_of_work(self.database, self.messaging, cause)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.publisher.connect()
+        await declare_service_topology(self.publisher.channel, self.topology)
+        await self.broker.start()
+        if self.settings.relay_enabled:
+            self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
+        log.info(
+            "service started",
+            queue=self.topology.queue,
+            consumes=self.definition.handlers.event_types,
+            relay=self.settings.relay_enabled,
+        )
+
+    async def stop(self) -> None:
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+            self._relay_task = None
+        await self.broker.stop()
+        await self.publisher.close()
+        await self.database.dispose()
+        log.info("service stopped")
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[Service]:
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency's state; ready only when all say ok."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(self.database.ping(), 2)
+            revision = await current_revision(self.database)
+            checks["database"] = "ok"
+            checks["migrations"] = (
+                "ok"
+                if revision == self._head_revision
+                else f"at {revision}, expected {self._head_revision}"
+            )
+        except Exception as error:
+            checks["database"] = f"unreachable: {error!r}"
+            checks["migrations"] = "unknown"
+        broker_ok = await self.broker.ping(timeout=2) and self.publisher.is_connected
+        checks["broker"] = "ok" if broker_ok else "unreachable"
+        return checks
+
+    # -- wiring ------------------------------------------------------------------------
+
+    def _build_broker(self) -> RabbitBroker:
+        broker = RabbitBroker(
+            self.settings.amqp_url,
+            app_id=self.name,
+            middlewares=(RabbitPrometheusMiddleware(registry=REGISTRY, app_name=self.name),),
+            log_level=logging.DEBUG,
+            graceful_timeout=15.0,
+        )
+        handlers = self.definition.handlers
+        if not handlers.event_types:
+            return broker
+        consumer = self.consumer
+
+        @broker.subscriber(
+            RabbitQueue(self.topology.queue, queue_type=QueueType.QUORUM, declare=False),
+            ack_policy=AckPolicy.MANUAL,
+            channel=Channel(prefetch_count=self.settings.consumer_prefetch),
+            decoder=_raw_body,
+            title=f"{self.name}",
+            description=f"Consumes: {', '.join(handlers.event_types)}",
+        )
+        async def consume(body: bytes, message: RabbitMessage) -> None:
+            await consumer.handle_delivery(message.raw_message)
+
+        return broker
+
+    def _build_http_app(self) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            async with self.running():
+                yield
+
+        app = FastAPI(title=self.definition.title, lifespan=lifespan)
+        app.state.service = self
+        app.state.token_verifier = TokenVerifier(self.settings)
+        install_problem_handlers(app)
+        app.middleware("http")(_request_context)
+        app.include_router(self._operations_router())
+        for router in self.definition.routers:
+            app.include_router(router)
+        return app
+
+    def _operations_router(self) -> APIRouter:
+        router = APIRouter(tags=["operations"])
+
+        @router.get("/health/live")
+        async def live() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @router.get("/health/ready")
+        async def ready() -> Response:
+            checks = await self.readiness()
+            if all(state == "ok" for state in checks.values()):
+                return JSONResponse({"status": "ok", "checks": checks})
+            return problem_response(503, "Not ready", "a dependency is not ready", checks=checks)
+
+        @router.get("/metrics")
+        async def metrics() -> Response:
+            return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+        return router
+
+
+async def _raw_body(message: Any) -> bytes:
+    """Hand the consumer the raw bytes: envelope parsing (both binding modes) is ours."""
+    body: bytes = message.body
+    return body
+
+
+async def _request_context(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+    started = time.perf_counter()
+    with event_context(request_id=request_id):
+        response = await call_next(request)
+        response.headers["x-request-id"] = request_id
+        if not request.url.path.startswith(("/health", "/metrics")):
+            log.info(
+                "http request",
+                method=request.method,
+                path=request.url.path,
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+        return response
+
+
+def get_service(request: Request) -> Service:
+    """FastAPI dependency: the running service, for routes that call its handlers."""
+    service: Service = request.app.state.service
+    return service

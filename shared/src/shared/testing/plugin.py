@@ -1,0 +1,63 @@
+"""pytest fixtures: ``platform`` gives each test its own database and vhost on real services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from shared.testing.databases import Databases
+from shared.testing.infrastructure import (
+    Infrastructure,
+    InfrastructureMissing,
+    VirtualHosts,
+    discover,
+)
+from shared.testing.platform import TestPlatform
+
+
+@pytest_asyncio.fixture(scope="session")
+async def infrastructure() -> AsyncIterator[Infrastructure]:
+    try:
+        found = await discover()
+    except InfrastructureMissing as missing:
+        pytest.fail(str(missing), pytrace=False)
+    yield found
+    found.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def databases(infrastructure: Infrastructure) -> AsyncIterator[Databases]:
+    databases = Databases(infrastructure)
+    await databases.prepare_template()
+    yield databases
+    await databases.drop_template()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def vhosts(infrastructure: Infrastructure) -> VirtualHosts:
+    vhosts = VirtualHosts(infrastructure)
+    await vhosts.delete_stale()
+    return vhosts
+
+
+@pytest_asyncio.fixture
+async def platform(
+    infrastructure: Infrastructure, databases: Databases, vhosts: VirtualHosts
+) -> AsyncIterator[TestPlatform]:
+    database = await databases.create()
+    vhost, amqp_url = await vhosts.create()
+    test_platform = TestPlatform(
+        admin_url=infrastructure.postgres_admin_url,
+        database=database,
+        amqp_url=amqp_url,
+        vhost=vhost,
+        restart_broker=infrastructure.restart_broker,
+    )
+    try:
+        yield test_platform
+    finally:
+        await test_platform.close()
+        await vhosts.delete(vhost)
+        await databases.drop(database)

@@ -1,0 +1,632 @@
+"""Static checks of what `docker compose up` and operations use; no Docker engine needed.
+
+docker-compose.yml, the Dockerfiles, .dockerignore, deploy/postgres/init.sql and
+deploy/rabbitmq/* are checked against the repository and against the code they configure:
+settings fields, the Postgres bootstrap SQL and the broker topology in ``shared``.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import hashlib
+import importlib
+import json
+import re
+import shlex
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from shared.bootstrap import roles_and_schemas_sql
+from shared.settings import ServiceSettings
+from shared.topology import (
+    DEAD_LETTER_EXCHANGE,
+    EVENTS_EXCHANGE,
+    INBOUND_EXCHANGE,
+    UNROUTED_EXCHANGE,
+    UNROUTED_QUEUE,
+    ServiceTopology,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DEFINITIONS_FILE = ROOT / "deploy" / "rabbitmq" / "definitions.json"
+INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
+
+SERVICE_PORTS = {"registry": 8001, "matching": 8002, "notifications": 8003, "reporting": 8004}
+SERVICES = tuple(SERVICE_PORTS)
+PREFIXES = {service: f"{service.upper()}_" for service in SERVICES}
+INFRASTRUCTURE = ("postgres", "rabbitmq", "mailpit")
+CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
+VHOST = "/"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@cache
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict) and isinstance(data.get("services"), dict)
+    return data
+
+
+def compose_services() -> dict[str, dict[str, Any]]:
+    services: dict[str, dict[str, Any]] = compose()["services"]
+    return services
+
+
+def as_argv(command: str | list[str] | None) -> list[str]:
+    if command is None:
+        return []
+    return shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
+
+
+def service_module(container: dict[str, Any]) -> str | None:
+    """``matching`` for a container whose command is ``python -m matching ...``."""
+    argv = as_argv(container.get("command"))
+    if len(argv) >= 3 and argv[0] in ("python", "python3") and argv[1] == "-m":
+        return argv[2]
+    return None
+
+
+def environment(container: dict[str, Any]) -> dict[str, str]:
+    env = container.get("environment") or {}
+    if isinstance(env, list):
+        pairs = (item.split("=", 1) for item in env)
+        return {key: value for key, value in pairs}
+    return {str(key): "" if value is None else str(value) for key, value in env.items()}
+
+
+def depends_on(container: dict[str, Any]) -> dict[str, str]:
+    deps = container.get("depends_on") or {}
+    if isinstance(deps, list):
+        return dict.fromkeys(deps, "service_started")
+    return {name: spec.get("condition", "service_started") for name, spec in deps.items()}
+
+
+def published_ports(container: dict[str, Any]) -> list[tuple[int, int]]:
+    """(host port, container port) for every published port, short or long syntax."""
+    ports: list[tuple[int, int]] = []
+    for entry in container.get("ports") or []:
+        if isinstance(entry, dict):
+            ports.append((int(entry["published"]), int(entry["target"])))
+            continue
+        spec = str(entry).split("/", 1)[0]
+        parts = spec.split(":")
+        assert len(parts) in (2, 3), f"publish host and container port explicitly: {entry!r}"
+        ports.append((int(parts[-2]), int(parts[-1])))
+    return ports
+
+
+def bind_mounts(container: dict[str, Any]) -> list[tuple[str, str]]:
+    """(host path, container path) of every bind mount; named volumes are left out."""
+    mounts: list[tuple[str, str]] = []
+    for entry in container.get("volumes") or []:
+        if isinstance(entry, dict):
+            if entry.get("type") == "bind":
+                mounts.append((entry["source"], entry["target"]))
+            continue
+        source, target = str(entry).split(":")[:2]
+        if source.startswith((".", "/", "~")):
+            mounts.append((source, target))
+    return mounts
+
+
+def named_volumes(container: dict[str, Any]) -> list[str]:
+    names: list[str] = []
+    for entry in container.get("volumes") or []:
+        if isinstance(entry, dict):
+            if entry.get("type") == "volume":
+                names.append(entry["source"])
+            continue
+        source = str(entry).split(":")[0]
+        if not source.startswith((".", "/", "~")):
+            names.append(source)
+    return names
+
+
+def settings_fields(service: str) -> set[str]:
+    """Field names of the service's settings: ServiceSettings plus its own subclass, if any."""
+    fields = set(ServiceSettings.model_fields)
+    try:
+        module = importlib.import_module(f"{service}.settings")
+    except ModuleNotFoundError as error:
+        if error.name not in (service, f"{service}.settings"):
+            raise
+        return fields
+    for value in vars(module).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, ServiceSettings)
+            and value is not ServiceSettings
+        ):
+            prefix = value.model_config.get("env_prefix")
+            assert prefix == PREFIXES[service], f"{value.__name__} reads {prefix!r}"
+            fields |= set(value.model_fields)
+    return fields
+
+
+@cache
+def definitions() -> dict[str, Any]:
+    data = json.loads(DEFINITIONS_FILE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def permissions_of(user: str) -> dict[str, str]:
+    matches = [p for p in definitions()["permissions"] if p["user"] == user and p["vhost"] == VHOST]
+    assert len(matches) == 1, f"user {user!r} needs exactly one permission entry on {VHOST!r}"
+    permissions: dict[str, str] = matches[0]
+    return permissions
+
+
+def broker_allows(regex: str, resource: str) -> bool:
+    """RabbitMQ's check: an empty pattern grants nothing, otherwise an (unanchored) regex
+    search on the resource name. Anchoring matters: ``matching`` alone would also grant
+    ``matching.dead-letters`` and ``not-matching``, so the regexes here are anchored and
+    a search equals ``re.fullmatch`` on them."""
+    return regex != "" and re.search(regex, resource) is not None
+
+
+def verify_rabbit_sha256(password: str, encoded: str) -> bool:
+    """rabbit_password_hashing_sha256: base64(salt[4] + sha256(salt + password))."""
+    raw = base64.b64decode(encoded, validate=True)
+    salt, digest = raw[:4], raw[4:]
+    return len(salt) == 4 and hashlib.sha256(salt + password.encode()).digest() == digest
+
+
+def required_permissions(service: str) -> set[tuple[str, str]]:
+    """What the broker checks when ``declare_service_topology`` runs as this service (and
+    when it publishes and consumes), following rabbit_channel's rules: declaring a queue or
+    an exchange needs configure on it; a binding needs write on the destination and read on
+    the source exchange; an exchange declared with an alternate exchange needs read on
+    itself and write on the alternate; a queue declared with a dead-letter exchange needs
+    read on itself and write on the DLX; publishing needs write, consuming needs read."""
+    topology = ServiceTopology(service=service)
+    return {
+        ("configure", UNROUTED_EXCHANGE),
+        ("configure", UNROUTED_QUEUE),
+        ("write", UNROUTED_QUEUE),
+        ("read", UNROUTED_EXCHANGE),
+        ("configure", INBOUND_EXCHANGE),
+        ("read", INBOUND_EXCHANGE),
+        ("write", UNROUTED_EXCHANGE),
+        ("configure", EVENTS_EXCHANGE),
+        ("configure", DEAD_LETTER_EXCHANGE),
+        ("configure", topology.dead_letter_queue),
+        ("write", topology.dead_letter_queue),
+        ("read", DEAD_LETTER_EXCHANGE),
+        ("configure", topology.queue),
+        ("read", topology.queue),
+        ("write", DEAD_LETTER_EXCHANGE),
+        ("write", topology.queue),
+        ("read", EVENTS_EXCHANGE),
+        ("write", EVENTS_EXCHANGE),
+    }
+
+
+def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        full = (pending + line).strip()
+        pending = ""
+        keyword, _, rest = full.partition(" ")
+        instructions.append((keyword.upper(), rest.strip()))
+    return instructions
+
+
+def dockerignore_patterns() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def ignored_by_docker(relative: str, patterns: list[str]) -> bool:
+    """Enough of .dockerignore's matching for the patterns we use (no ``!`` exceptions)."""
+    parts = Path(relative).parts
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern in patterns:
+        for prefix in prefixes:
+            if fnmatch.fnmatch(prefix, pattern):
+                return True
+            if pattern.startswith("**/") and fnmatch.fnmatch(prefix.split("/")[-1], pattern[3:]):
+                return True
+    return False
+
+
+# --------------------------------------------------------------------------- compose
+
+
+def test_compose_has_infrastructure_and_every_service_with_its_migration() -> None:
+    services = compose_services()
+    for name in INFRASTRUCTURE:
+        assert name in services, f"compose service {name!r} is missing"
+    for service in SERVICES:
+        assert service in services, f"compose service {service!r} is missing"
+        assert f"migrate-{service}" in services, f"compose service migrate-{service} is missing"
+
+
+@pytest.mark.parametrize("name", sorted(compose()["services"]))
+def test_build_context_and_dockerfile_exist(name: str) -> None:
+    build = compose_services()[name].get("build")
+    if build is None:
+        return
+    if isinstance(build, str):
+        build = {"context": build}
+    context = (ROOT / build.get("context", ".")).resolve()
+    assert context.is_dir(), f"{name}: build context {context} does not exist"
+    dockerfile = context / build.get("dockerfile", "Dockerfile")
+    assert dockerfile.is_file(), f"{name}: dockerfile {dockerfile} does not exist"
+
+
+@pytest.mark.parametrize("name", sorted(compose()["services"]))
+def test_command_module_exists(name: str) -> None:
+    container = compose_services()[name]
+    if "build" not in container:
+        return
+    module = service_module(container)
+    assert module in SERVICES, f"{name}: command must be `python -m <service>`"
+    main = ROOT / "services" / module / "src" / module / "__main__.py"
+    assert main.is_file(), f"{name}: {main.relative_to(ROOT)} does not exist"
+    dockerfile = container["build"]["dockerfile"]
+    assert dockerfile == f"services/{module}/Dockerfile", f"{name} runs {module} from {dockerfile}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_and_migration_commands(service: str) -> None:
+    migrate = compose_services()[f"migrate-{service}"]
+    assert as_argv(migrate["command"]) == ["python", "-m", service, "migrate"]
+    assert depends_on(migrate).get("postgres") == "service_healthy"
+    assert str(migrate.get("restart", "no")) == "no", "a one-shot container must not restart"
+    assert "ports" not in migrate and "healthcheck" not in migrate
+
+    app = compose_services()[service]
+    assert as_argv(app["command"]) == ["python", "-m", service]
+    deps = depends_on(app)
+    assert deps.get(f"migrate-{service}") == "service_completed_successfully"
+    assert deps.get("rabbitmq") == "service_healthy"
+    assert app["build"] == migrate["build"], "the migration must run the service's own image"
+
+
+def test_published_ports_are_unique_and_match_the_services() -> None:
+    seen: dict[int, str] = {}
+    for name, container in compose_services().items():
+        for host, _target in published_ports(container):
+            assert host not in seen, f"port {host} is published by {seen[host]} and {name}"
+            seen[host] = name
+    for service, port in SERVICE_PORTS.items():
+        container = compose_services()[service]
+        assert published_ports(container) == [(port, port)], f"{service} must publish {port}"
+        assert environment(container)[f"{PREFIXES[service]}HTTP_PORT"] == str(port)
+        assert environment(container)[f"{PREFIXES[service]}HTTP_HOST"] == "0.0.0.0"
+    assert (5672, 5672) in published_ports(compose_services()["rabbitmq"])
+    assert (15672, 15672) in published_ports(compose_services()["rabbitmq"])
+    assert {(1025, 1025), (8025, 8025)} <= set(published_ports(compose_services()["mailpit"]))
+
+
+@pytest.mark.parametrize("name", sorted(compose()["services"]))
+def test_long_running_containers_have_a_healthcheck(name: str) -> None:
+    container = compose_services()[name]
+    if name.startswith("migrate-"):
+        return
+    healthcheck = container.get("healthcheck")
+    assert healthcheck and not healthcheck.get("disable"), f"{name} has no healthcheck"
+    test = as_argv(healthcheck.get("test"))
+    assert test and test[0] in ("CMD", "CMD-SHELL"), f"{name}: healthcheck test {test!r}"
+    module = service_module(container)
+    if module in SERVICES:
+        probe = " ".join(test)
+        assert f"127.0.0.1:{SERVICE_PORTS[module]}/health/ready" in probe, probe
+        assert "curl" not in probe and "wget" not in probe, "slim images have neither"
+
+
+def test_infrastructure_healthchecks() -> None:
+    services = compose_services()
+    assert "pg_isready" in as_argv(services["postgres"]["healthcheck"]["test"])
+    assert as_argv(services["rabbitmq"]["healthcheck"]["test"]) == [
+        "CMD",
+        "rabbitmq-diagnostics",
+        "-q",
+        "ping",
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(compose()["services"]))
+def test_mounted_host_files_exist(name: str) -> None:
+    container = compose_services()[name]
+    for source, target in bind_mounts(container):
+        assert not source.startswith(("/", "~")), f"{name}: {source} is outside the repository"
+        path = (ROOT / source).resolve()
+        assert path.exists(), f"{name}: mounted {source} -> {target} does not exist"
+    declared = compose().get("volumes") or {}
+    for volume in named_volumes(container):
+        assert volume in declared, f"{name}: named volume {volume!r} is not declared"
+
+
+@pytest.mark.parametrize("name", sorted(compose()["services"]))
+def test_env_vars_are_fields_of_the_service_settings(name: str) -> None:
+    container = compose_services()[name]
+    module = service_module(container)
+    env = environment(container)
+    prefixed = {key for key in env if key.startswith(tuple(PREFIXES.values()))}
+    if module not in SERVICES:
+        assert not prefixed, f"{name} sets service settings {sorted(prefixed)}"
+        return
+    prefix = PREFIXES[module]
+    fields = settings_fields(module)
+    for key in prefixed:
+        assert key.startswith(prefix), f"{name} sets {key}, another service's setting"
+        field = key.removeprefix(prefix).lower()
+        assert field in fields, f"{name}: {key} is no field of {module}'s settings"
+    for required in ("DATABASE_URL", "AMQP_URL"):
+        assert prefix + required in env, f"{name} does not set {prefix}{required}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_services_connect_with_their_own_credentials(service: str) -> None:
+    for name in (service, f"migrate-{service}"):
+        env = environment(compose_services()[name])
+        prefix = PREFIXES[service]
+        database = urlsplit(env[f"{prefix}DATABASE_URL"])
+        assert database.scheme == "postgresql+asyncpg"
+        assert (database.username, database.password) == (service, service)
+        assert (database.hostname, database.port) == ("postgres", 5432)
+        assert database.path == "/volunteering"
+        broker = urlsplit(env[f"{prefix}AMQP_URL"])
+        assert broker.scheme == "amqp"
+        assert (broker.username, broker.hostname, broker.port) == (service, "rabbitmq", 5672)
+        user = next(u for u in definitions()["users"] if u["name"] == service)
+        assert broker.password is not None
+        assert verify_rabbit_sha256(broker.password, user["password_hash"]), (
+            f"{name}'s AMQP password does not match the broker definitions"
+        )
+
+
+def test_depends_on_references_existing_services() -> None:
+    services = compose_services()
+    for name, container in services.items():
+        for dependency, condition in depends_on(container).items():
+            assert dependency in services, f"{name} depends on unknown {dependency!r}"
+            assert dependency != name
+            assert condition in CONDITIONS, f"{name}: unknown condition {condition!r}"
+            if condition == "service_healthy":
+                assert "healthcheck" in services[dependency], (
+                    f"{name} waits for {dependency} to be healthy, which has no healthcheck"
+                )
+            if condition == "service_completed_successfully":
+                assert dependency.startswith("migrate-"), f"{dependency} is not one-shot"
+
+
+def test_postgres_and_rabbitmq_configuration() -> None:
+    postgres = compose_services()["postgres"]
+    assert str(postgres["image"]).startswith("postgres:16")
+    assert environment(postgres)["POSTGRES_DB"] == "volunteering"
+    assert environment(postgres).get("POSTGRES_PASSWORD"), "the postgres image requires one"
+    init = [t for s, t in bind_mounts(postgres) if (ROOT / s).resolve() == INIT_SQL]
+    assert len(init) == 1 and init[0].startswith("/docker-entrypoint-initdb.d/")
+    assert init[0].endswith(".sql")
+
+    rabbitmq = compose_services()["rabbitmq"]
+    assert rabbitmq["image"] == "rabbitmq:3.13-management"
+    mounts = {(ROOT / s).resolve(): t for s, t in bind_mounts(rabbitmq)}
+    conf_target = mounts[ROOT / "deploy" / "rabbitmq" / "rabbitmq.conf"]
+    assert conf_target == "/etc/rabbitmq/rabbitmq.conf"
+    assert mounts[ROOT / "deploy" / "rabbitmq" / "enabled_plugins"] == (
+        "/etc/rabbitmq/enabled_plugins"
+    )
+    conf = (ROOT / "deploy" / "rabbitmq" / "rabbitmq.conf").read_text(encoding="utf-8")
+    loaded = re.search(r"^load_definitions\s*=\s*(\S+)\s*$", conf, re.MULTILINE)
+    assert loaded, "rabbitmq.conf must set load_definitions"
+    assert mounts[DEFINITIONS_FILE] == loaded.group(1)
+    plugins = (ROOT / "deploy" / "rabbitmq" / "enabled_plugins").read_text(encoding="utf-8")
+    assert re.fullmatch(r"\s*\[[a-z_,\s]*\]\.\s*", plugins), "enabled_plugins is an Erlang list"
+    assert "rabbitmq_management" in plugins
+
+
+# --------------------------------------------------------------------------- postgres
+
+
+def test_init_sql_is_the_generated_sql() -> None:
+    assert INIT_SQL.read_text(encoding="utf-8") == roles_and_schemas_sql(), (
+        "deploy/postgres/init.sql is stale: regenerate it with "
+        "`uv run python -m shared.bootstrap --print-sql > deploy/postgres/init.sql`"
+    )
+
+
+# --------------------------------------------------------------------------- rabbitmq
+
+
+def test_definitions_have_the_vhost_and_every_user() -> None:
+    data = definitions()
+    assert {"name": VHOST} in [{"name": v["name"]} for v in data["vhosts"]]
+    users = {user["name"]: user for user in data["users"]}
+    for name in (*SERVICES, "operator", "external-publisher"):
+        assert name in users, f"broker user {name!r} is missing"
+        user = users[name]
+        assert "password" not in user, "keep clear-text passwords out of the definitions"
+        assert user["hashing_algorithm"] == "rabbit_password_hashing_sha256"
+        assert verify_rabbit_sha256(name, user["password_hash"]), f"{name}'s dev password"
+        permissions_of(name)
+    assert "administrator" in users["operator"]["tags"]
+    for name in (*SERVICES, "external-publisher"):
+        assert not users[name]["tags"], f"{name} needs no management tags"
+
+
+def test_operator_may_do_everything() -> None:
+    permissions = permissions_of("operator")
+    for kind in ("configure", "write", "read"):
+        assert permissions[kind] == ".*"
+
+
+SAMPLE_RESOURCES = (
+    INBOUND_EXCHANGE,
+    UNROUTED_EXCHANGE,
+    EVENTS_EXCHANGE,
+    DEAD_LETTER_EXCHANGE,
+    "amq.default",
+    "amq.topic",
+    "city.inbound.x",
+    "xcity.inbound",
+    *SERVICES,
+    *(f"{service}.dead-letters" for service in SERVICES),
+)
+
+
+def test_external_publisher_may_only_write_to_city_inbound() -> None:
+    permissions = permissions_of("external-publisher")
+    for resource in SAMPLE_RESOURCES:
+        assert not broker_allows(permissions["configure"], resource), resource
+        assert not broker_allows(permissions["read"], resource), resource
+        allowed = broker_allows(permissions["write"], resource)
+        assert allowed == (resource == INBOUND_EXCHANGE), f"write on {resource}: {allowed}"
+    assert re.fullmatch(permissions["write"], INBOUND_EXCHANGE)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_user_may_do_what_its_topology_needs(service: str) -> None:
+    permissions = permissions_of(service)
+    for kind, resource in sorted(required_permissions(service)):
+        assert broker_allows(permissions[kind], resource), f"{service} lacks {kind} on {resource}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_user_is_kept_out_of_the_other_services_queues(service: str) -> None:
+    permissions = permissions_of(service)
+    own = ServiceTopology(service=service)
+    for kind in ("configure", "write", "read"):
+        assert broker_allows(permissions[kind], own.queue)
+        assert re.fullmatch(permissions[kind], own.queue)
+        for other in SERVICES:
+            if other == service:
+                continue
+            topology = ServiceTopology(service=other)
+            for queue in (topology.queue, topology.dead_letter_queue):
+                assert not broker_allows(permissions[kind], queue), f"{service} {kind} {queue}"
+        for foreign in ("amq.default", "amq.topic", f"{service}x", f"x{service}"):
+            assert not broker_allows(permissions[kind], foreign), f"{service} {kind} {foreign}"
+    # Only city systems publish inbound messages.
+    assert not broker_allows(permissions["write"], INBOUND_EXCHANGE)
+
+
+def test_definitions_topology_matches_what_services_declare() -> None:
+    """The services redeclare all of this at start: any difference in type or arguments
+    would fail their declaration with PRECONDITION_FAILED."""
+    data = definitions()
+    exchanges = {(x["vhost"], x["name"]): x for x in data["exchanges"]}
+    expected_exchanges = {
+        INBOUND_EXCHANGE: ("topic", {"alternate-exchange": UNROUTED_EXCHANGE}),
+        UNROUTED_EXCHANGE: ("fanout", {}),
+        EVENTS_EXCHANGE: ("topic", {}),
+        DEAD_LETTER_EXCHANGE: ("direct", {}),
+    }
+    for name, (kind, arguments) in expected_exchanges.items():
+        exchange = exchanges[(VHOST, name)]
+        assert exchange["type"] == kind
+        assert exchange["durable"] is True and exchange["auto_delete"] is False
+        assert exchange.get("internal", False) is False
+        assert exchange["arguments"] == arguments
+
+    queues = {(q["vhost"], q["name"]): q for q in data["queues"]}
+    expected_queues: dict[str, dict[str, object]] = {UNROUTED_QUEUE: {"x-queue-type": "quorum"}}
+    for service in SERVICES:
+        topology = ServiceTopology(service=service)
+        expected_queues[topology.queue] = topology.queue_arguments()
+        expected_queues[topology.dead_letter_queue] = {"x-queue-type": "quorum"}
+    for name, queue_arguments in expected_queues.items():
+        queue = queues[(VHOST, name)]
+        assert queue["durable"] is True and queue["auto_delete"] is False
+        assert queue["arguments"] == queue_arguments, name
+
+    bindings = {
+        (b["vhost"], b["source"], b["destination_type"], b["destination"], b["routing_key"])
+        for b in data["bindings"]
+    }
+    expected_bindings = {(VHOST, UNROUTED_EXCHANGE, "queue", UNROUTED_QUEUE, "")}
+    for service in SERVICES:
+        topology = ServiceTopology(service=service)
+        expected_bindings.add(
+            (
+                VHOST,
+                DEAD_LETTER_EXCHANGE,
+                "queue",
+                topology.dead_letter_queue,
+                topology.dead_letter_routing_key,
+            )
+        )
+    expected_bindings.add((VHOST, INBOUND_EXCHANGE, "queue", "matching", "pl.waw.portal.#"))
+    assert expected_bindings <= bindings
+    for _vhost, source, _kind, destination, _key in bindings:
+        assert (VHOST, source) in exchanges, f"binding from unknown exchange {source}"
+        assert (VHOST, destination) in queues, f"binding to unknown queue {destination}"
+
+
+# --------------------------------------------------------------------------- dockerfiles
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_dockerfile_copy_sources_exist(service: str) -> None:
+    dockerfile = ROOT / "services" / service / "Dockerfile"
+    patterns = dockerignore_patterns()
+    copies = [args for keyword, args in dockerfile_instructions(dockerfile) if keyword == "COPY"]
+    assert copies, f"{dockerfile} copies nothing"
+    for args in copies:
+        words = json.loads(args) if args.startswith("[") else args.split()
+        flags = [word for word in words if word.startswith("--")]
+        if any(flag.startswith("--from=") for flag in flags):
+            continue
+        paths = [word for word in words if not word.startswith("--")]
+        assert len(paths) >= 2, f"COPY {args}"
+        for source in paths[:-1]:
+            assert (ROOT / source).exists(), f"{service}: COPY source {source} does not exist"
+            assert not ignored_by_docker(source, patterns), (
+                f"{service}: COPY source {source} is excluded by .dockerignore"
+            )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_dockerfile_builds_a_small_non_root_image(service: str) -> None:
+    instructions = dockerfile_instructions(ROOT / "services" / service / "Dockerfile")
+    text = "\n".join(f"{keyword} {args}" for keyword, args in instructions)
+    args = {
+        match.group(1): match.group(2)
+        for match in re.finditer(r"^ARG (\w+)=(\S+)$", text, re.MULTILINE)
+    }
+    bases = set()
+    for keyword, value in instructions:
+        if keyword == "FROM":
+            image = value.split()[0]
+            reference = re.fullmatch(r"\$\{?(\w+)\}?", image)
+            bases.add(args[reference.group(1)] if reference else image)
+    assert bases == {"python:3.11-slim"}, bases
+    assert re.search(r"pip install .*\buv\b", text)
+    assert f"uv sync --frozen --no-dev --package {service}" in text
+    users = [a for k, a in instructions if k == "USER"]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert [a for k, a in instructions if k == "EXPOSE"] == [str(SERVICE_PORTS[service])]
+    healthchecks = [a for k, a in instructions if k == "HEALTHCHECK"]
+    assert len(healthchecks) == 1 and "/health/live" in healthchecks[0]
+    assert "curl" not in healthchecks[0] and "wget" not in healthchecks[0]
+    commands = [a for k, a in instructions if k == "CMD"]
+    assert json.loads(commands[-1]) == ["python", "-m", service]
+
+
+def test_dockerignore_keeps_the_context_small() -> None:
+    patterns = dockerignore_patterns()
+    for path in (".venv", ".git", "bench/results", "shared/src/shared/__pycache__"):
+        assert ignored_by_docker(path, patterns), f"{path} should be in .dockerignore"
+    for path in ("uv.lock", "pyproject.toml", "shared/src/shared/settings.py"):
+        assert not ignored_by_docker(path, patterns), f"{path} is needed by the images"
