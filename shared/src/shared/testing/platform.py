@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import aio_pika
 import asyncpg
 import httpx
+import sqlalchemy as sa
 
 from shared.auth import mint_token
 from shared.deadletters import DeadLetter, DeadLetterQueue
@@ -103,10 +104,17 @@ class TestPlatform:
 
     # -- services ----------------------------------------------------------------------
 
+    def database_url(self, service: str, *, port: int | None = None) -> str:
+        """The service's own role in this test's database; ``port`` to go through a proxy."""
+        url = sa.make_url(service_database_url(self.admin_url, self.database, service))
+        if port is not None:
+            url = url.set(host="127.0.0.1", port=port)
+        return url.render_as_string(hide_password=False)
+
     def env(self, service: str, **overrides: Any) -> dict[str, str]:
         prefix = f"{service.upper()}_"
         values = {
-            "DATABASE_URL": service_database_url(self.admin_url, self.database, service),
+            "DATABASE_URL": self.database_url(service),
             "AMQP_URL": self.amqp_url,
             **FAST_SETTINGS,
             **{key.upper(): str(value) for key, value in overrides.items()},
