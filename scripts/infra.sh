@@ -18,6 +18,10 @@ wait_for() { # host port seconds what
 
 docker_runs() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
 
+# Containers from docker-compose.yml have their own credentials: tell scripts/run.sh.
+INFRA_ENV=.infra.env
+rm -f "$INFRA_ENV"
+
 ensure_postgres() {
   answers "$PGHOST" "$PGPORT" && return 0
   if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
@@ -27,6 +31,7 @@ ensure_postgres() {
   elif docker_runs; then
     echo "starting PostgreSQL from docker-compose.yml"
     docker compose up -d postgres
+    echo "export POSTGRES_ADMIN_URL=postgresql://postgres:postgres@127.0.0.1:5432/postgres" >>"$INFRA_ENV"
   else
     cat >&2 <<MSG
 error: PostgreSQL does not answer on $PGHOST:$PGPORT, and neither a local installation
@@ -47,6 +52,10 @@ ensure_rabbitmq() {
     elif docker_runs; then
       echo "starting RabbitMQ from docker-compose.yml"
       docker compose up -d rabbitmq
+      for service in registry matching notifications reporting; do
+        prefix=$(echo "$service" | tr '[:lower:]' '[:upper:]')
+        echo "export ${prefix}_AMQP_URL=amqp://$service:$service@127.0.0.1:5672/" >>"$INFRA_ENV"
+      done
     else
       cat >&2 <<MSG
 error: RabbitMQ does not answer on $AMQP_HOST:$AMQP_PORT, and neither a local installation

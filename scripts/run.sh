@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
+# shellcheck disable=SC1091
+[ -f .infra.env ] && source .infra.env
 export POSTGRES_ADMIN_URL="${POSTGRES_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 export DEV_AUTH_SECRET="${DEV_AUTH_SECRET:-local-development-secret-not-for-production}"
 
