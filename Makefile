@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 DEV_AUTH_SECRET ?= local-development-secret-not-for-production
 export DEV_AUTH_SECRET
 
-.PHONY: help install infra run test lint typecheck pytest bench-bus token dead-letters init-sql
+.PHONY: help install infra run test lint typecheck pytest bench-bus token dead-letters init-sql catalogue
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -28,7 +28,7 @@ lint:
 	$(UV) run --frozen ruff format --check .
 
 typecheck:
-	$(UV) run --frozen mypy shared/src services/registry/src services/matching/src services/notifications/src services/reporting/src tests bench
+	$(UV) run --frozen mypy shared services tests bench
 
 pytest:
 	$(UV) run --frozen pytest
@@ -44,3 +44,6 @@ dead-letters: ## list a service's dead letters: make dead-letters SERVICE=matchi
 
 init-sql: ## regenerate deploy/postgres/init.sql from shared.bootstrap
 	$(UV) run --frozen python -m shared.bootstrap --print-sql > deploy/postgres/init.sql
+
+catalogue: ## regenerate the AsyncAPI event catalogue docs/asyncapi.json from the code
+	$(UV) run --frozen python -m shared.catalogue > docs/asyncapi.json

@@ -21,7 +21,7 @@ JSON_CONTENT_TYPE = "application/json"
 BINARY_HEADER_PREFIX = "ce-"
 EVENT_TYPE_PREFIX = "pl.waw.volunteering"
 
-_EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
+_EXTENSION_NAME = re.compile(r"[a-z0-9]{1,20}")
 
 
 class InvalidMessage(Exception):
@@ -50,6 +50,14 @@ class CloudEvent(BaseModel):
     causationid: str | None = None
     data: Any = None
 
+    @field_validator("time", mode="before")
+    @classmethod
+    def _time_is_rfc3339(cls, value: Any) -> Any:
+        # Binary mode may bring an AMQP timestamp (a datetime); a bare number is no RFC 3339.
+        if isinstance(value, int | float | bool):
+            raise ValueError("time must be an RFC 3339 string, not a number")
+        return value
+
     @field_validator("time")
     @classmethod
     def _time_has_offset(cls, value: datetime | None) -> datetime | None:
@@ -62,7 +70,7 @@ class CloudEvent(BaseModel):
         for name in self.model_extra or {}:
             if name in ("data_base64",):
                 raise ValueError("data_base64 is not accepted: data must be JSON")
-            if not _EXTENSION_NAME.match(name):
+            if not _EXTENSION_NAME.fullmatch(name):
                 raise ValueError(
                     f"extension attribute {name!r} must be 1-20 lowercase letters or digits"
                 )
@@ -147,7 +155,8 @@ def _validate_envelope(document: dict[str, Any]) -> CloudEvent:
 
 def _load_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        # Decoded strictly first: json.loads(bytes) would guess UTF-16 or let surrogates in.
+        return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidMessage("not-json", f"the body is not valid UTF-8 JSON ({error})") from error
 

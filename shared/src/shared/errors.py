@@ -34,5 +34,7 @@ def is_transient(error: BaseException) -> bool:
             return True
         if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
             return True
-        current = current.__cause__ or current.__context__
+        # `raise ... from None` hides the earlier error on purpose: respect that.
+        implicit = None if current.__suppress_context__ else current.__context__
+        current = current.__cause__ or implicit
     return False

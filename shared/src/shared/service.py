@@ -31,6 +31,7 @@ from shared.auth import TokenVerifier
 from shared.cloudevents import CloudEvent
 from shared.consumer import EventConsumer, EventHandlers, RetryPolicy
 from shared.db import Database, asyncpg_dsn
+from shared.events import IntegrationEvent
 from shared.logging import event_context, get_logger
 from shared.migrations import current_revision, head_revision
 from shared.problems import install_problem_handlers, problem_response
@@ -53,6 +54,7 @@ class ServiceDefinition:
     bindings: Sequence[Binding]
     routers: Sequence[APIRouter]
     migrations_dir: Path
+    published: Sequence[type[IntegrationEvent]] = ()
 
 
 class Service:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.cloudevents import EVENT_TYPE_PREFIX, CloudEvent
+from shared.cloudevents import CloudEvent
 from shared.db import Database
+from shared.events import IntegrationEvent
 from shared.messaging_tables import inbox_table, outbox_table
 from shared.topology import EVENTS_EXCHANGE
 
@@ -27,18 +27,14 @@ class UnitOfWork:
         self._cause = cause
         self.emitted: list[CloudEvent] = []
 
-    async def emit(
-        self, fact: str, data: Mapping[str, Any], *, subject: str | None = None
-    ) -> CloudEvent:
-        """Record an integration event, e.g. ``emit("volunteer.registered.v1", {...})``.
-
-        The event is written to the outbox in this transaction and published after commit.
-        """
+    async def emit(self, data: IntegrationEvent, *, subject: str | None = None) -> CloudEvent:
+        """Record an integration event; it is written to the outbox in this transaction and
+        published after commit."""
         cause = self._cause
         event = CloudEvent.create(
-            type=f"{EVENT_TYPE_PREFIX}.{self._messaging.service}.{fact}",
+            type=type(data).event_type(self._messaging.service),
             source=self._messaging.source,
-            data=data,
+            data=data.model_dump(mode="json"),
             subject=subject,
             correlationid=(cause.correlationid or cause.id) if cause else None,
             causationid=cause.id if cause else None,

@@ -8,6 +8,7 @@ from shared.service import Service, ServiceDefinition
 
 from matching.api import router
 from matching.consumers import BINDINGS, event_handlers
+from matching.events import PUBLISHED_EVENTS
 from matching.settings import MatchingSettings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -22,5 +23,6 @@ def build_service(settings: MatchingSettings | None = None) -> Service:
             bindings=BINDINGS,
             routers=[router],
             migrations_dir=MIGRATIONS_DIR,
+            published=PUBLISHED_EVENTS,
         )
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -18,30 +20,35 @@ from pydantic import (
 )
 from shared.reference import warsaw_districts
 
+from matching.domain.languages import ISO_639_1
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
 PORTAL_VOLUNTEER_REGISTERED = "pl.waw.portal.volunteer.registered.v1"
 PORTAL_VOLUNTEER_UPDATED = "pl.waw.portal.volunteer.updated.v1"
 PORTAL_VOLUNTEER_ERASURE_REQUESTED = "pl.waw.portal.volunteer.erasure_requested.v1"
 
-_NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$")
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-_HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-_ISO_639_1 = re.compile(r"^[a-z]{2}$")
+# Letters of any alphabet, joined by spaces, hyphens, dots or either apostrophe.
+_NAME = re.compile(r"[^\W\d_]+(?:[ '\u2019\-.][^\W\d_]+)*\.?")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 PortalId = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 
 
 def _person_name(value: str) -> str:
-    value = value.strip()
+    # NFC first: a decomposed "ó" is a letter plus a combining mark, which \w does not match.
+    value = unicodedata.normalize("NFC", value).strip()
     if not 1 <= len(value) <= 100:
         raise ValueError("must be 1-100 characters")
-    if not _NAME.match(value):
+    if not _NAME.fullmatch(value):
         raise ValueError("must be letters (any alphabet), with spaces, hyphens or apostrophes")
     return value
 
 
 def _phone(value: str) -> str:
-    if not _E164.match(value):
+    if not _E164.fullmatch(value):
         raise ValueError("must be in E.164 form, e.g. +48601234567")
     return value
 
@@ -62,7 +69,7 @@ class AvailabilitySlot(BaseModel):
     @field_validator("start", "end")
     @classmethod
     def _hh_mm(cls, value: str) -> str:
-        if not _HH_MM.match(value):
+        if not _HH_MM.fullmatch(value):
             raise ValueError("must be HH:MM (00:00-23:59)")
         return value
 
@@ -111,7 +118,7 @@ class PortalVolunteer(BaseModel):
     @field_validator("birth_date")
     @classmethod
     def _in_the_past(cls, value: date) -> date:
-        if value >= date.today():
+        if value >= datetime.now(WARSAW).date():
             raise ValueError("must be in the past")
         return value
 
@@ -135,7 +142,7 @@ class PortalVolunteer(BaseModel):
     @classmethod
     def _iso_639_1(cls, value: list[str]) -> list[str]:
         codes = [code.strip().lower() for code in value]
-        bad = [code for code in codes if not _ISO_639_1.match(code)]
+        bad = [code for code in codes if code not in ISO_639_1]
         if bad:
             raise ValueError(f"not ISO 639-1 codes: {', '.join(bad)}")
         return list(dict.fromkeys(codes))

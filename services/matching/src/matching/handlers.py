@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.consumer import RejectMessage
@@ -13,6 +14,14 @@ from sqlmodel import select
 
 from matching.contracts import PortalErasureRequested, PortalVolunteer
 from matching.domain.people import is_minor
+from matching.events import (
+    ChannelConsents,
+    GuardianContact,
+    VolunteerContactChanged,
+    VolunteerErased,
+    VolunteerRegistered,
+    VolunteerUpdated,
+)
 from matching.tables import ErasedPortalId, Volunteer
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -54,13 +63,12 @@ async def register_or_update_volunteer(
     _apply_profile(volunteer, profile, occurred_at)
     session.add(volunteer)
     await session.flush()
-    public = _public_facts(volunteer, day_in_warsaw)
+    facts = _public_facts(volunteer, day_in_warsaw)
     await uow.emit(
-        "volunteer.registered.v1" if created else "volunteer.updated.v1",
-        public,
+        VolunteerRegistered(**facts) if created else VolunteerUpdated(**facts),
         subject=str(volunteer.id),
     )
-    await uow.emit("volunteer.contact.changed.v1", _contact(volunteer), subject=str(volunteer.id))
+    await uow.emit(_contact(volunteer), subject=str(volunteer.id))
     return volunteer
 
 
@@ -92,9 +100,7 @@ async def erase_volunteer(uow: UnitOfWork, request: PortalErasureRequested) -> V
     volunteer.consent_email = volunteer.consent_sms = False
     volunteer.erased_at = now
     session.add(volunteer)
-    await uow.emit(
-        "volunteer.erased.v1", {"volunteer_id": str(volunteer.id)}, subject=str(volunteer.id)
-    )
+    await uow.emit(VolunteerErased(volunteer_id=volunteer.id), subject=str(volunteer.id))
     return volunteer
 
 
@@ -120,34 +126,36 @@ def _apply_profile(volunteer: Volunteer, profile: PortalVolunteer, occurred_at: 
     volunteer.erased_at = None
 
 
-def _public_facts(volunteer: Volunteer, day: date) -> dict[str, object]:
+def _public_facts(volunteer: Volunteer, day: date) -> dict[str, Any]:
     """What every service may know: no names, no contact data, no birth date."""
     assert volunteer.birth_date is not None
     return {
-        "volunteer_id": str(volunteer.id),
+        "volunteer_id": volunteer.id,
         "districts": volunteer.districts,
         "minor": is_minor(volunteer.birth_date, day),
         "languages": volunteer.languages,
-        "registered_at": volunteer.registered_at.isoformat(),
+        "registered_at": volunteer.registered_at,
     }
 
 
-def _contact(volunteer: Volunteer) -> dict[str, object]:
+def _contact(volunteer: Volunteer) -> VolunteerContactChanged:
     """Contact data for notifications only, with the consent per channel."""
-    guardian = volunteer.guardian or None
-    return {
-        "volunteer_id": str(volunteer.id),
-        "first_name": volunteer.first_name,
-        "email": volunteer.email,
-        "phone": volunteer.phone,
-        "consents": {"email": volunteer.consent_email, "sms": volunteer.consent_sms},
-        "language": _message_language(volunteer.languages),
-        "guardian": (
-            {"name": guardian["name"], "email": guardian["email"], "phone": guardian.get("phone")}
+    guardian = volunteer.guardian
+    return VolunteerContactChanged(
+        volunteer_id=volunteer.id,
+        first_name=volunteer.first_name,
+        email=volunteer.email,
+        phone=volunteer.phone,
+        consents=ChannelConsents(email=volunteer.consent_email, sms=volunteer.consent_sms),
+        language=_message_language(volunteer.languages),
+        guardian=(
+            GuardianContact(
+                name=guardian["name"], email=guardian["email"], phone=guardian.get("phone")
+            )
             if guardian
             else None
         ),
-    }
+    )
 
 
 def _message_language(languages: list[str]) -> str:

@@ -9,12 +9,12 @@ from reporting.handlers import record_fact
 from reporting.projections import (
     VOLUNTEER_ERASED,
     VOLUNTEER_REGISTERED,
-    VolunteerErased,
-    VolunteerRegistered,
+    VolunteerErasedFacts,
+    VolunteerRegisteredFacts,
 )
 
 event_handlers = EventHandlers()
-event_handlers.on(VOLUNTEER_REGISTERED, VolunteerRegistered)(record_fact)
-event_handlers.on(VOLUNTEER_ERASED, VolunteerErased)(record_fact)
+event_handlers.on(VOLUNTEER_REGISTERED, VolunteerRegisteredFacts)(record_fact)
+event_handlers.on(VOLUNTEER_ERASED, VolunteerErasedFacts)(record_fact)
 
 BINDINGS = tuple(Binding(EVENTS_EXCHANGE, event_type) for event_type in event_handlers.event_types)

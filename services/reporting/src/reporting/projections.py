@@ -16,22 +16,24 @@ VOLUNTEER_REGISTERED = "pl.waw.volunteering.matching.volunteer.registered.v1"
 VOLUNTEER_ERASED = "pl.waw.volunteering.matching.volunteer.erased.v1"
 
 
-class VolunteerRegistered(BaseModel):
+class VolunteerRegisteredFacts(BaseModel):
+    """What reporting reads of matching's volunteer.registered.v1: no personal data."""
+
     volunteer_id: uuid.UUID
     districts: list[str]
     minor: bool
     registered_at: datetime
 
 
-class VolunteerErased(BaseModel):
+class VolunteerErasedFacts(BaseModel):
     volunteer_id: uuid.UUID
 
 
 async def apply_fact(session: AsyncSession, fact: Fact) -> None:
     if fact.event_type == VOLUNTEER_REGISTERED:
-        await _volunteer_registered(session, VolunteerRegistered.model_validate(fact.data))
+        await _volunteer_registered(session, VolunteerRegisteredFacts.model_validate(fact.data))
     elif fact.event_type == VOLUNTEER_ERASED:
-        await _volunteer_erased(session, VolunteerErased.model_validate(fact.data))
+        await _volunteer_erased(session, VolunteerErasedFacts.model_validate(fact.data))
 
 
 async def _totals(session: AsyncSession) -> VolunteerTotals:
@@ -42,7 +44,7 @@ async def _totals(session: AsyncSession) -> VolunteerTotals:
     return totals
 
 
-async def _volunteer_registered(session: AsyncSession, data: VolunteerRegistered) -> None:
+async def _volunteer_registered(session: AsyncSession, data: VolunteerRegisteredFacts) -> None:
     totals = await _totals(session)
     totals.registered += 1
     totals.minors += int(data.minor)
@@ -57,7 +59,7 @@ async def _volunteer_registered(session: AsyncSession, data: VolunteerRegistered
     )
 
 
-async def _volunteer_erased(session: AsyncSession, data: VolunteerErased) -> None:
+async def _volunteer_erased(session: AsyncSession, data: VolunteerErasedFacts) -> None:
     # The person is anonymous here already; the count of people who left still matters.
     volunteer = await session.get(VolunteerFact, data.volunteer_id)
     if volunteer is not None and not volunteer.erased:

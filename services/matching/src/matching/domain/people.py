@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from enum import StrEnum
 
@@ -18,8 +19,15 @@ class GuardianRole(StrEnum):
 
 
 def age_on(birth_date: date, day: date) -> int:
-    """Completed years on ``day`` (a person born on 29 February turns a year older on 1 March)."""
-    had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
+    """Completed years on ``day``.
+
+    Born on 29 February: in a year without one, the birthday is 28 February (Kodeks
+    cywilny art. 112: a term with no matching day ends on the last day of the month).
+    """
+    birthday = (birth_date.month, birth_date.day)
+    if birthday == (2, 29) and not calendar.isleap(day.year):
+        birthday = (2, 28)
+    had_birthday = (day.month, day.day) >= birthday
     return day.year - birth_date.year - (0 if had_birthday else 1)
 
 
