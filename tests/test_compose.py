@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
 from shared.bootstrap import roles_and_schemas_sql
 from shared.settings import ServiceSettings
 from shared.topology import (

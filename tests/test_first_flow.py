@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from shared.testing.platform import TestPlatform, eventually
 
+from shared.testing.platform import TestPlatform, eventually
 from tests.portal import erasure_requested, registered
 
 

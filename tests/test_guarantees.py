@@ -18,9 +18,9 @@ from typing import Any
 import aio_pika
 import pytest
 import sqlalchemy as sa
+
 from shared.testing.platform import TestPlatform, cloud_event, eventually
 from shared.testing.proxy import CuttableProxy
-
 from tests.portal import REGISTERED, minor_data, registered, volunteer_data
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]

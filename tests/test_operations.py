@@ -10,9 +10,9 @@ import aio_pika
 import asyncpg
 import httpx
 import pytest
+
 from shared.deadletters import REASON_HEADER
 from shared.testing.platform import TestPlatform, eventually
-
 from tests.portal import REGISTERED, registered
 from tests.test_guarantees import publish_all, wait_for_reporting_count
 

@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, FastAPI
+
 from shared.auth import Principal, TokenVerifier, require_roles
 from shared.problems import PROBLEM_CONTENT_TYPE, Problem, install_problem_handlers
 from shared.settings import ServiceSettings

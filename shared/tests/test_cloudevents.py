@@ -10,6 +10,7 @@ import pytest
 from cloudevents.core.bindings import rabbitmq
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent as SdkCloudEvent
+
 from shared.cloudevents import (
     STRUCTURED_CONTENT_TYPE,
     CloudEvent,

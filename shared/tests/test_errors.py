@@ -6,6 +6,7 @@ import asyncpg
 import pytest
 import sqlalchemy.exc
 from pydantic import BaseModel, ValidationError
+
 from shared.errors import is_transient
 
 

@@ -11,8 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from matching.contracts import PortalErasureRequested, PortalVolunteer
 from pydantic import ValidationError
+
+from matching.contracts import PortalErasureRequested, PortalVolunteer
 from shared.cloudevents import describe_validation_error
 
 

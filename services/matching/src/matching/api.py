@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
+
+from matching import handlers
 from shared.auth import Principal, require_roles
 from shared.problems import Problem
 from shared.service import Service, get_service
-
-from matching import handlers
 
 router = APIRouter(prefix="/v1", tags=["volunteers"])
 

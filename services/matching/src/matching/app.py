@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.service import Service, ServiceDefinition
-
 from matching.api import router
 from matching.consumers import BINDINGS, event_handlers
 from matching.events import PUBLISHED_EVENTS
 from matching.settings import MatchingSettings
+from shared.service import Service, ServiceDefinition
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

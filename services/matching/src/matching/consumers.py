@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shared.cloudevents import CloudEvent
-from shared.consumer import EventHandlers
-from shared.topology import INBOUND_EXCHANGE, Binding
-from shared.unit_of_work import UnitOfWork
-
 from matching import handlers
 from matching.contracts import (
     PORTAL_VOLUNTEER_ERASURE_REQUESTED,
@@ -17,6 +12,10 @@ from matching.contracts import (
     PortalErasureRequested,
     PortalVolunteer,
 )
+from shared.cloudevents import CloudEvent
+from shared.consumer import EventHandlers
+from shared.topology import INBOUND_EXCHANGE, Binding
+from shared.unit_of_work import UnitOfWork
 
 event_handlers = EventHandlers()
 

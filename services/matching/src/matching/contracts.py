@@ -18,9 +18,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from shared.reference import warsaw_districts
 
 from matching.domain.languages import ISO_639_1
+from shared.reference import warsaw_districts
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 

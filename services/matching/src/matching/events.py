@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from pydantic import BaseModel
+
 from shared.events import IntegrationEvent
 
 

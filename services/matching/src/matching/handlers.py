@@ -8,8 +8,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.consumer import RejectMessage
-from shared.unit_of_work import UnitOfWork
 from sqlmodel import select
 
 from matching.contracts import PortalErasureRequested, PortalVolunteer
@@ -23,6 +21,8 @@ from matching.events import (
     VolunteerUpdated,
 )
 from matching.tables import ErasedPortalId, Volunteer
+from shared.consumer import RejectMessage
+from shared.unit_of_work import UnitOfWork
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 

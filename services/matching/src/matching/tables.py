@@ -7,9 +7,10 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from shared.db import schema_registry
 from sqlalchemy.dialects import postgresql as pg
 from sqlmodel import Field, SQLModel
+
+from shared.db import schema_registry
 
 SCHEMA = "matching"
 

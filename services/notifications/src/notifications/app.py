@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.service import Service, ServiceDefinition
-
 from notifications.api import router
 from notifications.consumers import BINDINGS, event_handlers
 from notifications.settings import NotificationsSettings
+from shared.service import Service, ServiceDefinition
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

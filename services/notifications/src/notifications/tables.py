@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from shared.db import schema_registry
 from sqlmodel import SQLModel
+
+from shared.db import schema_registry
 
 SCHEMA = "notifications"
 

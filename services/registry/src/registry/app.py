@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.service import Service, ServiceDefinition
-
 from registry.api import router
 from registry.consumers import BINDINGS, event_handlers
 from registry.settings import RegistrySettings
+from shared.service import Service, ServiceDefinition
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

@@ -1,5 +1,4 @@
-from shared.cli import run_cli
-
 from reporting.app import build_service
+from shared.cli import run_cli
 
 raise SystemExit(run_cli(build_service))

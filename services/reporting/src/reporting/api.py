@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
-from shared.auth import Principal, require_roles
-from shared.service import Service, get_service
 
 from reporting import handlers
+from shared.auth import Principal, require_roles
+from shared.service import Service, get_service
 
 router = APIRouter(prefix="/v1", tags=["volunteers"])
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.service import Service, ServiceDefinition
-
 from reporting.api import router
 from reporting.consumers import BINDINGS, event_handlers
 from reporting.settings import ReportingSettings
+from shared.service import Service, ServiceDefinition
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

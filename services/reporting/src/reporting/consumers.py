@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from shared.consumer import EventHandlers
-from shared.topology import EVENTS_EXCHANGE, Binding
-
 from reporting.handlers import record_fact
 from reporting.projections import (
     VOLUNTEER_ERASED,
@@ -12,6 +9,8 @@ from reporting.projections import (
     VolunteerErasedFacts,
     VolunteerRegisteredFacts,
 )
+from shared.consumer import EventHandlers
+from shared.topology import EVENTS_EXCHANGE, Binding
 
 event_handlers = EventHandlers()
 event_handlers.on(VOLUNTEER_REGISTERED, VolunteerRegisteredFacts)(record_fact)

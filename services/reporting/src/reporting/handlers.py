@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from shared.cloudevents import CloudEvent
-from shared.unit_of_work import UnitOfWork
 from sqlmodel import select
 
 from reporting.projections import apply_fact
 from reporting.tables import Fact, VolunteerTotals
+from shared.cloudevents import CloudEvent
+from shared.unit_of_work import UnitOfWork
 
 
 async def record_fact(uow: UnitOfWork, event: CloudEvent, data: BaseModel) -> None:
