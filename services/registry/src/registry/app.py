@@ -6,6 +6,7 @@ from pathlib import Path
 
 from registry.api import router
 from registry.consumers import BINDINGS, event_handlers
+from registry.events import PUBLISHED_EVENTS
 from registry.settings import RegistrySettings
 from shared.service import Service, ServiceDefinition
 
@@ -21,5 +22,6 @@ def build_service(settings: RegistrySettings | None = None) -> Service:
             bindings=BINDINGS,
             routers=[router],
             migrations_dir=MIGRATIONS_DIR,
+            published=PUBLISHED_EVENTS,
         )
     )

@@ -1,0 +1,172 @@
+"""The integration events registry publishes on ``volunteering.events``.
+
+Other services code against these payloads (see the AsyncAPI catalogue): change them only
+by adding a new versioned event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from shared.events import IntegrationEvent
+
+InstitutionType = Literal["library_branch", "culture_centre", "care_home"]
+Stage = Literal["trained", "programme_prepared", "recruiting", "volunteers_active", "evaluated"]
+Language = Literal["pl", "en"]
+
+
+class EditionOpened(IntegrationEvent):
+    """An edition of the programme opened for its institution type."""
+
+    fact: ClassVar[str] = "edition.opened.v1"
+
+    edition_id: uuid.UUID
+    year: int
+    name: str
+    institution_type: InstitutionType
+    starts_on: date
+    ends_on: date
+
+
+class EditionClosed(EditionOpened):
+    """An edition closed."""
+
+    fact: ClassVar[str] = "edition.closed.v1"
+
+
+class BranchRegistered(IntegrationEvent):
+    """A branch (or another institution) joined the registry."""
+
+    fact: ClassVar[str] = "branch.registered.v1"
+
+    branch_id: uuid.UUID
+    code: str
+    name: str
+    district: str
+    institution_type: InstitutionType
+    district_library: str | None
+    address: str | None
+
+
+class BranchUpdated(BranchRegistered):
+    """A branch's details changed."""
+
+    fact: ClassVar[str] = "branch.updated.v1"
+
+
+class BranchEnrolled(IntegrationEvent):
+    """A branch enrolled in an open edition, with its funding."""
+
+    fact: ClassVar[str] = "branch.enrolled.v1"
+
+    branch_id: uuid.UUID
+    code: str
+    edition_id: uuid.UUID
+    funding_pln: Decimal
+
+
+class BranchWithdrawn(IntegrationEvent):
+    """A branch withdrew from an edition."""
+
+    fact: ClassVar[str] = "branch.withdrawn.v1"
+
+    branch_id: uuid.UUID
+    code: str
+    edition_id: uuid.UUID
+    reason: str
+
+
+class CoordinatorAssigned(IntegrationEvent):
+    """A staff member coordinates volunteers at a branch (contact data for notifications)."""
+
+    fact: ClassVar[str] = "coordinator.assigned.v1"
+
+    branch_id: uuid.UUID
+    code: str
+    staff_id: uuid.UUID
+    name: str
+    email: str
+    language: Language
+
+
+class CoordinatorUnassigned(CoordinatorAssigned):
+    """A staff member no longer coordinates volunteers at a branch."""
+
+    fact: ClassVar[str] = "coordinator.unassigned.v1"
+
+
+class TrainerAssigned(IntegrationEvent):
+    """A trainer supports and monitors a branch in an edition."""
+
+    fact: ClassVar[str] = "trainer.assigned.v1"
+
+    branch_id: uuid.UUID
+    code: str
+    edition_id: uuid.UUID
+    trainer_id: uuid.UUID
+    name: str
+    email: str
+    language: Language
+
+
+class StageReached(IntegrationEvent):
+    """A branch reached an implementation stage in an edition."""
+
+    fact: ClassVar[str] = "stage.reached.v1"
+
+    branch_id: uuid.UUID
+    code: str
+    edition_id: uuid.UUID
+    stage: Stage
+    reached_on: date
+
+
+class VisitRecorded(IntegrationEvent):
+    """A trainer recorded a monitoring visit."""
+
+    fact: ClassVar[str] = "visit.recorded.v1"
+
+    visit_id: uuid.UUID
+    branch_id: uuid.UUID
+    code: str
+    edition_id: uuid.UUID
+    trainer_id: uuid.UUID
+    visited_on: date
+    follow_up_on: date | None
+
+
+class ProgrammeSubmitted(IntegrationEvent):
+    """A branch submitted its volunteer programme."""
+
+    fact: ClassVar[str] = "programme.submitted.v1"
+
+    branch_id: uuid.UUID
+    code: str
+    edition_id: uuid.UUID
+    submitted_on: date
+
+
+class ReportSubmitted(ProgrammeSubmitted):
+    """A branch submitted its annual report (sprawozdanie)."""
+
+    fact: ClassVar[str] = "report.submitted.v1"
+
+
+PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
+    EditionOpened,
+    EditionClosed,
+    BranchRegistered,
+    BranchUpdated,
+    BranchEnrolled,
+    BranchWithdrawn,
+    CoordinatorAssigned,
+    CoordinatorUnassigned,
+    TrainerAssigned,
+    StageReached,
+    VisitRecorded,
+    ProgrammeSubmitted,
+    ReportSubmitted,
+)
