@@ -34,6 +34,7 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_interval_s: float = 2.0,
         retention_hours: int = 72,
+        inbox_retention_days: int = 30,
     ) -> None:
         self._dsn = dsn
         self._schema = schema
@@ -41,6 +42,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._retention_hours = retention_hours
+        self._inbox_retention_days = inbox_retention_days
         self._wakeup = asyncio.Event()
         self._claim_sql = (
             f"SELECT seq, event_id, event_type, exchange, routing_key, body, correlation_id "
@@ -85,7 +87,7 @@ class OutboxRelay:
                 if published >= self._batch_size:
                     continue  # more may be waiting: no pause while there is a backlog
                 if loop.time() - last_housekeeping > _HOUSEKEEPING_EVERY_S:
-                    await self._delete_old_published(pool)
+                    await self._housekeeping(pool)
                     last_housekeeping = loop.time()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval_s)
@@ -140,9 +142,15 @@ class OutboxRelay:
             correlation_id=row["correlation_id"],
         )
 
-    async def _delete_old_published(self, pool: asyncpg.Pool) -> None:
+    async def _housekeeping(self, pool: asyncpg.Pool) -> None:
+        """Forget published events and old inbox records, so neither table grows forever."""
         await pool.execute(
             f'DELETE FROM "{self._schema}".outbox WHERE published_at < '
             f"now() - make_interval(hours => $1)",
             self._retention_hours,
+        )
+        await pool.execute(
+            f'DELETE FROM "{self._schema}".inbox WHERE received_at < '
+            f"now() - make_interval(days => $1)",
+            self._inbox_retention_days,
         )

@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from shared.publisher import BrokerPublisher
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.topology import Binding, ServiceTopology, declare_service_topology
-from shared.unit_of_work import Messaging, unit_of_work
+from shared.unit_of_work import Messaging, UnitOfWork, unit_of_work
 
 log = get_logger(__name__)
 
@@ -90,13 +90,16 @@ class Service:
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
             retention_hours=settings.relay_retention_hours,
+            inbox_retention_days=settings.inbox_retention_days,
         )
         self.broker = self._build_broker()
         self.http = self._build_http_app()
         self._relay_task: asyncio.Task[None] | None = None
         self._head_revision = head_revision(definition.migrations_dir)
 
-    def unit_of_work(self, cause: CloudEvent | None = None) -> Any:
+    def unit_of_work(
+        self, cause: CloudEvent | None = None
+    ) -> AbstractAsyncContextManager[UnitOfWork]:
         """``async with service.unit_of_work() as uow``: a change and its events, together."""
         return unit_of_work(self.database, self.messaging, cause)
 
