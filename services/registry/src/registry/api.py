@@ -1,7 +1,0 @@
-"""Registry's HTTP API."""
-
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-router = APIRouter(prefix="/v1")
