@@ -28,4 +28,11 @@ def test_only_the_contact_event_carries_contact_data() -> None:
         data_schema = schemas[schema["properties"]["data"]["$ref"].rsplit("/", 1)[-1]]
         if personal & set(data_schema["properties"]):
             carriers.add(name)
-    assert carriers == {"PlWawVolunteeringMatchingVolunteerContactChangedV1"}
+    # Contact data goes only where a consumer needs it: volunteers' to notifications, and
+    # staff's (name, email, language) with their assignment, as CONTRACTS.md lists.
+    assert carriers == {
+        "PlWawVolunteeringMatchingVolunteerContactChangedV1",
+        "PlWawVolunteeringRegistryCoordinatorAssignedV1",
+        "PlWawVolunteeringRegistryCoordinatorUnassignedV1",
+        "PlWawVolunteeringRegistryTrainerAssignedV1",
+    }

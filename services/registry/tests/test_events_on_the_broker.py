@@ -45,7 +45,7 @@ async def test_the_outbox_delivers_each_event_once_even_with_two_relays(
                 await registry.branch("mokotow-7")
 
             outbox = await platform.fetch("SELECT event_id, event_type FROM registry.outbox")
-            assert len(outbox) == 10
+            assert len(outbox) == 19
 
             async def all_arrived() -> bool:
                 return len(received) >= len(outbox)
@@ -72,6 +72,13 @@ async def test_the_outbox_delivers_each_event_once_even_with_two_relays(
             "branch.updated.v1",
             "branch.enrolled.v1",
             "branch.withdrawn.v1",
+            "coordinator.assigned.v1",
+            "coordinator.unassigned.v1",
+            "trainer.assigned.v1",
+            "stage.reached.v1",
+            "programme.submitted.v1",
+            "visit.recorded.v1",
+            "report.submitted.v1",
         )
     )
     unpublished = await platform.fetchval(
@@ -86,8 +93,51 @@ async def _changes_others_care_about(registry: Registry) -> None:
         await registry.branch(code)
     await registry.call("PATCH", "/v1/branches/wola-12", json={"volunteer_spaces": 3})  # 1
     first = await registry.enrol(edition, "wola-12")  # enrolled: 2
-    await registry.enrol(edition, "wola-13")
+    second = await registry.enrol(edition, "wola-13")
+    await _team_and_year(registry, second)  # 3 coordinator, trainer, 2 stages, 3 documents
     await registry.call(
         "POST", f"/v1/enrolments/{first['id']}/withdraw", json={"reason": "Remont budynku"}
     )  # withdrawn: 1
     await registry.call("POST", f"/v1/editions/{edition['id']}/close")  # closed: 1
+
+
+async def _team_and_year(registry: Registry, enrolment: dict[str, Any]) -> None:
+    staff = await registry.call(
+        "POST", "/v1/staff", expect=201, json={"name": "Anna Nowak", "email": "a@example.pl"}
+    )
+    trainer = await registry.call(
+        "POST", "/v1/trainers", expect=201, json={"name": "Ewa Sadowska", "email": "e@ngo.pl"}
+    )
+    coordinators = "/v1/branches/wola-13/coordinators"
+    await registry.call("POST", coordinators, expect=201, json={"staff_id": staff["id"]})
+    await registry.call("DELETE", f"{coordinators}/{staff['id']}", expect=204)
+    await registry.call("POST", coordinators, expect=201, json={"staff_id": staff["id"]})
+    path = f"/v1/enrolments/{enrolment['id']}"
+    await registry.call("POST", f"{path}/trainers", expect=201, json={"trainer_id": trainer["id"]})
+    await registry.call(
+        "POST", f"{path}/stages", json={"stage": "trained", "reached_on": "2019-03-01"}
+    )
+    await registry.call(
+        "PUT",
+        f"{path}/programme",
+        json={
+            "spaces": "Czytelnia",
+            "hours_available": "Wtorki",
+            "task_types": ["reading_help"],
+            "volunteer_profiles": "Licealiści",
+            "welcome_and_care": "Opiekun",
+        },
+    )
+    await registry.call("POST", f"{path}/programme/submit", json={"submitted_on": "2019-04-01"})
+    await registry.call(
+        "POST",
+        f"{path}/visits",
+        expect=201,
+        json={"visited_on": "2019-04-02", "notes": "Wizyta", "trainer_id": trainer["id"]},
+    )
+    await registry.call(
+        "PUT",
+        f"{path}/report",
+        json={"summary": "Rok pracy", "volunteers_count": 3, "volunteer_hours": "12.50"},
+    )
+    await registry.call("POST", f"{path}/report/submit", json={})

@@ -81,7 +81,9 @@ async def test_a_branch_is_registered_read_updated_and_listed(registry: Registry
     await registry.call("PATCH", "/v1/branches/wola-12", json={"volunteer_spaces": 6})
     types = [
         row["event_type"]
-        for row in await registry.platform.fetch("SELECT event_type FROM registry.outbox")
+        for row in await registry.platform.fetch(
+            "SELECT event_type FROM registry.outbox ORDER BY seq"
+        )
     ]
     assert types == [
         "pl.waw.volunteering.registry.branch.registered.v1",

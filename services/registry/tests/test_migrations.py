@@ -42,8 +42,8 @@ def _differences(connection: Connection) -> list[Any]:
             "include_schemas": True,
             "include_name": lambda name, kind, _: kind != "schema" or name == "registry",
             # The outbox and inbox are shared.messaging_tables', not this metadata's.
-            "include_object": lambda obj, name, kind, *_: not (
-                kind == "table" and name in ("outbox", "inbox", "alembic_version")
+            "include_object": lambda obj, name, kind, *_: (
+                not (kind == "table" and name in ("outbox", "inbox", "alembic_version"))
             ),
         },
     )

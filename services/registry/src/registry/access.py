@@ -1,19 +1,14 @@
 """Who may see and change what, by role and by branch.
 
 - city_admin: everything.
-- trainer: the branches they are assigned to (read), and monitoring there (visits).
-- coordinator: the branches they coordinate (read), and their programme and annual report.
+- trainer: the branches their token lists (their assignments), read; monitoring there.
+- coordinator: the branches their token lists (their own), read; their programme and report.
 - volunteer: nothing in the registry.
 
-A caller's branches are those their token lists (the ``branches`` claim, by code) plus
-those the registry itself links to their user id (``sub``): a trainer's assignments in any
-edition, a coordinator's current assignments. The registry owns those assignments, so a
-change here takes effect at once, without waiting for a new token.
+The token's ``branches`` claim lists branch codes, as everywhere on the platform.
 """
 
 from __future__ import annotations
-
-import uuid
 
 from sqlmodel import col, select
 
@@ -29,22 +24,16 @@ CITY_ADMIN = "city_admin"
 async def scope_of(uow: UnitOfWork, principal: Principal) -> Scope:
     if CITY_ADMIN in principal.roles:
         return EVERYTHING
-    ids: set[uuid.UUID] = set()
-    if principal.branches:
-        rows = await uow.session.exec(
-            select(Branch.id).where(col(Branch.code).in_(sorted(principal.branches)))
-        )
-        ids.update(rows.all())
-    ids.update(await _assigned_branches(uow, principal))
-    return Scope(everything=False, branch_ids=frozenset(ids))
+    if not principal.branches:
+        return Scope(everything=False)
+    rows = await uow.session.exec(
+        select(Branch.id).where(col(Branch.code).in_(sorted(principal.branches)))
+    )
+    return Scope(everything=False, branch_ids=frozenset(rows.all()))
 
 
-async def _assigned_branches(uow: UnitOfWork, principal: Principal) -> set[uuid.UUID]:
-    return set()
-
-
-def ensure_in_scope(scope: Scope, branch: Branch) -> None:
-    if not scope.allows(branch.id):
+def ensure_in_scope(principal: Principal, branch: Branch) -> None:
+    if not principal.can_act_for_branch(branch.code):
         raise Problem(
             403,
             "Forbidden",

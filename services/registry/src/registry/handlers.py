@@ -19,12 +19,28 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from registry import events
 from registry.commands import (
+    AcceptReport,
+    AssignCoordinator,
+    AssignMentor,
+    AssignTrainer,
     BranchChanges,
     BranchDetails,
     EditionChanges,
     EditionDetails,
     Enrol,
     EnrolmentChanges,
+    ModuleDetails,
+    ProgrammeDraft,
+    ReachStage,
+    RecordAttendance,
+    ReportDraft,
+    SessionDetails,
+    StaffChanges,
+    StaffDetails,
+    TrainerChanges,
+    TrainerDetails,
+    VisitChanges,
+    VisitDetails,
     Withdraw,
 )
 from registry.domain import NotFound, RuleViolation
@@ -36,11 +52,34 @@ from registry.domain.editions import (
     check_can_enrol,
     check_can_open,
     check_can_withdraw,
+    check_enrolment_active,
 )
-from registry.tables import Branch, District, Edition, Enrolment, Organisation
+from registry.domain.stages import Stage, check_stage_move
+from registry.domain.training import MeetingKind, is_trained
+from registry.tables import (
+    AnnualReport,
+    Attendance,
+    Branch,
+    CoordinatorAssignment,
+    District,
+    Edition,
+    Enrolment,
+    MentorAssignment,
+    MonitoringVisit,
+    Organisation,
+    Programme,
+    StaffMember,
+    StageRecord,
+    Trainer,
+    TrainerAssignment,
+    TrainingModule,
+    TrainingSession,
+)
+from shared.logging import get_logger
 from shared.unit_of_work import UnitOfWork
 
 WARSAW = ZoneInfo("Europe/Warsaw")
+log = get_logger(__name__)
 T = TypeVar("T")
 
 
@@ -288,10 +327,13 @@ def _edition_facts(edition: Edition) -> dict[str, Any]:
     }
 
 
-async def get_edition(uow: UnitOfWork, edition_id: uuid.UUID, *, lock: bool = False) -> Edition:
+async def get_edition(
+    uow: UnitOfWork, edition_id: uuid.UUID, *, lock: Literal["share", "update"] | None = None
+) -> Edition:
+    """``lock="update"`` to change the edition; ``"share"`` to keep it from changing meanwhile."""
     query = select(Edition).where(Edition.id == edition_id)
-    if lock:
-        query = query.with_for_update()
+    if lock is not None:
+        query = query.with_for_update(read=lock == "share")
     edition = (await uow.session.exec(query)).first()
     if edition is None:
         raise NotFound(f"no edition with id '{edition_id}'")
@@ -336,7 +378,7 @@ async def create_edition(uow: UnitOfWork, details: EditionDetails) -> Edition:
 async def update_edition(
     uow: UnitOfWork, edition_id: uuid.UUID, changes: EditionChanges
 ) -> Edition:
-    edition = await get_edition(uow, edition_id, lock=True)
+    edition = await get_edition(uow, edition_id, lock="update")
     values = changes.model_dump(exclude_unset=True)
     if "starts_on" in values or "ends_on" in values:
         check_can_change_dates(edition_label(edition), EditionStatus(edition.status))
@@ -355,7 +397,7 @@ async def update_edition(
 
 
 async def open_edition(uow: UnitOfWork, edition_id: uuid.UUID) -> Edition:
-    edition = await get_edition(uow, edition_id, lock=True)
+    edition = await get_edition(uow, edition_id, lock="update")
     other = await open_edition_for(uow, edition.institution_type)
     check_can_open(
         edition_label(edition),
@@ -373,7 +415,7 @@ async def open_edition(uow: UnitOfWork, edition_id: uuid.UUID) -> Edition:
 
 
 async def close_edition(uow: UnitOfWork, edition_id: uuid.UUID) -> Edition:
-    edition = await get_edition(uow, edition_id, lock=True)
+    edition = await get_edition(uow, edition_id, lock="update")
     check_can_close(edition_label(edition), EditionStatus(edition.status))
     edition.status = EditionStatus.CLOSED.value
     edition.closed_at = _now()
@@ -433,8 +475,8 @@ async def find_enrolment(
 
 async def enrol_branch(uow: UnitOfWork, edition_id: uuid.UUID, command: Enrol) -> Enrolment:
     """Enrol a branch in an open edition of its type; a branch that withdrew may come back."""
-    # The edition row is locked shared-for-update so that closing it waits for this.
-    edition = await get_edition(uow, edition_id, lock=True)
+    # A shared lock: enrolments run side by side, and closing the edition waits for them.
+    edition = await get_edition(uow, edition_id, lock="share")
     branch = await get_branch(uow, command.branch_code)
     check_can_enrol(
         edition=edition_label(edition),
@@ -548,3 +590,823 @@ async def list_enrolments(
         limit=limit,
         offset=offset,
     )
+
+
+async def active_enrolment(
+    uow: UnitOfWork, enrolment_id: uuid.UUID
+) -> tuple[Enrolment, Branch, Edition]:
+    """An enrolment that work can be recorded on: enrolled, in an open edition."""
+    enrolment = await get_enrolment(uow, enrolment_id, lock=True)
+    branch = await get_branch(uow, enrolment.branch_id)
+    edition = await get_edition(uow, enrolment.edition_id)
+    check_enrolment_active(
+        branch.code,
+        edition_label(edition),
+        EnrolmentStatus(enrolment.status),
+        EditionStatus(edition.status),
+    )
+    return enrolment, branch, edition
+
+
+# -- staff and trainers --------------------------------------------------------------------
+
+Person = TypeVar("Person", StaffMember, Trainer)
+
+
+async def _unique_email(
+    uow: UnitOfWork, table: type[Person], email: str, own: uuid.UUID | None
+) -> None:
+    found = (await uow.session.exec(select(table).where(table.email == email))).first()
+    if found is not None and found.id != own:
+        raise RuleViolation(
+            f"{email} already belongs to {found.name} ({found.id})", title="Email already used"
+        )
+
+
+async def _unique_subject(
+    uow: UnitOfWork, table: type[Person], subject: str | None, own: uuid.UUID | None
+) -> None:
+    if subject is None:
+        return
+    found = (await uow.session.exec(select(table).where(table.subject == subject))).first()
+    if found is not None and found.id != own:
+        raise RuleViolation(
+            f"user id '{subject}' already belongs to {found.name} ({found.id})",
+            title="User id already used",
+        )
+
+
+async def _create_person(uow: UnitOfWork, table: type[Person], details: StaffDetails) -> Person:
+    values = details.model_dump(mode="json")
+    values["email"] = values["email"].lower()
+    await _unique_email(uow, table, values["email"], None)
+    await _unique_subject(uow, table, details.subject, None)
+    person = table(**values)
+    uow.session.add(person)
+    await uow.session.flush()
+    return person
+
+
+async def _get_person(uow: UnitOfWork, table: type[Person], person_id: uuid.UUID) -> Person:
+    person = await uow.session.get(table, person_id)
+    if person is None:
+        what = "staff member" if table is StaffMember else "trainer"
+        raise NotFound(f"no {what} with id '{person_id}'")
+    return person
+
+
+async def _update_person(
+    uow: UnitOfWork, table: type[Person], person_id: uuid.UUID, changes: StaffChanges
+) -> Person:
+    person = await _get_person(uow, table, person_id)
+    values = changes.model_dump(exclude_unset=True, mode="json")
+    for required in ("name", "email", "language"):
+        if required in values and values[required] is None:
+            raise RuleViolation(f"{required} cannot be emptied", title="Invalid change")
+    if "email" in values:
+        values["email"] = values["email"].lower()
+        await _unique_email(uow, table, values["email"], person.id)
+    if "subject" in values:
+        await _unique_subject(uow, table, values["subject"], person.id)
+    for field, value in values.items():
+        setattr(person, field, value)
+    uow.session.add(person)
+    await uow.session.flush()
+    return person
+
+
+async def create_staff(uow: UnitOfWork, details: StaffDetails) -> StaffMember:
+    return await _create_person(uow, StaffMember, details)
+
+
+async def get_staff(uow: UnitOfWork, staff_id: uuid.UUID) -> StaffMember:
+    return await _get_person(uow, StaffMember, staff_id)
+
+
+async def update_staff(uow: UnitOfWork, staff_id: uuid.UUID, changes: StaffChanges) -> StaffMember:
+    return await _update_person(uow, StaffMember, staff_id, changes)
+
+
+async def find_staff_by_email(uow: UnitOfWork, email: str) -> StaffMember | None:
+    query = select(StaffMember).where(StaffMember.email == email.lower())
+    return (await uow.session.exec(query)).first()
+
+
+async def list_staff(uow: UnitOfWork, *, limit: int, offset: int) -> Page[StaffMember]:
+    return await _page(uow, select(StaffMember).order_by(StaffMember.name), limit, offset)
+
+
+async def create_trainer(uow: UnitOfWork, details: TrainerDetails) -> Trainer:
+    return await _create_person(uow, Trainer, details)
+
+
+async def get_trainer(uow: UnitOfWork, trainer_id: uuid.UUID) -> Trainer:
+    return await _get_person(uow, Trainer, trainer_id)
+
+
+async def update_trainer(
+    uow: UnitOfWork, trainer_id: uuid.UUID, changes: TrainerChanges
+) -> Trainer:
+    return await _update_person(uow, Trainer, trainer_id, changes)
+
+
+async def find_trainer_by_email(uow: UnitOfWork, email: str) -> Trainer | None:
+    query = select(Trainer).where(Trainer.email == email.lower())
+    return (await uow.session.exec(query)).first()
+
+
+async def list_trainers(uow: UnitOfWork, *, limit: int, offset: int) -> Page[Trainer]:
+    return await _page(uow, select(Trainer).order_by(Trainer.name), limit, offset)
+
+
+# -- coordinators, trainers and mentors of branches ----------------------------------------
+
+
+def _contact(person: StaffMember | Trainer) -> dict[str, Any]:
+    return {"name": person.name, "email": person.email, "language": person.language}
+
+
+async def current_coordination(
+    uow: UnitOfWork, branch_id: uuid.UUID, staff_id: uuid.UUID
+) -> CoordinatorAssignment | None:
+    query = select(CoordinatorAssignment).where(
+        CoordinatorAssignment.branch_id == branch_id,
+        CoordinatorAssignment.staff_id == staff_id,
+        col(CoordinatorAssignment.unassigned_on).is_(None),
+    )
+    return (await uow.session.exec(query.with_for_update())).first()
+
+
+async def assign_coordinator(
+    uow: UnitOfWork, key: str | uuid.UUID, command: AssignCoordinator
+) -> CoordinatorAssignment:
+    """A branch may have several coordinators; a person may coordinate several branches."""
+    branch = await get_branch(uow, key)
+    staff = await get_staff(uow, command.staff_id)
+    if await current_coordination(uow, branch.id, staff.id) is not None:
+        raise RuleViolation(
+            f"{staff.name} already coordinates volunteers at branch '{branch.code}'",
+            title="Already assigned",
+        )
+    assignment = CoordinatorAssignment(
+        branch_id=branch.id, staff_id=staff.id, assigned_on=command.assigned_on or today()
+    )
+    uow.session.add(assignment)
+    await uow.session.flush()
+    await uow.emit(
+        events.CoordinatorAssigned(
+            branch_id=branch.id, code=branch.code, staff_id=staff.id, **_contact(staff)
+        ),
+        subject=branch.code,
+    )
+    return assignment
+
+
+async def unassign_coordinator(
+    uow: UnitOfWork, key: str | uuid.UUID, staff_id: uuid.UUID, on: date | None = None
+) -> CoordinatorAssignment:
+    branch = await get_branch(uow, key)
+    staff = await get_staff(uow, staff_id)
+    assignment = await current_coordination(uow, branch.id, staff.id)
+    if assignment is None:
+        raise NotFound(f"{staff.name} does not coordinate volunteers at branch '{branch.code}'")
+    assignment.unassigned_on = max(on or today(), assignment.assigned_on)
+    uow.session.add(assignment)
+    await uow.session.flush()
+    await uow.emit(
+        events.CoordinatorUnassigned(
+            branch_id=branch.id, code=branch.code, staff_id=staff.id, **_contact(staff)
+        ),
+        subject=branch.code,
+    )
+    return assignment
+
+
+async def coordinators_of(
+    uow: UnitOfWork, branch_id: uuid.UUID
+) -> list[tuple[CoordinatorAssignment, StaffMember]]:
+    query = (
+        select(CoordinatorAssignment, StaffMember)
+        .join(StaffMember, col(StaffMember.id) == CoordinatorAssignment.staff_id)
+        .where(
+            CoordinatorAssignment.branch_id == branch_id,
+            col(CoordinatorAssignment.unassigned_on).is_(None),
+        )
+        .order_by(StaffMember.name)
+    )
+    return [(row[0], row[1]) for row in (await uow.session.exec(query)).all()]
+
+
+async def assign_trainer(
+    uow: UnitOfWork, enrolment_id: uuid.UUID, command: AssignTrainer
+) -> TrainerAssignment:
+    enrolment, branch, edition = await active_enrolment(uow, enrolment_id)
+    trainer = await get_trainer(uow, command.trainer_id)
+    existing = (
+        await uow.session.exec(
+            select(TrainerAssignment).where(
+                TrainerAssignment.enrolment_id == enrolment.id,
+                TrainerAssignment.trainer_id == trainer.id,
+            )
+        )
+    ).first()
+    if existing is not None:
+        raise RuleViolation(
+            f"{trainer.name} is already assigned to branch '{branch.code}' in edition "
+            f"{edition_label(edition)}",
+            title="Already assigned",
+        )
+    assignment = TrainerAssignment(
+        enrolment_id=enrolment.id, trainer_id=trainer.id, assigned_on=command.assigned_on or today()
+    )
+    uow.session.add(assignment)
+    await uow.session.flush()
+    await uow.emit(
+        events.TrainerAssigned(
+            branch_id=branch.id,
+            code=branch.code,
+            edition_id=edition.id,
+            trainer_id=trainer.id,
+            **_contact(trainer),
+        ),
+        subject=branch.code,
+    )
+    return assignment
+
+
+async def assign_mentor(
+    uow: UnitOfWork, enrolment_id: uuid.UUID, command: AssignMentor
+) -> MentorAssignment:
+    """A mentor is an experienced coordinator from elsewhere, never the branch's own."""
+    enrolment, branch, edition = await active_enrolment(uow, enrolment_id)
+    staff = await get_staff(uow, command.staff_id)
+    if await current_coordination(uow, branch.id, staff.id) is not None:
+        raise RuleViolation(
+            f"{staff.name} coordinates branch '{branch.code}' and cannot also mentor it"
+        )
+    existing = (
+        await uow.session.exec(
+            select(MentorAssignment).where(
+                MentorAssignment.enrolment_id == enrolment.id,
+                MentorAssignment.staff_id == staff.id,
+            )
+        )
+    ).first()
+    if existing is not None:
+        raise RuleViolation(
+            f"{staff.name} already mentors branch '{branch.code}' in edition "
+            f"{edition_label(edition)}",
+            title="Already assigned",
+        )
+    assignment = MentorAssignment(
+        enrolment_id=enrolment.id, staff_id=staff.id, assigned_on=command.assigned_on or today()
+    )
+    uow.session.add(assignment)
+    await uow.session.flush()
+    return assignment
+
+
+@dataclass(frozen=True)
+class Team:
+    coordinators: list[StaffMember]
+    trainers: list[Trainer]
+    mentors: list[StaffMember]
+
+
+async def team_of(uow: UnitOfWork, enrolment: Enrolment) -> Team:
+    coordinators = [staff for _, staff in await coordinators_of(uow, enrolment.branch_id)]
+    trainers = (
+        await uow.session.exec(
+            select(Trainer)
+            .join(TrainerAssignment, col(TrainerAssignment.trainer_id) == Trainer.id)
+            .where(TrainerAssignment.enrolment_id == enrolment.id)
+            .order_by(Trainer.name)
+        )
+    ).all()
+    mentors = (
+        await uow.session.exec(
+            select(StaffMember)
+            .join(MentorAssignment, col(MentorAssignment.staff_id) == StaffMember.id)
+            .where(MentorAssignment.enrolment_id == enrolment.id)
+            .order_by(StaffMember.name)
+        )
+    ).all()
+    return Team(coordinators=coordinators, trainers=list(trainers), mentors=list(mentors))
+
+
+async def is_assigned_trainer(
+    uow: UnitOfWork, enrolment_id: uuid.UUID, trainer_id: uuid.UUID
+) -> bool:
+    query = select(TrainerAssignment.id).where(
+        TrainerAssignment.enrolment_id == enrolment_id, TrainerAssignment.trainer_id == trainer_id
+    )
+    return (await uow.session.exec(query)).first() is not None
+
+
+# -- implementation stages -------------------------------------------------------------------
+
+
+async def move_stage(
+    uow: UnitOfWork,
+    enrolment: Enrolment,
+    branch: Branch,
+    target: Stage,
+    *,
+    reached_on: date,
+    reason: str | None = None,
+) -> StageRecord:
+    """The one way a branch's stage changes: checked, recorded with its history, announced."""
+    current = Stage(enrolment.stage) if enrolment.stage else None
+    check_stage_move(
+        current,
+        target,
+        reason=reason,
+        reached_on=reached_on,
+        current_reached_on=enrolment.stage_reached_on,
+    )
+    record = StageRecord(
+        enrolment_id=enrolment.id,
+        stage=target.value,
+        previous_stage=enrolment.stage,
+        reached_on=reached_on,
+        reason=reason,
+    )
+    enrolment.stage = target.value
+    enrolment.stage_reached_on = reached_on
+    enrolment.updated_at = _now()
+    uow.session.add_all([record, enrolment])
+    await uow.session.flush()
+    await uow.emit(
+        events.StageReached(
+            branch_id=branch.id,
+            code=branch.code,
+            edition_id=enrolment.edition_id,
+            stage=target.value,
+            reached_on=reached_on,
+        ),
+        subject=branch.code,
+    )
+    return record
+
+
+async def reach_stage(uow: UnitOfWork, enrolment_id: uuid.UUID, command: ReachStage) -> Enrolment:
+    enrolment, branch, _ = await active_enrolment(uow, enrolment_id)
+    await move_stage(
+        uow, enrolment, branch, command.stage, reached_on=command.reached_on, reason=command.reason
+    )
+    return enrolment
+
+
+async def stage_history(uow: UnitOfWork, enrolment_id: uuid.UUID) -> Sequence[StageRecord]:
+    query = (
+        select(StageRecord)
+        .where(StageRecord.enrolment_id == enrolment_id)
+        .order_by(col(StageRecord.recorded_at), col(StageRecord.reached_on))
+    )
+    return (await uow.session.exec(query)).all()
+
+
+# -- training ----------------------------------------------------------------------------------
+
+
+async def create_module(
+    uow: UnitOfWork, edition_id: uuid.UUID, details: ModuleDetails
+) -> TrainingModule:
+    edition = await get_edition(uow, edition_id)
+    if edition.status == EditionStatus.CLOSED.value:
+        raise RuleViolation(f"edition {edition_label(edition)} is closed")
+    existing = (
+        await uow.session.exec(
+            select(TrainingModule).where(
+                TrainingModule.edition_id == edition.id,
+                TrainingModule.kind == details.kind.value,
+                TrainingModule.number == details.number,
+            )
+        )
+    ).first()
+    if existing is not None:
+        raise RuleViolation(
+            f"edition {edition_label(edition)} already has {details.kind} {details.number}: "
+            f"'{existing.title}'",
+            title="Already exists",
+        )
+    module = TrainingModule(edition_id=edition.id, **details.model_dump())
+    uow.session.add(module)
+    await uow.session.flush()
+    return module
+
+
+async def list_modules(uow: UnitOfWork, edition_id: uuid.UUID) -> Sequence[TrainingModule]:
+    await get_edition(uow, edition_id)
+    query = (
+        select(TrainingModule)
+        .where(TrainingModule.edition_id == edition_id)
+        .order_by(col(TrainingModule.kind), col(TrainingModule.number))
+    )
+    return (await uow.session.exec(query)).all()
+
+
+async def get_module(uow: UnitOfWork, module_id: uuid.UUID) -> TrainingModule:
+    module = await uow.session.get(TrainingModule, module_id)
+    if module is None:
+        raise NotFound(f"no training module with id '{module_id}'")
+    return module
+
+
+async def create_session(
+    uow: UnitOfWork, module_id: uuid.UUID, details: SessionDetails
+) -> TrainingSession:
+    module = await get_module(uow, module_id)
+    if details.trainer_id is not None:
+        await get_trainer(uow, details.trainer_id)
+    session = TrainingSession(module_id=module.id, **details.model_dump())
+    uow.session.add(session)
+    await uow.session.flush()
+    return session
+
+
+async def list_sessions(uow: UnitOfWork, module_id: uuid.UUID) -> Sequence[TrainingSession]:
+    await get_module(uow, module_id)
+    query = (
+        select(TrainingSession)
+        .where(TrainingSession.module_id == module_id)
+        .order_by(col(TrainingSession.held_on))
+    )
+    return (await uow.session.exec(query)).all()
+
+
+async def get_session(uow: UnitOfWork, session_id: uuid.UUID) -> TrainingSession:
+    session = await uow.session.get(TrainingSession, session_id)
+    if session is None:
+        raise NotFound(f"no training session with id '{session_id}'")
+    return session
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    required: list[TrainingModule]
+    attended: set[uuid.UUID]
+
+    @property
+    def trained(self) -> bool:
+        return is_trained([m.id for m in self.required], self.attended)
+
+
+async def training_progress(
+    uow: UnitOfWork, edition_id: uuid.UUID, branch_id: uuid.UUID
+) -> TrainingProgress:
+    required = (
+        await uow.session.exec(
+            select(TrainingModule)
+            .where(
+                TrainingModule.edition_id == edition_id,
+                TrainingModule.kind == MeetingKind.MODULE.value,
+            )
+            .order_by(col(TrainingModule.number))
+        )
+    ).all()
+    attended = (
+        await uow.session.exec(
+            select(TrainingSession.module_id)
+            .join(Attendance, col(Attendance.session_id) == TrainingSession.id)
+            .where(
+                Attendance.branch_id == branch_id,
+                col(TrainingSession.module_id).in_([m.id for m in required]),
+            )
+            .distinct()
+        )
+    ).all()
+    return TrainingProgress(required=list(required), attended=set(attended))
+
+
+async def record_attendance(
+    uow: UnitOfWork, session_id: uuid.UUID, command: RecordAttendance
+) -> tuple[Attendance, Enrolment]:
+    """A branch's staff member attended; the branch is trained once every module is attended."""
+    session = await get_session(uow, session_id)
+    module = await get_module(uow, session.module_id)
+    branch = await get_branch(uow, command.branch_code)
+    staff = await get_staff(uow, command.staff_id)
+    enrolment = await find_enrolment(uow, module.edition_id, branch.id)
+    edition = await get_edition(uow, module.edition_id)
+    if enrolment is None:
+        raise RuleViolation(
+            f"branch '{branch.code}' is not enrolled in edition {edition_label(edition)}"
+        )
+    enrolment, branch, edition = await active_enrolment(uow, enrolment.id)
+    if await uow.session.get(Attendance, (session.id, staff.id, branch.id)) is not None:
+        raise RuleViolation(
+            f"{staff.name}'s attendance at this session for branch '{branch.code}' is already "
+            "recorded",
+            title="Already recorded",
+        )
+    attendance = Attendance(session_id=session.id, staff_id=staff.id, branch_id=branch.id)
+    uow.session.add(attendance)
+    await uow.session.flush()
+    if module.kind == MeetingKind.MODULE.value and enrolment.stage is None:
+        progress = await training_progress(uow, edition.id, branch.id)
+        if progress.trained:
+            await move_stage(uow, enrolment, branch, Stage.TRAINED, reached_on=session.held_on)
+    return attendance, enrolment
+
+
+async def attendance_of(
+    uow: UnitOfWork, session_id: uuid.UUID
+) -> list[tuple[Attendance, Branch, StaffMember]]:
+    await get_session(uow, session_id)
+    query = (
+        select(Attendance, Branch, StaffMember)
+        .join(Branch, col(Branch.id) == Attendance.branch_id)
+        .join(StaffMember, col(StaffMember.id) == Attendance.staff_id)
+        .where(Attendance.session_id == session_id)
+        .order_by(Branch.code, StaffMember.name)
+    )
+    return [(row[0], row[1], row[2]) for row in (await uow.session.exec(query)).all()]
+
+
+# -- the volunteer programme -------------------------------------------------------------------
+
+
+async def find_programme(uow: UnitOfWork, enrolment_id: uuid.UUID) -> Programme | None:
+    query = select(Programme).where(Programme.enrolment_id == enrolment_id)
+    return (await uow.session.exec(query)).first()
+
+
+async def save_programme(
+    uow: UnitOfWork, enrolment_id: uuid.UUID, draft: ProgrammeDraft
+) -> Programme:
+    """Write or rewrite the programme; a submitted one becomes a draft again until resubmitted."""
+    enrolment, _, _ = await active_enrolment(uow, enrolment_id)
+    programme = await find_programme(uow, enrolment.id)
+    if programme is None:
+        programme = Programme(enrolment_id=enrolment.id, **draft.model_dump())
+    else:
+        for field, value in draft.model_dump().items():
+            setattr(programme, field, value)
+        programme.status = "draft"
+        programme.updated_at = _now()
+    uow.session.add(programme)
+    await uow.session.flush()
+    return programme
+
+
+async def submit_programme(uow: UnitOfWork, enrolment_id: uuid.UUID, on: date | None) -> Programme:
+    """Submitting moves a trained branch to "programme prepared"."""
+    enrolment, branch, edition = await active_enrolment(uow, enrolment_id)
+    programme = await find_programme(uow, enrolment.id)
+    if programme is None:
+        raise RuleViolation(
+            f"branch '{branch.code}' has no volunteer programme yet: save it first (PUT)"
+        )
+    if programme.status == "submitted":
+        raise RuleViolation(
+            f"the programme of branch '{branch.code}' is already submitted", title="Already done"
+        )
+    if enrolment.stage is None:
+        raise RuleViolation(
+            f"branch '{branch.code}' is not trained yet: its staff must attend every module "
+            "before the programme is submitted"
+        )
+    submitted_on = on or today()
+    programme.status = "submitted"
+    programme.submitted_on = submitted_on
+    programme.updated_at = _now()
+    uow.session.add(programme)
+    if enrolment.stage == Stage.TRAINED.value:
+        await move_stage(uow, enrolment, branch, Stage.PROGRAMME_PREPARED, reached_on=submitted_on)
+    await uow.emit(
+        events.ProgrammeSubmitted(
+            branch_id=branch.id, code=branch.code, edition_id=edition.id, submitted_on=submitted_on
+        ),
+        subject=branch.code,
+    )
+    return programme
+
+
+# -- monitoring visits -------------------------------------------------------------------------
+
+
+async def _trainer_for_visit(
+    uow: UnitOfWork, trainer_id: uuid.UUID | None, acting_subject: str | None
+) -> Trainer:
+    if trainer_id is not None:
+        trainer = await get_trainer(uow, trainer_id)
+    elif acting_subject is not None:
+        found = (
+            await uow.session.exec(select(Trainer).where(Trainer.subject == acting_subject))
+        ).first()
+        if found is None:
+            raise RuleViolation(
+                "your user account is not linked to a trainer: say who visited (trainer_id)",
+                title="Trainer unknown",
+            )
+        trainer = found
+    else:
+        raise RuleViolation("say which trainer visited (trainer_id)", title="Trainer unknown")
+    if acting_subject is not None and trainer.subject not in (None, acting_subject):
+        raise RuleViolation(
+            f"visits of {trainer.name} are recorded by {trainer.name} or the city office",
+            title="Someone else's visit",
+        )
+    return trainer
+
+
+async def record_visit(
+    uow: UnitOfWork, enrolment_id: uuid.UUID, details: VisitDetails, *, acting_subject: str | None
+) -> MonitoringVisit:
+    """``acting_subject`` is the trainer's user id when a trainer records it (None for the city)."""
+    enrolment, branch, edition = await active_enrolment(uow, enrolment_id)
+    trainer = await _trainer_for_visit(uow, details.trainer_id, acting_subject)
+    if not await is_assigned_trainer(uow, enrolment.id, trainer.id):
+        raise RuleViolation(
+            f"{trainer.name} is not assigned to branch '{branch.code}' in edition "
+            f"{edition_label(edition)}"
+        )
+    visit = MonitoringVisit(
+        enrolment_id=enrolment.id,
+        trainer_id=trainer.id,
+        **details.model_dump(exclude={"trainer_id"}),
+    )
+    uow.session.add(visit)
+    await uow.session.flush()
+    await uow.emit(
+        events.VisitRecorded(
+            visit_id=visit.id,
+            branch_id=branch.id,
+            code=branch.code,
+            edition_id=edition.id,
+            trainer_id=trainer.id,
+            visited_on=visit.visited_on,
+            follow_up_on=visit.follow_up_on,
+        ),
+        subject=branch.code,
+    )
+    return visit
+
+
+async def get_visit(uow: UnitOfWork, visit_id: uuid.UUID) -> MonitoringVisit:
+    visit = await uow.session.get(MonitoringVisit, visit_id)
+    if visit is None:
+        raise NotFound(f"no monitoring visit with id '{visit_id}'")
+    return visit
+
+
+async def update_visit(
+    uow: UnitOfWork, visit_id: uuid.UUID, changes: VisitChanges, *, acting_subject: str | None
+) -> MonitoringVisit:
+    visit = await get_visit(uow, visit_id)
+    await _trainer_for_visit(uow, visit.trainer_id, acting_subject)
+    values = changes.model_dump(exclude_unset=True)
+    if "notes" in values and values["notes"] is None:
+        raise RuleViolation("notes cannot be emptied", title="Invalid change")
+    for field, value in values.items():
+        setattr(visit, field, value)
+    if visit.follow_up_on is not None and visit.follow_up_on < visit.visited_on:
+        raise RuleViolation(
+            f"follow_up_on ({visit.follow_up_on}) must not be before the visit "
+            f"({visit.visited_on})",
+            title="Invalid change",
+        )
+    uow.session.add(visit)
+    await uow.session.flush()
+    return visit
+
+
+@dataclass(frozen=True)
+class VisitFilters:
+    edition_id: uuid.UUID | None = None
+    enrolment_id: uuid.UUID | None = None
+    trainer_id: uuid.UUID | None = None
+    district: str | None = None
+
+
+async def list_visits(
+    uow: UnitOfWork, filters: VisitFilters, scope: Scope, *, limit: int, offset: int
+) -> Page[tuple[MonitoringVisit, Enrolment, Branch]]:
+    query: Any = (
+        select(MonitoringVisit, Enrolment, Branch)
+        .join(Enrolment, col(Enrolment.id) == MonitoringVisit.enrolment_id)
+        .join(Branch, col(Branch.id) == Enrolment.branch_id)
+    )
+    if filters.edition_id is not None:
+        query = query.where(Enrolment.edition_id == filters.edition_id)
+    if filters.enrolment_id is not None:
+        query = query.where(Enrolment.id == filters.enrolment_id)
+    if filters.trainer_id is not None:
+        query = query.where(MonitoringVisit.trainer_id == filters.trainer_id)
+    if filters.district is not None:
+        query = query.where(Branch.district == filters.district)
+    if not scope.everything:
+        query = query.where(col(Branch.id).in_(scope.branch_ids))
+    page: Page[Any] = await _page(
+        uow, query.order_by(col(MonitoringVisit.visited_on).desc(), Branch.code), limit, offset
+    )
+    items = [(row[0], row[1], row[2]) for row in page.items]
+    return Page(items=items, total=page.total, limit=limit, offset=offset)
+
+
+# -- the annual report -------------------------------------------------------------------------
+
+
+async def find_report(uow: UnitOfWork, enrolment_id: uuid.UUID) -> AnnualReport | None:
+    query = select(AnnualReport).where(AnnualReport.enrolment_id == enrolment_id)
+    return (await uow.session.exec(query)).first()
+
+
+async def save_report(uow: UnitOfWork, enrolment_id: uuid.UUID, draft: ReportDraft) -> AnnualReport:
+    enrolment, branch, _ = await active_enrolment(uow, enrolment_id)
+    report = await find_report(uow, enrolment.id)
+    if report is not None and report.status == "accepted":
+        raise RuleViolation(
+            f"the annual report of branch '{branch.code}' is accepted and can no longer change"
+        )
+    if report is None:
+        report = AnnualReport(enrolment_id=enrolment.id, **draft.model_dump())
+    else:
+        for field, value in draft.model_dump().items():
+            setattr(report, field, value)
+        report.status = "draft"
+        report.updated_at = _now()
+    uow.session.add(report)
+    await uow.session.flush()
+    return report
+
+
+async def submit_report(uow: UnitOfWork, enrolment_id: uuid.UUID, on: date | None) -> AnnualReport:
+    enrolment, branch, edition = await active_enrolment(uow, enrolment_id)
+    report = await find_report(uow, enrolment.id)
+    if report is None:
+        raise RuleViolation(f"branch '{branch.code}' has no annual report yet: save it first (PUT)")
+    if report.status != "draft":
+        raise RuleViolation(
+            f"the annual report of branch '{branch.code}' is already {report.status}",
+            title="Already done",
+        )
+    report.status = "submitted"
+    report.submitted_on = on or today()
+    report.updated_at = _now()
+    uow.session.add(report)
+    await uow.session.flush()
+    await uow.emit(
+        events.ReportSubmitted(
+            branch_id=branch.id,
+            code=branch.code,
+            edition_id=edition.id,
+            submitted_on=report.submitted_on,
+        ),
+        subject=branch.code,
+    )
+    return report
+
+
+async def accept_report(
+    uow: UnitOfWork, enrolment_id: uuid.UUID, command: AcceptReport
+) -> AnnualReport:
+    """The city accepts the report: the branch is evaluated."""
+    enrolment, branch, _ = await active_enrolment(uow, enrolment_id)
+    report = await find_report(uow, enrolment.id)
+    if report is None or report.status != "submitted":
+        state = "none" if report is None else report.status
+        raise RuleViolation(
+            f"only a submitted annual report can be accepted; branch '{branch.code}' has {state}"
+        )
+    accepted_on = command.accepted_on or today()
+    report.status = "accepted"
+    report.accepted_on = accepted_on
+    report.updated_at = _now()
+    uow.session.add(report)
+    await move_stage(
+        uow, enrolment, branch, Stage.EVALUATED, reached_on=accepted_on, reason=command.reason
+    )
+    return report
+
+
+# -- what other services tell us ---------------------------------------------------------------
+
+
+async def note_volunteer_activity(
+    uow: UnitOfWork, branch_id: uuid.UUID, *, worked_on: date
+) -> None:
+    """Volunteers worked at a branch: a branch still recruiting in the open edition of its type
+    moves on to "volunteers active". Anything else changes nothing (later hours, a branch not
+    yet recruiting, hours from a branch the registry does not enrol), so redeliveries and
+    out-of-order events are harmless."""
+    branch = await find_branch(uow, branch_id)
+    if branch is None:
+        log.warning(
+            "approved hours at a branch the registry does not know", branch_id=str(branch_id)
+        )
+        return
+    edition = await open_edition_for(uow, branch.institution_type)
+    if edition is None:
+        return
+    enrolment = await find_enrolment(uow, edition.id, branch.id, lock=True)
+    if (
+        enrolment is None
+        or enrolment.status != EnrolmentStatus.ENROLLED.value
+        or enrolment.stage != Stage.RECRUITING.value
+    ):
+        return
+    # Hours worked before recruiting was recorded still count from the day it was.
+    reached_on = max(worked_on, enrolment.stage_reached_on or worked_on)
+    await move_stage(uow, enrolment, branch, Stage.VOLUNTEERS_ACTIVE, reached_on=reached_on)

@@ -120,4 +120,187 @@ class Enrolment(RegistryTable, table=True):
     updated_at: datetime = _timestamp()
 
 
+class StaffMember(RegistryTable, table=True):
+    """A member of a branch's staff: a coordinator, and later perhaps a mentor."""
+
+    __tablename__ = "staff"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320, unique=True)
+    phone: str | None = Field(default=None, max_length=16)
+    language: str = Field(default="pl", max_length=2)
+    subject: str | None = Field(default=None, max_length=200, unique=True)
+    created_at: datetime = _timestamp()
+
+
+class Trainer(RegistryTable, table=True):
+    """A trainer from the NGO the city chose: trains branch staff and monitors branches."""
+
+    __tablename__ = "trainers"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320, unique=True)
+    phone: str | None = Field(default=None, max_length=16)
+    language: str = Field(default="pl", max_length=2)
+    subject: str | None = Field(default=None, max_length=200, unique=True)
+    organisation: str | None = Field(default=None, max_length=300)
+    created_at: datetime = _timestamp()
+
+
+class CoordinatorAssignment(RegistryTable, table=True):
+    """A staff member coordinates volunteers at a branch, from a date until unassigned."""
+
+    __tablename__ = "coordinator_assignments"
+    __table_args__ = (
+        sa.Index(
+            "coordinator_assignments_one_current",
+            "branch_id",
+            "staff_id",
+            unique=True,
+            postgresql_where=sa.text("unassigned_on IS NULL"),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    branch_id: uuid.UUID = Field(foreign_key="registry.branches.id")
+    staff_id: uuid.UUID = Field(foreign_key="registry.staff.id", index=True)
+    assigned_on: date
+    unassigned_on: date | None = None
+
+
+class TrainerAssignment(RegistryTable, table=True):
+    """A trainer supports a branch in an edition (through its enrolment)."""
+
+    __tablename__ = "trainer_assignments"
+    __table_args__ = (
+        sa.UniqueConstraint("enrolment_id", "trainer_id", name="trainer_assignments_key"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enrolment_id: uuid.UUID = Field(foreign_key="registry.enrolments.id")
+    trainer_id: uuid.UUID = Field(foreign_key="registry.trainers.id", index=True)
+    assigned_on: date
+
+
+class MentorAssignment(RegistryTable, table=True):
+    """An experienced coordinator mentors a branch in an edition."""
+
+    __tablename__ = "mentor_assignments"
+    __table_args__ = (
+        sa.UniqueConstraint("enrolment_id", "staff_id", name="mentor_assignments_key"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enrolment_id: uuid.UUID = Field(foreign_key="registry.enrolments.id")
+    staff_id: uuid.UUID = Field(foreign_key="registry.staff.id", index=True)
+    assigned_on: date
+
+
+class StageRecord(RegistryTable, table=True):
+    """Each stage a branch reached in an edition, with its date (and why, when out of order)."""
+
+    __tablename__ = "stage_records"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enrolment_id: uuid.UUID = Field(foreign_key="registry.enrolments.id", index=True)
+    stage: str = Field(max_length=20)
+    previous_stage: str | None = Field(default=None, max_length=20)
+    reached_on: date
+    reason: str | None = Field(default=None, max_length=1000)
+    recorded_at: datetime = _timestamp()
+
+
+class TrainingModule(RegistryTable, table=True):
+    """A training module of an edition, or a coordinators' forum meeting."""
+
+    __tablename__ = "training_modules"
+    __table_args__ = (
+        sa.UniqueConstraint("edition_id", "kind", "number", name="training_modules_key"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    edition_id: uuid.UUID = Field(foreign_key="registry.editions.id")
+    kind: str = Field(max_length=10)
+    number: int
+    title: str = Field(max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+
+
+class TrainingSession(RegistryTable, table=True):
+    """One meeting of a module: a date, a trainer, a topic, a place."""
+
+    __tablename__ = "training_sessions"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    module_id: uuid.UUID = Field(foreign_key="registry.training_modules.id", index=True)
+    held_on: date
+    trainer_id: uuid.UUID | None = Field(default=None, foreign_key="registry.trainers.id")
+    topic: str = Field(max_length=200)
+    place: str = Field(max_length=300)
+
+
+class Attendance(RegistryTable, table=True):
+    """A staff member attended a session on behalf of a branch (a person who coordinates two
+    branches attends once for both)."""
+
+    __tablename__ = "attendance"
+
+    session_id: uuid.UUID = Field(foreign_key="registry.training_sessions.id", primary_key=True)
+    staff_id: uuid.UUID = Field(foreign_key="registry.staff.id", primary_key=True)
+    branch_id: uuid.UUID = Field(foreign_key="registry.branches.id", primary_key=True, index=True)
+    recorded_at: datetime = _timestamp()
+
+
+class Programme(RegistryTable, table=True):
+    """A branch's volunteer programme in an edition."""
+
+    __tablename__ = "programmes"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enrolment_id: uuid.UUID = Field(foreign_key="registry.enrolments.id", unique=True)
+    spaces: str = Field(max_length=5000)
+    hours_available: str = Field(max_length=5000)
+    task_types: list[str] = Field(default_factory=list, sa_type=pg.ARRAY(sa.Text))
+    volunteer_profiles: str = Field(max_length=5000)
+    welcome_and_care: str = Field(max_length=5000)
+    status: str = Field(default="draft", max_length=10)
+    submitted_on: date | None = None
+    updated_at: datetime = _timestamp()
+
+
+class MonitoringVisit(RegistryTable, table=True):
+    """A trainer's monitoring visit at a branch."""
+
+    __tablename__ = "monitoring_visits"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enrolment_id: uuid.UUID = Field(foreign_key="registry.enrolments.id", index=True)
+    trainer_id: uuid.UUID = Field(foreign_key="registry.trainers.id", index=True)
+    visited_on: date
+    notes: str = Field(max_length=5000)
+    next_steps: str | None = Field(default=None, max_length=5000)
+    follow_up_on: date | None = None
+    recorded_at: datetime = _timestamp()
+
+
+class AnnualReport(RegistryTable, table=True):
+    """A branch's annual report (sprawozdanie): its coordinator submits, the city accepts."""
+
+    __tablename__ = "annual_reports"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enrolment_id: uuid.UUID = Field(foreign_key="registry.enrolments.id", unique=True)
+    summary: str = Field(max_length=5000)
+    volunteers_count: int
+    volunteer_hours: Decimal = Field(sa_type=sa.Numeric(9, 2))
+    tasks_carried_out: list[str] = Field(default_factory=list, sa_type=pg.ARRAY(sa.Text))
+    conclusions: str | None = Field(default=None, max_length=5000)
+    status: str = Field(default="draft", max_length=10)
+    submitted_on: date | None = None
+    accepted_on: date | None = None
+    updated_at: datetime = _timestamp()
+
+
 metadata = RegistryTable.metadata

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from registry.api import institutions
+from registry.api import institutions, monitoring, staff
 
 router = APIRouter()
 router.include_router(institutions.router)
+router.include_router(staff.router)
+router.include_router(monitoring.router)

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from registry import handlers
+from registry import handlers, imports
 from registry.access import ensure_in_scope, scope_of
 from registry.api.common import (
     Admin,
@@ -35,6 +35,7 @@ from registry.commands import (
 from registry.domain.editions import EditionStatus, EnrolmentStatus, InstitutionType
 from registry.domain.stages import Stage
 from registry.tables import Branch, Enrolment, Organisation
+from shared.problems import Problem
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", route_class=RegistryRoute)
@@ -184,6 +185,60 @@ async def register_branch(details: BranchDetails, service: ServiceDep, _: Admin)
         return branch_view(branch, await handlers.branch_organisation(uow, branch))
 
 
+class RowErrorView(BaseModel):
+    line: int
+    code: str | None
+    errors: list[str]
+
+
+class ImportView(BaseModel):
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    errors: list[RowErrorView]
+
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+
+
+@router.post(
+    "/branches/import",
+    response_model=ImportView,
+    tags=["branches"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def import_branches(request: Request, service: ServiceDep, _: Admin) -> Any:
+    """Register or update branches from a CSV file (``Content-Type: text/csv``), by code.
+
+    Columns: code, name, district, address (required); institution_type, opening_hours
+    ("1-5 10:00-19:00; 6 10:00-15:00"), volunteer_spaces, contact_name, contact_email,
+    contact_phone. Rows with errors are listed with their line numbers; the rest import.
+    """
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in CSV_TYPES:
+        raise Problem(
+            415,
+            "Send a CSV file",
+            f"send the file as the request body with Content-Type text/csv (got '{media_type}')",
+        )
+    body = await request.body()
+    if len(body) > MAX_IMPORT_BYTES:
+        raise Problem(413, "File too large", "the file is over 5 MB: split it")
+    try:
+        text = imports.decode(body)
+        async with service.unit_of_work() as uow:
+            result = await imports.import_branches(uow, text)
+    except imports.UnreadableFile as unreadable:
+        raise Problem(422, "Unreadable file", str(unreadable)) from unreadable
+    return ImportView.model_validate(result, from_attributes=True)
+
+
 @router.get("/branches", response_model=PageView[BranchView], tags=["branches"])
 async def list_branches(
     service: ServiceDep,
@@ -217,7 +272,7 @@ async def read_branch(key: str, service: ServiceDep, principal: Staff) -> Any:
     """A branch by its id or its code (e.g. ``wola-12``)."""
     async with service.unit_of_work() as uow:
         branch = await handlers.get_branch(uow, branch_key(key))
-        ensure_in_scope(await scope_of(uow, principal), branch)
+        ensure_in_scope(principal, branch)
         return branch_view(branch, await handlers.branch_organisation(uow, branch))
 
 
@@ -338,7 +393,7 @@ async def scoped_enrolment(
     """The enrolment and its branch, once the caller is known to be allowed to see them."""
     enrolment = await handlers.get_enrolment(uow, enrolment_id)
     branch = await handlers.get_branch(uow, enrolment.branch_id)
-    ensure_in_scope(await scope_of(uow, principal), branch)
+    ensure_in_scope(principal, branch)
     return enrolment, branch
 
 

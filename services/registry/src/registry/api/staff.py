@@ -1,0 +1,223 @@
+"""Staff, trainers, and who coordinates, trains and mentors which branch."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from registry import handlers
+from registry.access import ensure_in_scope
+from registry.api.common import (
+    Admin,
+    Limit,
+    Offset,
+    PageView,
+    RegistryRoute,
+    ServiceDep,
+    Staff,
+    page_of,
+)
+from registry.api.institutions import branch_key, scoped_enrolment
+from registry.commands import (
+    AssignCoordinator,
+    AssignMentor,
+    AssignTrainer,
+    StaffChanges,
+    StaffDetails,
+    TrainerChanges,
+    TrainerDetails,
+)
+
+router = APIRouter(prefix="/v1", route_class=RegistryRoute)
+
+
+class StaffView(BaseModel):
+    id: uuid.UUID
+    name: str
+    email: str
+    phone: str | None
+    language: str
+    subject: str | None
+    created_at: datetime
+
+
+class TrainerView(StaffView):
+    organisation: str | None
+
+
+class CoordinatorView(BaseModel):
+    staff: StaffView
+    assigned_on: date
+
+
+class TeamView(BaseModel):
+    coordinators: list[StaffView]
+    trainers: list[TrainerView]
+    mentors: list[StaffView]
+
+
+class AssignmentView(BaseModel):
+    id: uuid.UUID
+    assigned_on: date
+
+
+def staff_view(person: Any) -> StaffView:
+    return StaffView.model_validate(person, from_attributes=True)
+
+
+def trainer_view(person: Any) -> TrainerView:
+    return TrainerView.model_validate(person, from_attributes=True)
+
+
+# -- staff ---------------------------------------------------------------------------------
+
+
+@router.post("/staff", status_code=201, response_model=StaffView, tags=["staff"])
+async def create_staff(details: StaffDetails, service: ServiceDep, _: Admin) -> Any:
+    """A branch staff member (a coordinator, or a mentor from an earlier edition)."""
+    async with service.unit_of_work() as uow:
+        return staff_view(await handlers.create_staff(uow, details))
+
+
+@router.get("/staff", response_model=PageView[StaffView], tags=["staff"])
+async def list_staff(service: ServiceDep, _: Admin, limit: Limit = 50, offset: Offset = 0) -> Any:
+    async with service.unit_of_work() as uow:
+        page = await handlers.list_staff(uow, limit=limit, offset=offset)
+        return page_of([staff_view(p) for p in page.items], page.total, limit, offset)
+
+
+@router.get("/staff/{staff_id}", response_model=StaffView, tags=["staff"])
+async def read_staff(staff_id: uuid.UUID, service: ServiceDep, _: Admin) -> Any:
+    async with service.unit_of_work() as uow:
+        return staff_view(await handlers.get_staff(uow, staff_id))
+
+
+@router.patch("/staff/{staff_id}", response_model=StaffView, tags=["staff"])
+async def update_staff(
+    staff_id: uuid.UUID, changes: StaffChanges, service: ServiceDep, _: Admin
+) -> Any:
+    async with service.unit_of_work() as uow:
+        return staff_view(await handlers.update_staff(uow, staff_id, changes))
+
+
+# -- trainers ------------------------------------------------------------------------------
+
+
+@router.post("/trainers", status_code=201, response_model=TrainerView, tags=["trainers"])
+async def create_trainer(details: TrainerDetails, service: ServiceDep, _: Admin) -> Any:
+    async with service.unit_of_work() as uow:
+        return trainer_view(await handlers.create_trainer(uow, details))
+
+
+@router.get("/trainers", response_model=PageView[TrainerView], tags=["trainers"])
+async def list_trainers(
+    service: ServiceDep, _: Admin, limit: Limit = 50, offset: Offset = 0
+) -> Any:
+    async with service.unit_of_work() as uow:
+        page = await handlers.list_trainers(uow, limit=limit, offset=offset)
+        return page_of([trainer_view(p) for p in page.items], page.total, limit, offset)
+
+
+@router.get("/trainers/{trainer_id}", response_model=TrainerView, tags=["trainers"])
+async def read_trainer(trainer_id: uuid.UUID, service: ServiceDep, _: Admin) -> Any:
+    async with service.unit_of_work() as uow:
+        return trainer_view(await handlers.get_trainer(uow, trainer_id))
+
+
+@router.patch("/trainers/{trainer_id}", response_model=TrainerView, tags=["trainers"])
+async def update_trainer(
+    trainer_id: uuid.UUID, changes: TrainerChanges, service: ServiceDep, _: Admin
+) -> Any:
+    async with service.unit_of_work() as uow:
+        return trainer_view(await handlers.update_trainer(uow, trainer_id, changes))
+
+
+# -- coordinators of a branch ----------------------------------------------------------------
+
+
+@router.get("/branches/{key}/coordinators", response_model=list[CoordinatorView], tags=["staff"])
+async def list_coordinators(key: str, service: ServiceDep, principal: Staff) -> Any:
+    async with service.unit_of_work() as uow:
+        branch = await handlers.get_branch(uow, branch_key(key))
+        ensure_in_scope(principal, branch)
+        return [
+            CoordinatorView(staff=staff_view(staff), assigned_on=assignment.assigned_on)
+            for assignment, staff in await handlers.coordinators_of(uow, branch.id)
+        ]
+
+
+@router.post(
+    "/branches/{key}/coordinators",
+    status_code=201,
+    response_model=AssignmentView,
+    tags=["staff"],
+)
+async def assign_coordinator(
+    key: str, command: AssignCoordinator, service: ServiceDep, _: Admin
+) -> Any:
+    """A branch may have several coordinators; a person may coordinate several branches."""
+    async with service.unit_of_work() as uow:
+        assignment = await handlers.assign_coordinator(uow, branch_key(key), command)
+        return AssignmentView.model_validate(assignment, from_attributes=True)
+
+
+@router.delete("/branches/{key}/coordinators/{staff_id}", status_code=204, tags=["staff"])
+async def unassign_coordinator(
+    key: str,
+    staff_id: uuid.UUID,
+    service: ServiceDep,
+    _: Admin,
+    on: Annotated[date | None, Query(description="the last day; today by default")] = None,
+) -> None:
+    async with service.unit_of_work() as uow:
+        await handlers.unassign_coordinator(uow, branch_key(key), staff_id, on)
+
+
+# -- trainers and mentors of an enrolment ----------------------------------------------------
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/trainers",
+    status_code=201,
+    response_model=AssignmentView,
+    tags=["trainers"],
+)
+async def assign_trainer(
+    enrolment_id: uuid.UUID, command: AssignTrainer, service: ServiceDep, _: Admin
+) -> Any:
+    """A trainer supports and monitors the branch in this edition."""
+    async with service.unit_of_work() as uow:
+        assignment = await handlers.assign_trainer(uow, enrolment_id, command)
+        return AssignmentView.model_validate(assignment, from_attributes=True)
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/mentors",
+    status_code=201,
+    response_model=AssignmentView,
+    tags=["staff"],
+)
+async def assign_mentor(
+    enrolment_id: uuid.UUID, command: AssignMentor, service: ServiceDep, _: Admin
+) -> Any:
+    """An experienced coordinator from an earlier edition mentors the branch."""
+    async with service.unit_of_work() as uow:
+        assignment = await handlers.assign_mentor(uow, enrolment_id, command)
+        return AssignmentView.model_validate(assignment, from_attributes=True)
+
+
+@router.get("/enrolments/{enrolment_id}/team", response_model=TeamView, tags=["staff"])
+async def read_team(enrolment_id: uuid.UUID, service: ServiceDep, principal: Staff) -> Any:
+    """The branch's coordinators, and its trainers and mentors in this edition."""
+    async with service.unit_of_work() as uow:
+        enrolment, _ = await scoped_enrolment(uow, enrolment_id, principal)
+        team = await handlers.team_of(uow, enrolment)
+        return TeamView(
+            coordinators=[staff_view(p) for p in team.coordinators],
+            trainers=[trainer_view(p) for p in team.trainers],
+            mentors=[staff_view(p) for p in team.mentors],
+        )

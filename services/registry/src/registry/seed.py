@@ -1,0 +1,422 @@
+"""Demo data like the programme's 2019 edition: ``python -m registry seed``.
+
+45 branches across Warsaw's 18 districts, their coordinators and trainers, a training
+cycle, stages at every point of the year, a few monitoring visits and annual reports.
+Everything goes through the same use cases as the API, so every event is written to the
+outbox (and published once the service runs). Each step first looks for what it would
+create, so running the seed again changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import unicodedata
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import select
+
+from registry import handlers
+from registry.app import build_service
+from registry.commands import (
+    AcceptReport,
+    AssignCoordinator,
+    AssignMentor,
+    AssignTrainer,
+    BranchDetails,
+    EditionDetails,
+    Enrol,
+    ModuleDetails,
+    OpeningHours,
+    ProgrammeDraft,
+    ReachStage,
+    RecordAttendance,
+    ReportDraft,
+    SessionDetails,
+    StaffDetails,
+    TrainerDetails,
+    VisitDetails,
+)
+from registry.domain.editions import EditionStatus, InstitutionType
+from registry.domain.stages import Stage, position
+from registry.domain.training import MeetingKind
+from registry.tables import (
+    Attendance,
+    Branch,
+    Edition,
+    Enrolment,
+    MonitoringVisit,
+    StaffMember,
+    Trainer,
+)
+from shared.logging import configure_logging
+from shared.migrations import upgrade_to_head
+from shared.reference import warsaw_districts
+from shared.service import Service
+from shared.unit_of_work import UnitOfWork
+
+YEAR = 2019
+BRANCHES = 45
+NGO = "Stowarzyszenie Centrum Wolontariatu"
+FIRST_NAMES = (
+    "Anna", "Małgorzata", "Katarzyna", "Agnieszka", "Barbara", "Ewa", "Joanna", "Magdalena",
+    "Zofia", "Elżbieta", "Monika", "Beata", "Dorota", "Jolanta", "Grażyna", "Piotr",
+    "Tomasz", "Paweł", "Łukasz", "Michał",
+)  # fmt: skip
+LAST_NAMES = (
+    "Nowak", "Kowalska", "Wiśniewska", "Wójcik", "Kamińska", "Lewandowska", "Zielińska",
+    "Szymańska", "Woźniak", "Dąbrowska", "Kozłowska", "Jankowska", "Mazur", "Krawczyk",
+    "Piotrowska", "Grabowska", "Nowakowska", "Pawłowska", "Michalska", "Król", "Wieczorek",
+    "Jabłońska", "Wróbel", "Majewska",
+)  # fmt: skip
+STREETS = (
+    "ul. Marszałkowska", "ul. Grójecka", "ul. Puławska", "ul. Wolska", "ul. Targowa",
+    "ul. Grochowska", "al. Solidarności", "ul. Żeromskiego", "ul. Powstańców Śląskich",
+    "ul. Górczewska", "ul. Modlińska", "ul. Kondratowicza", "ul. Płowiecka", "ul. Dickensa",
+)  # fmt: skip
+TRAINERS = (
+    ("Ewa Sadowska", "kc-trainer-1"),
+    ("Marek Zawadzki", "kc-trainer-2"),
+    ("Justyna Ostrowska", "kc-trainer-3"),
+    ("Krzysztof Baran", "kc-trainer-4"),
+    ("Aleksandra Wróblewska", "kc-trainer-5"),
+    ("Tomasz Jasiński", "kc-trainer-6"),
+)
+MODULES = (
+    (MeetingKind.MODULE, 1, "Wolontariat w bibliotece: podstawy", date(2019, 2, 12)),
+    (MeetingKind.MODULE, 2, "Program wolontariatu filii", date(2019, 2, 26)),
+    (MeetingKind.MODULE, 3, "Rekrutacja i opieka nad wolontariuszami", date(2019, 3, 12)),
+    (MeetingKind.FORUM, 1, "Forum koordynatorów: wiosna", date(2019, 4, 9)),
+)
+# Where each branch is by the end of the seeded year, round the cycle (None: not trained).
+TARGETS: tuple[Stage | None, ...] = (None, *Stage)
+STAGE_DATES = {
+    Stage.PROGRAMME_PREPARED: date(2019, 4, 15),
+    Stage.RECRUITING: date(2019, 5, 6),
+    Stage.VOLUNTEERS_ACTIVE: date(2019, 6, 3),
+    Stage.EVALUATED: date(2019, 12, 10),
+}
+
+
+@dataclass(frozen=True)
+class SeedBranch:
+    index: int
+    details: BranchDetails
+    target: Stage | None
+
+
+def _ascii(text: str) -> str:
+    text = text.replace("ł", "l").replace("Ł", "L")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def seed_branches() -> list[SeedBranch]:
+    """45 branches: three in each of the first nine districts, two in the others."""
+    districts = list(warsaw_districts().values())
+    branches: list[SeedBranch] = []
+    for d, district in enumerate(districts):
+        for k in range(3 if d < BRANCHES - 2 * len(districts) else 2):
+            number = 1 + (d * 7) % 20 + k * 21
+            children = (d + k) % 2 == 1
+            name = (
+                f"Biblioteka dla Dzieci i Młodzieży nr {number}"
+                if children
+                else f"Wypożyczalnia dla Dorosłych i Młodzieży nr {number}"
+            )
+            index = len(branches)
+            opens, closes = ("12:00", "18:00") if children else ("10:00", "19:00")
+            details = BranchDetails(
+                code=f"{district.slug}-{number}",
+                name=name,
+                district=district.slug,
+                address=f"{STREETS[index % len(STREETS)]} {index * 3 % 140 + 1}, Warszawa",
+                opening_hours=[
+                    *(OpeningHours(weekday=w, opens=opens, closes=closes) for w in range(1, 6)),
+                    OpeningHours(weekday=6, opens="10:00", closes="15:00"),
+                ],
+                volunteer_spaces=2 + index % 5,
+                contact_email=f"filia.{district.slug}.{number}@biblioteki.example.pl",
+                contact_phone=f"+4822{5000000 + index * 1379:07d}",
+            )
+            branches.append(SeedBranch(index, details, TARGETS[index % len(TARGETS)]))
+    return branches
+
+
+def coordinator_for(index: int) -> StaffDetails:
+    # Every seventh branch shares its coordinator with the branch before it.
+    person = index - 1 if index % 7 == 6 else index
+    first = FIRST_NAMES[person % len(FIRST_NAMES)]
+    last = LAST_NAMES[(person * 5) % len(LAST_NAMES)]
+    return StaffDetails(
+        name=f"{first} {last}",
+        email=f"{_ascii(first)}.{_ascii(last)}.{person}@biblioteki.example.pl",
+        subject=f"kc-coordinator-{person}",
+    )
+
+
+@dataclass
+class Summary:
+    branches: int = 0
+    enrolments: int = 0
+
+
+async def seed(service: Service) -> Summary:
+    edition_id = await _edition(service)
+    trainer_ids = await _trainers(service)
+    sessions = await _training(service, edition_id, trainer_ids[0])
+    summary = Summary()
+    for branch in seed_branches():
+        async with service.unit_of_work() as uow:
+            await _branch(uow, edition_id, branch, trainer_ids, sessions)
+        summary.branches += 1
+    async with service.unit_of_work() as uow:
+        await _mentors(uow, edition_id)
+        enrolled = await handlers.list_enrolments(
+            uow,
+            handlers.EnrolmentFilters(edition_id=edition_id, status="enrolled"),
+            handlers.EVERYTHING,
+            limit=1,
+            offset=0,
+        )
+        summary.enrolments = enrolled.total
+    return summary
+
+
+async def _edition(service: Service) -> uuid.UUID:
+    async with service.unit_of_work() as uow:
+        edition: Edition | None = await handlers.find_edition(
+            uow, InstitutionType.LIBRARY_BRANCH.value, YEAR
+        )
+        if edition is None:
+            edition = await handlers.create_edition(
+                uow,
+                EditionDetails(
+                    year=YEAR,
+                    name="Program rozwoju wolontariatu w bibliotekach m.st. Warszawy 2019",
+                    starts_on=date(2019, 1, 15),
+                    ends_on=date(2019, 12, 15),
+                ),
+            )
+        if edition.status == EditionStatus.PLANNED.value:
+            edition = await handlers.open_edition(uow, edition.id)
+        if edition.status != EditionStatus.OPEN.value:
+            raise SystemExit(f"edition {YEAR} is {edition.status}: the seed needs it open")
+        return edition.id
+
+
+async def _trainers(service: Service) -> list[uuid.UUID]:
+    ids = []
+    async with service.unit_of_work() as uow:
+        for name, subject in TRAINERS:
+            email = f"{_ascii(name).replace(' ', '.')}@centrumwolontariatu.example.pl"
+            trainer: Trainer | None = await handlers.find_trainer_by_email(uow, email)
+            if trainer is None:
+                trainer = await handlers.create_trainer(
+                    uow,
+                    TrainerDetails(name=name, email=email, subject=subject, organisation=NGO),
+                )
+            ids.append(trainer.id)
+    return ids
+
+
+async def _training(
+    service: Service, edition_id: uuid.UUID, trainer_id: uuid.UUID
+) -> dict[tuple[MeetingKind, int], uuid.UUID]:
+    """One session per module; returns the session of each module."""
+    sessions = {}
+    async with service.unit_of_work() as uow:
+        existing = {(m.kind, m.number): m for m in await handlers.list_modules(uow, edition_id)}
+        for kind, number, title, held_on in MODULES:
+            module = existing.get((kind.value, number)) or await handlers.create_module(
+                uow, edition_id, ModuleDetails(kind=kind, number=number, title=title)
+            )
+            held = await handlers.list_sessions(uow, module.id)
+            session = (
+                held[0]
+                if held
+                else await handlers.create_session(
+                    uow,
+                    module.id,
+                    SessionDetails(
+                        held_on=held_on,
+                        trainer_id=trainer_id,
+                        topic=title,
+                        place="Biblioteka Publiczna m.st. Warszawy, ul. Koszykowa 26/28",
+                    ),
+                )
+            )
+            sessions[(kind, number)] = session.id
+    return sessions
+
+
+async def _branch(
+    uow: UnitOfWork,
+    edition_id: uuid.UUID,
+    seeded: SeedBranch,
+    trainer_ids: Sequence[uuid.UUID],
+    sessions: dict[tuple[MeetingKind, int], uuid.UUID],
+) -> None:
+    branch, _ = await handlers.register_or_update_branch(uow, seeded.details)
+    enrolment = await handlers.find_enrolment(uow, edition_id, branch.id)
+    if enrolment is None:
+        enrolment = await handlers.enrol_branch(
+            uow,
+            edition_id,
+            Enrol(
+                branch_code=branch.code,
+                funding_pln=Decimal(3000 + seeded.index % 5 * 500),
+                enrolled_on=date(2019, 1, 31),
+            ),
+        )
+    staff = await _coordinator(uow, branch.code, branch.id, coordinator_for(seeded.index))
+    trainer_id = trainer_ids[seeded.index % len(trainer_ids)]
+    if not await handlers.is_assigned_trainer(uow, enrolment.id, trainer_id):
+        await handlers.assign_trainer(
+            uow, enrolment.id, AssignTrainer(trainer_id=trainer_id, assigned_on=date(2019, 2, 1))
+        )
+    if seeded.target is None:
+        # Not trained yet: came to the first module only.
+        await _attend(uow, sessions[(MeetingKind.MODULE, 1)], branch, staff.id)
+        return
+    for (kind, _), session_id in sessions.items():
+        if kind is MeetingKind.MODULE or seeded.index % 2 == 0:
+            await _attend(uow, session_id, branch, staff.id)
+    await _advance(uow, enrolment, seeded.index, seeded.target, trainer_id)
+
+
+async def _coordinator(
+    uow: UnitOfWork, code: str, branch_id: uuid.UUID, details: StaffDetails
+) -> StaffMember:
+    staff = await handlers.find_staff_by_email(uow, str(details.email))
+    if staff is None:
+        staff = await handlers.create_staff(uow, details)
+    if await handlers.current_coordination(uow, branch_id, staff.id) is None:
+        await handlers.assign_coordinator(
+            uow, code, AssignCoordinator(staff_id=staff.id, assigned_on=date(2019, 1, 31))
+        )
+    return staff
+
+
+async def _attend(
+    uow: UnitOfWork, session_id: uuid.UUID, branch: Branch, staff_id: uuid.UUID
+) -> None:
+    if await uow.session.get(Attendance, (session_id, staff_id, branch.id)) is None:
+        await handlers.record_attendance(
+            uow, session_id, RecordAttendance(branch_code=branch.code, staff_id=staff_id)
+        )
+
+
+async def _advance(
+    uow: UnitOfWork, enrolment: Enrolment, index: int, target: Stage, trainer_id: uuid.UUID
+) -> None:
+    """Walk the branch up to its target stage, one stage at a time, as the year went."""
+
+    def below(stage: Stage) -> bool:
+        current = Stage(enrolment.stage) if enrolment.stage else None
+        return position(current) < position(stage) <= position(target)
+
+    if below(Stage.PROGRAMME_PREPARED):
+        await handlers.save_programme(
+            uow,
+            enrolment.id,
+            ProgrammeDraft(
+                spaces="Czytelnia i kącik dla dzieci; stanowisko komputerowe",
+                hours_available="Wtorki i czwartki po południu, soboty przed południem",
+                task_types=["reading_help", "homework_help", "event_help"],
+                volunteer_profiles="Młodzież licealna i seniorzy, którzy lubią czytać",
+                welcome_and_care="Spotkanie powitalne i opiekun z zespołu filii",
+            ),
+        )
+        await handlers.submit_programme(uow, enrolment.id, STAGE_DATES[Stage.PROGRAMME_PREPARED])
+    for stage in (Stage.RECRUITING, Stage.VOLUNTEERS_ACTIVE):
+        if below(stage):
+            await handlers.reach_stage(
+                uow, enrolment.id, ReachStage(stage=stage, reached_on=STAGE_DATES[stage])
+            )
+    if position(target) >= position(Stage.RECRUITING) and index % 3 == 0:
+        await _visit(uow, enrolment.id, trainer_id)
+    if below(Stage.EVALUATED):
+        await handlers.save_report(
+            uow,
+            enrolment.id,
+            ReportDraft(
+                summary="Wolontariusze prowadzili głośne czytanie i pomagali przy wydarzeniach.",
+                volunteers_count=8 + index % 9,
+                volunteer_hours=Decimal(250 + index * 13),
+                tasks_carried_out=[
+                    "Głośne czytanie",
+                    "Pomoc w lekcjach",
+                    "Pomoc przy wydarzeniach",
+                ],
+            ),
+        )
+        await handlers.submit_report(uow, enrolment.id, date(2019, 12, 2))
+        await handlers.accept_report(
+            uow, enrolment.id, AcceptReport(accepted_on=STAGE_DATES[Stage.EVALUATED])
+        )
+
+
+async def _visit(uow: UnitOfWork, enrolment_id: uuid.UUID, trainer_id: uuid.UUID) -> None:
+    visited_on = date(2019, 6, 18)
+    existing = await uow.session.exec(
+        select(MonitoringVisit).where(
+            MonitoringVisit.enrolment_id == enrolment_id, MonitoringVisit.visited_on == visited_on
+        )
+    )
+    if existing.first() is None:
+        await handlers.record_visit(
+            uow,
+            enrolment_id,
+            VisitDetails(
+                visited_on=visited_on,
+                trainer_id=trainer_id,
+                notes="Wolontariusze dobrze przyjęci; brakuje chętnych na soboty.",
+                next_steps="Ogłoszenie w szkołach w dzielnicy; dyżur koordynatorki w sobotę.",
+                follow_up_on=date(2019, 9, 17),
+            ),
+            acting_subject=None,
+        )
+
+
+async def _mentors(uow: UnitOfWork, edition_id: uuid.UUID) -> None:
+    """Two experienced coordinators mentor two branches of other districts."""
+    branches = seed_branches()
+    for mentor_index, mentee_index in ((0, 10), (1, 20)):
+        mentor = await handlers.find_staff_by_email(uow, str(coordinator_for(mentor_index).email))
+        mentee = await handlers.find_branch(uow, branches[mentee_index].details.code)
+        assert mentor is not None and mentee is not None
+        enrolment = await handlers.find_enrolment(uow, edition_id, mentee.id)
+        assert enrolment is not None
+        team = await handlers.team_of(uow, enrolment)
+        if mentor.id not in {m.id for m in team.mentors}:
+            await handlers.assign_mentor(
+                uow, enrolment.id, AssignMentor(staff_id=mentor.id, assigned_on=date(2019, 3, 1))
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m registry seed", description=__doc__)
+    parser.add_argument("--migrate", action="store_true", help="apply migrations first")
+    args = parser.parse_args(argv)
+    service = build_service()
+    settings = service.settings
+    configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
+    if args.migrate:
+        upgrade_to_head(settings.database_url, service.definition.migrations_dir)
+
+    async def run() -> Summary:
+        try:
+            return await seed(service)
+        finally:
+            await service.database.dispose()
+
+    summary = asyncio.run(run())
+    print(
+        f"registry seed: edition {YEAR} open, {summary.branches} branches, "
+        f"{summary.enrolments} enrolled; events wait in the outbox until the service runs"
+    )
+    return 0
