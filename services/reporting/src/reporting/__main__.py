@@ -1,3 +1,12 @@
+"""``python -m reporting [serve|migrate|rebuild]``."""
+
+import sys
+
+if sys.argv[1:2] == ["rebuild"]:
+    from reporting.rebuild import main
+
+    raise SystemExit(main())
+
 from reporting.app import build_service
 from shared.cli import run_cli
 

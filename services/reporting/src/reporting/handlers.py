@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import select
 
-from reporting.projections import apply_fact
+from reporting.projections import apply_fact, bump_log_version
 from reporting.tables import Fact, VolunteerTotals
 from shared.cloudevents import CloudEvent
 from shared.unit_of_work import UnitOfWork
@@ -27,6 +27,7 @@ async def record_fact(uow: UnitOfWork, event: CloudEvent, data: BaseModel) -> No
     uow.session.add(fact)
     await uow.session.flush()
     await apply_fact(uow.session, fact)
+    await bump_log_version(uow.session)
 
 
 async def volunteer_counts(uow: UnitOfWork) -> dict[str, Any]:

@@ -61,4 +61,28 @@ class VolunteerTotals(ReportingTable, table=True):
     minors: int = 0
 
 
+class Snapshot(ReportingTable, table=True):
+    """The merged state of one entity (an edition, a branch, a task, an hours entry...).
+
+    ``data`` holds the entity as reporting.domain.entities defines it: ids, dates, counts,
+    never names or contacts. Every view is computed from these rows.
+    """
+
+    __tablename__ = "snapshots"
+
+    kind: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    data: dict[str, Any] = Field(sa_type=pg.JSONB)
+
+
+class LogVersion(ReportingTable, table=True):
+    """Bumped in the transaction of every fact (and by a rebuild): readers that cache the
+    views know from it, in one cheap query, whether anything changed."""
+
+    __tablename__ = "log_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0, sa_type=sa.BigInteger)
+
+
 metadata = ReportingTable.metadata

@@ -1,0 +1,344 @@
+"""Reporting's benchmark: catch-up of the projections and the dashboard's latency.
+
+    python -m reporting.bench [--facts 1000000] [--branches 200] [--queries 200] [--no-write]
+
+On the real PostgreSQL, in a database made for the run as the test fixtures make them and
+dropped afterwards:
+
+1. the fact log is filled with the agreed events of 3 editions and ``--branches``
+   branches (18 districts), then ``--facts`` ``matching.hours.approved.v1`` facts;
+2. catch-up: ``python -m reporting rebuild``'s projection of the whole log (facts per
+   second), and, for comparison, the live consumer's path (one transaction per fact,
+   without the broker) over a sample;
+3. the dashboard: the edition summary and the breakdown by district for each edition,
+   through the HTTP API (token check, cache check, view), p95 over ``--queries``
+   requests after the first (cold) computation of each, which is reported apart;
+4. the same question answered by a plain GROUP BY over the raw facts, p95.
+
+The last line printed is one JSON object: catchup_per_s, dashboard_p95_ms, plain_p95_ms,
+speedup (and the other figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from reporting.app import build_service
+from reporting.domain import facts as f
+from reporting.projections import apply_fact, rebuild
+from reporting.settings import ReportingSettings
+from reporting.tables import Fact
+from shared.auth import mint_token
+from shared.db import Database
+from shared.logging import configure_logging
+from shared.testing.databases import Databases, service_database_url
+from shared.testing.infrastructure import discover
+
+SECRET = "bench-secret-for-development-tokens-only"
+DISTRICTS = 18
+YEARS = (2024, 2025, 2026)
+TASKS_PER_BRANCH_EDITION = 20
+VOLUNTEERS = 30_000
+
+
+def uid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def structure(branches: int, rng: random.Random) -> tuple[list[tuple[str, dict[str, Any]]], Any]:
+    """Editions, branches and enrolments; returns the facts and what hours need."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    editions = {}
+    for year in YEARS:
+        edition_id = uid(rng)
+        editions[year] = edition_id
+        out.append(
+            (
+                f.EDITION_OPENED,
+                {
+                    "edition_id": edition_id,
+                    "year": year,
+                    "name": f"Edycja {year}",
+                    "institution_type": "library_branch",
+                    "starts_on": f"{year}-01-01",
+                    "ends_on": f"{year}-12-31",
+                },
+            )
+        )
+    branch_ids = []
+    for n in range(branches):
+        branch_id = uid(rng)
+        code = f"b-{n}"
+        branch_ids.append((branch_id, code))
+        out.append(
+            (
+                f.BRANCH_REGISTERED,
+                {
+                    "branch_id": branch_id,
+                    "code": code,
+                    "district": f"district-{n % DISTRICTS}",
+                    "institution_type": "library_branch",
+                    "district_library": None,
+                },
+            )
+        )
+        for year in YEARS:
+            out.append(
+                (
+                    f.BRANCH_ENROLLED,
+                    {
+                        "branch_id": branch_id,
+                        "code": code,
+                        "edition_id": editions[year],
+                        "funding_pln": "5000",
+                    },
+                )
+            )
+    tasks = {
+        (branch_id, year): [uid(rng) for _ in range(TASKS_PER_BRANCH_EDITION)]
+        for branch_id, _ in branch_ids
+        for year in YEARS
+    }
+    return out, (editions, branch_ids, tasks)
+
+
+def hours(count: int, shape: Any, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
+    _, branch_ids, tasks = shape
+    volunteers = [uid(rng) for _ in range(VOLUNTEERS)]
+    out = []
+    for _ in range(count):
+        branch_id, code = rng.choice(branch_ids)
+        year = rng.choice(YEARS)
+        out.append(
+            (
+                f.matching("hours.approved.v1"),
+                {
+                    "entry_id": uid(rng),
+                    "assignment_id": uid(rng),
+                    "task_id": rng.choice(tasks[(branch_id, year)]),
+                    "branch_id": branch_id,
+                    "branch_code": code,
+                    "volunteer_id": rng.choice(volunteers),
+                    "hours": str(rng.choice((1, 1.5, 2, 2.5, 3, 4))),
+                    "worked_on": (
+                        date(year, 1, 1) + timedelta(days=rng.randrange(365))
+                    ).isoformat(),
+                },
+            )
+        )
+    return out
+
+
+async def fill_log(url: str, facts: list[tuple[str, dict[str, Any]]]) -> None:
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        now = datetime.now(UTC)
+        records = [
+            (str(uuid.uuid4()), "/bench", event_type, now, now, json.dumps(data))
+            for event_type, data in facts
+        ]
+        await connection.copy_records_to_table(
+            "facts",
+            schema_name="reporting",
+            columns=[
+                "event_id",
+                "event_source",
+                "event_type",
+                "occurred_at",
+                "recorded_at",
+                "data",
+            ],
+            records=records,
+        )
+    finally:
+        await connection.close()
+
+
+async def p95(run: Callable[[], Awaitable[Any]], times: int) -> tuple[float, list[float]]:
+    samples = []
+    for _ in range(times):
+        started = time.perf_counter()
+        await run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.quantiles(samples, n=20)[-1], samples
+
+
+PLAIN = """
+WITH edition AS (
+    SELECT (data->>'starts_on')::date AS starts_on, (data->>'ends_on')::date AS ends_on
+    FROM reporting.facts WHERE event_type = $1 AND data->>'edition_id' = $2 LIMIT 1
+), branch AS (
+    SELECT DISTINCT ON (data->>'branch_id') data->>'branch_id' AS branch_id,
+           data->>'district' AS district
+    FROM reporting.facts WHERE event_type = $3 ORDER BY data->>'branch_id', seq DESC
+), enrolled AS (
+    SELECT DISTINCT data->>'branch_id' AS branch_id
+    FROM reporting.facts WHERE event_type = $4 AND data->>'edition_id' = $2
+)
+SELECT branch.district, sum((h.data->>'hours')::numeric) AS hours,
+       count(DISTINCT h.data->>'volunteer_id') AS active
+FROM reporting.facts h
+JOIN branch ON branch.branch_id = h.data->>'branch_id'
+JOIN enrolled ON enrolled.branch_id = branch.branch_id
+CROSS JOIN edition
+WHERE h.event_type = $5
+  AND (h.data->>'worked_on')::date BETWEEN edition.starts_on AND edition.ends_on
+GROUP BY branch.district
+"""
+
+
+async def measure(options: argparse.Namespace) -> dict[str, Any]:
+    rng = random.Random(2026)
+    infrastructure = await discover()
+    databases = Databases(infrastructure)
+    await databases.prepare_template()
+    database = await databases.create()
+    try:
+        url = service_database_url(infrastructure.postgres_admin_url, database, "reporting")
+        shape_facts, shape = structure(options.branches, rng)
+        hour_facts = hours(options.facts, shape, rng)
+        started = time.perf_counter()
+        await fill_log(url, shape_facts + hour_facts)
+        print(
+            f"log filled: {len(shape_facts) + len(hour_facts)} facts "
+            f"in {time.perf_counter() - started:.1f}s",
+            file=sys.stderr,
+        )
+
+        database_ = Database(url, "reporting")
+        started = time.perf_counter()
+        async with database_.transaction() as session:
+            replayed = await rebuild(session)
+        rebuild_s = time.perf_counter() - started
+        print(f"rebuilt from {replayed} facts in {rebuild_s:.1f}s", file=sys.stderr)
+
+        # The live consumer's path: one transaction per fact (no broker), on a sample.
+        sample = hours(options.live_sample, shape, rng)
+        started = time.perf_counter()
+        for event_type, data in sample:
+            async with database_.transaction() as session:
+                fact = Fact(
+                    event_id=str(uuid.uuid4()),
+                    event_source="/bench",
+                    event_type=event_type,
+                    occurred_at=datetime.now(UTC),
+                    recorded_at=datetime.now(UTC),
+                    data=data,
+                )
+                session.add(fact)
+                await session.flush()
+                await apply_fact(session, fact)
+        live_per_s = len(sample) / (time.perf_counter() - started)
+        await database_.dispose()
+
+        service = build_service(
+            ReportingSettings(database_url=url, auth_shared_secret=SECRET, log_json=True)
+        )
+        defaults = ReportingSettings.model_fields
+        token = mint_token(
+            SECRET,
+            subject="bench",
+            roles=["city_admin"],
+            issuer=str(defaults["auth_issuer"].default),
+            audience=str(defaults["auth_audience"].default),
+        )
+        editions = shape[0]
+        paths = [
+            path
+            for edition_id in editions.values()
+            for path in (
+                f"/v1/reports/summary?edition_id={edition_id}",
+                f"/v1/reports/breakdown?by=district&edition_id={edition_id}",
+            )
+        ]
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=service.http),
+            base_url="http://reporting",
+            headers={"authorization": f"Bearer {token}"},
+            timeout=600,
+        ) as client:
+            cold = []
+            for path in paths:
+                started = time.perf_counter()
+                response = await client.get(path)
+                response.raise_for_status()
+                cold.append((time.perf_counter() - started) * 1000)
+
+            async def dashboard() -> None:
+                (await client.get(rng.choice(paths))).raise_for_status()
+
+            dashboard_p95, _ = await p95(dashboard, options.queries)
+        await service.database.dispose()
+
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            edition_ids = list(editions.values())
+
+            async def plain() -> None:
+                await connection.fetch(
+                    PLAIN,
+                    f.EDITION_OPENED,
+                    rng.choice(edition_ids),
+                    f.BRANCH_REGISTERED,
+                    f.BRANCH_ENROLLED,
+                    f.matching("hours.approved.v1"),
+                )
+
+            plain_p95, _ = await p95(plain, options.plain_queries)
+        finally:
+            await connection.close()
+        return {
+            "facts": replayed,
+            "branches": options.branches,
+            "editions": len(YEARS),
+            "catchup_per_s": round(replayed / rebuild_s),
+            "live_consumer_path_per_s": round(live_per_s),
+            "dashboard_cold_ms": [round(ms) for ms in cold],
+            "dashboard_p95_ms": round(dashboard_p95, 2),
+            "plain_p95_ms": round(plain_p95, 2),
+            "speedup": round(plain_p95 / dashboard_p95, 1),
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    finally:
+        await databases.drop(database)
+        await databases.drop_template()
+        infrastructure.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m reporting.bench")
+    parser.add_argument("--facts", type=int, default=1_000_000)
+    parser.add_argument("--branches", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--plain-queries", type=int, default=20)
+    parser.add_argument("--live-sample", type=int, default=2000)
+    parser.add_argument("--results-dir", type=Path, default=Path("bench/results"))
+    parser.add_argument("--no-write", action="store_true")
+    options = parser.parse_args()
+    configure_logging("reporting", "WARNING", json=True)
+    result = asyncio.run(measure(options))
+    if not options.no_write and options.results_dir.is_dir():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = options.results_dir / f"reporting-{stamp}.json"
+        target.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        print(f"written to {target}", file=sys.stderr)
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

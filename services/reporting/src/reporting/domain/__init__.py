@@ -1,0 +1,1 @@
+"""Reporting's pure rules: facts → entity snapshots → figures. No I/O here."""

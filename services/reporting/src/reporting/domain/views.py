@@ -1,0 +1,542 @@
+"""The city's and the trainers' figures, as pure functions of the entity snapshots.
+
+Definitions (the same in the API, the exports and the PDF):
+- branches enrolled: branches whose latest enrolment in the edition is not withdrawn;
+- volunteers recruited: distinct volunteers with at least one assignment (confirmed at
+  some point) in the scope and period;
+- volunteers active: distinct volunteers with at least one approved hour in the period;
+- approved hours: the sum of approved hours entries;
+- tasks published / cancelled / filled: a task is filled when its assignments that were
+  not cancelled reach its places; fill rate = filled / (published - cancelled);
+- no-shows: assignments that ended as a no-show;
+- share of minors: among the volunteers recruited or active whose profile is known;
+- retention: of the volunteers active in an edition (or month), those active again in a
+  later one.
+A dated item belongs to the edition its branch is enrolled in whose dates contain it.
+Dates of datetimes are taken in Warsaw time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from reporting.domain.entities import (
+    Assignment,
+    Branch,
+    Edition,
+    Enrolment,
+    Entity,
+    HoursEntry,
+    StageReached,
+    Submission,
+    Task,
+    TrainerAssignment,
+    Visit,
+    Volunteer,
+)
+from reporting.domain.facts import STAGES
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+NO_ACTIVITY_DAYS = 30
+STAGE_STALLED_DAYS = 60
+FOLLOW_UP_HORIZON_DAYS = 7
+
+Dimension = Literal["edition", "district", "branch", "institution_type", "task_type"]
+DIMENSIONS: tuple[Dimension, ...] = (
+    "edition",
+    "district",
+    "branch",
+    "institution_type",
+    "task_type",
+)
+Period = Literal["week", "month"]
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(WARSAW).date()
+
+
+def period_start(day: date, period: Period) -> date:
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+@dataclass
+class State:
+    """Every snapshot, indexed the way the views need them."""
+
+    editions: dict[uuid.UUID, Edition] = field(default_factory=dict)
+    branches: dict[uuid.UUID, Branch] = field(default_factory=dict)
+    enrolments: list[Enrolment] = field(default_factory=list)
+    stages: list[StageReached] = field(default_factory=list)
+    trainers: list[TrainerAssignment] = field(default_factory=list)
+    visits: list[Visit] = field(default_factory=list)
+    submissions: list[Submission] = field(default_factory=list)
+    volunteers: dict[uuid.UUID, Volunteer] = field(default_factory=dict)
+    tasks: dict[uuid.UUID, Task] = field(default_factory=dict)
+    assignments: list[Assignment] = field(default_factory=list)
+    hours: list[HoursEntry] = field(default_factory=list)
+    _editions_by_branch: dict[uuid.UUID, list[Edition]] | None = field(default=None, repr=False)
+    _activity: dict[uuid.UUID, list[date]] | None = field(default=None, repr=False)
+    _taken: dict[uuid.UUID, int] | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, entities: Iterable[Entity]) -> State:
+        state = cls()
+        for entity in sorted(entities, key=lambda e: (e.kind, e.key)):
+            match entity:
+                case Edition():
+                    state.editions[entity.edition_id] = entity
+                case Branch():
+                    state.branches[entity.branch_id] = entity
+                case Enrolment():
+                    state.enrolments.append(entity)
+                case StageReached():
+                    state.stages.append(entity)
+                case TrainerAssignment():
+                    state.trainers.append(entity)
+                case Visit():
+                    state.visits.append(entity)
+                case Submission():
+                    state.submissions.append(entity)
+                case Volunteer():
+                    state.volunteers[entity.volunteer_id] = entity
+                case Task():
+                    state.tasks[entity.task_id] = entity
+                case Assignment():
+                    state.assignments.append(entity)
+                case HoursEntry():
+                    state.hours.append(entity)
+        return state
+
+    def edition_for(self, branch_id: uuid.UUID, day: date) -> uuid.UUID | None:
+        """The edition the branch is enrolled in whose dates contain ``day``."""
+        for edition in self._branch_editions().get(branch_id, ()):
+            if edition.starts_on <= day <= edition.ends_on:
+                return edition.edition_id
+        return None
+
+    def _branch_editions(self) -> dict[uuid.UUID, list[Edition]]:
+        if self._editions_by_branch is None:
+            by_branch: dict[uuid.UUID, list[Edition]] = defaultdict(list)
+            for enrolment in self.enrolments:
+                edition = self.editions.get(enrolment.edition_id)
+                if enrolment.active and edition is not None:
+                    by_branch[enrolment.branch_id].append(edition)
+            for editions in by_branch.values():
+                editions.sort(key=lambda e: (e.starts_on, str(e.edition_id)))
+            self._editions_by_branch = dict(by_branch)
+        return self._editions_by_branch
+
+    def taken_places(self) -> dict[uuid.UUID, int]:
+        """Per task, its assignments that were not cancelled (no-shows took a place too)."""
+        if self._taken is None:
+            taken: dict[uuid.UUID, int] = defaultdict(int)
+            for assignment in self.assignments:
+                if assignment.status != "cancelled":
+                    taken[assignment.task_id] += 1
+            self._taken = dict(taken)
+        return self._taken
+
+    def activity_days(self, branch_id: uuid.UUID) -> list[date]:
+        """Every day something happened at the branch (visits, stages, tasks, hours...)."""
+        if self._activity is None:
+            activity: dict[uuid.UUID, list[date]] = defaultdict(list)
+            for visit in self.visits:
+                activity[visit.branch_id].append(visit.visited_on)
+            for stage in self.stages:
+                activity[stage.branch_id].append(stage.reached_on)
+            for submission in self.submissions:
+                activity[submission.branch_id].append(submission.submitted_on)
+            for task in self.tasks.values():
+                activity[task.branch_id].append(local_date(task.published_at))
+            for assignment in self.assignments:
+                activity[assignment.branch_id].append(local_date(assignment.first_seen_at))
+            for entry in self.hours:
+                activity[entry.branch_id].append(entry.worked_on)
+            self._activity = dict(activity)
+        return self._activity.get(branch_id, [])
+
+    def edition_label(self, edition_id: uuid.UUID | None) -> str:
+        edition = self.editions.get(edition_id) if edition_id else None
+        return edition.name if edition else "—"
+
+
+@dataclass(frozen=True)
+class Filters:
+    edition_id: uuid.UUID | None = None
+    district: str | None = None
+    branch: str | None = None
+    institution_type: str | None = None
+    task_type: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    scope: frozenset[str] | None = None
+    """Branch codes the reader may see; None for everything (city_admin)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One countable thing with the dimensions it falls into."""
+
+    what: Literal["enrolment", "task", "assignment", "hours"]
+    dims: dict[str, str | None]
+    day: date | None
+    entity: Entity
+
+
+def _dims(
+    state: State,
+    branch_id: uuid.UUID,
+    code: str,
+    edition_id: uuid.UUID | None,
+    task_type: str | None,
+) -> dict[str, str | None]:
+    branch = state.branches.get(branch_id)
+    return {
+        "edition": str(edition_id) if edition_id else None,
+        "district": branch.district if branch else None,
+        "branch": branch.code if branch else code,
+        "institution_type": branch.institution_type if branch else None,
+        "task_type": task_type,
+    }
+
+
+def items(state: State) -> list[Item]:
+    found: list[Item] = []
+    for enrolment in state.enrolments:
+        if enrolment.active:
+            dims = _dims(state, enrolment.branch_id, enrolment.code, enrolment.edition_id, None)
+            found.append(Item("enrolment", dims, None, enrolment))
+    for task in state.tasks.values():
+        day = local_date(task.starts_at or task.published_at)
+        edition = state.edition_for(task.branch_id, day)
+        found.append(
+            Item("task", _dims(state, task.branch_id, task.code, edition, task.type), day, task)
+        )
+    for assignment in state.assignments:
+        day = local_date(assignment.starts_at or assignment.first_seen_at)
+        edition = state.edition_for(assignment.branch_id, day)
+        task_type = _task_type(state, assignment.task_id)
+        dims = _dims(state, assignment.branch_id, assignment.code, edition, task_type)
+        found.append(Item("assignment", dims, day, assignment))
+    for entry in state.hours:
+        if entry.status == "approved":
+            edition = state.edition_for(entry.branch_id, entry.worked_on)
+            task_type = _task_type(state, entry.task_id)
+            dims = _dims(state, entry.branch_id, entry.code, edition, task_type)
+            found.append(Item("hours", dims, entry.worked_on, entry))
+    return found
+
+
+def _task_type(state: State, task_id: uuid.UUID) -> str | None:
+    task = state.tasks.get(task_id)
+    return task.type if task else None
+
+
+def selected(all_items: Iterable[Item], filters: Filters) -> list[Item]:
+    wanted = {
+        "edition": str(filters.edition_id) if filters.edition_id else None,
+        "district": filters.district,
+        "branch": filters.branch,
+        "institution_type": filters.institution_type,
+        "task_type": filters.task_type,
+    }
+    chosen = []
+    for item in all_items:
+        if filters.scope is not None and item.dims["branch"] not in filters.scope:
+            continue
+        if any(
+            value is not None
+            and item.dims[name] != value
+            and not (name == "task_type" and item.what == "enrolment")
+            for name, value in wanted.items()
+        ):
+            continue
+        if item.day is not None and (
+            (filters.date_from and item.day < filters.date_from)
+            or (filters.date_to and item.day > filters.date_to)
+        ):
+            continue
+        chosen.append(item)
+    return chosen
+
+
+@dataclass(frozen=True)
+class Figures:
+    branches_enrolled: int
+    volunteers_recruited: int
+    volunteers_active: int
+    approved_hours: Decimal
+    tasks_published: int
+    tasks_cancelled: int
+    tasks_filled: int
+    fill_rate: float | None
+    no_shows: int
+    minors_share: float | None
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def figures(state: State, bucket: list[Item]) -> Figures:
+    taken_places = state.taken_places()
+    branches: set[uuid.UUID] = set()
+    recruited: set[uuid.UUID] = set()
+    active: set[uuid.UUID] = set()
+    hours = Decimal(0)
+    published = cancelled = filled = no_shows = 0
+    for item in bucket:
+        entity = item.entity
+        if isinstance(entity, Enrolment):
+            branches.add(entity.branch_id)
+        elif isinstance(entity, Task):
+            published += 1
+            if entity.cancelled:
+                cancelled += 1
+            elif taken_places.get(entity.task_id, 0) >= entity.places:
+                filled += 1
+        elif isinstance(entity, Assignment):
+            recruited.add(entity.volunteer_id)
+            no_shows += entity.status == "no_show"
+        elif isinstance(entity, HoursEntry):
+            active.add(entity.volunteer_id)
+            hours += entity.hours
+    known = [
+        state.volunteers[v]
+        for v in recruited | active
+        if v in state.volunteers and state.volunteers[v].minor is not None
+    ]
+    return Figures(
+        branches_enrolled=len(branches),
+        volunteers_recruited=len(recruited),
+        volunteers_active=len(active),
+        approved_hours=hours,
+        tasks_published=published,
+        tasks_cancelled=cancelled,
+        tasks_filled=filled,
+        fill_rate=_ratio(filled, published - cancelled),
+        no_shows=no_shows,
+        minors_share=_ratio(sum(1 for v in known if v.minor), len(known)),
+    )
+
+
+def summary(state: State, filters: Filters) -> Figures:
+    return figures(state, selected(items(state), filters))
+
+
+def breakdown(state: State, filters: Filters, by: Dimension) -> list[dict[str, Any]]:
+    """The figures per edition, district, branch, institution type or task type."""
+    groups: dict[str | None, list[Item]] = defaultdict(list)
+    for item in selected(items(state), filters):
+        groups[item.dims[by]].append(item)
+    rows = []
+    for key in sorted(groups, key=lambda k: (k is None, _sort_key(state, by, k))):
+        label = state.edition_label(uuid.UUID(key)) if by == "edition" and key else key
+        rows.append({"key": key, "label": label, **figures(state, groups[key]).__dict__})
+    return rows
+
+
+def _sort_key(state: State, by: Dimension, key: str | None) -> str:
+    if by == "edition" and key:
+        edition = state.editions.get(uuid.UUID(key))
+        return f"{edition.year:04d}" if edition else key
+    return key or ""
+
+
+def timeseries(state: State, filters: Filters, period: Period) -> list[dict[str, Any]]:
+    """Figures per week (starting Monday) or month, for every period with activity."""
+    groups: dict[date, list[Item]] = defaultdict(list)
+    for item in selected(items(state), filters):
+        if item.day is not None:
+            groups[period_start(item.day, period)].append(item)
+    rows = []
+    for start in sorted(groups):
+        numbers = figures(state, groups[start])
+        rows.append(
+            {
+                "period_start": start,
+                "approved_hours": numbers.approved_hours,
+                "volunteers_active": numbers.volunteers_active,
+                "volunteers_recruited": numbers.volunteers_recruited,
+                "tasks_published": numbers.tasks_published,
+                "no_shows": numbers.no_shows,
+            }
+        )
+    return rows
+
+
+def retention(
+    state: State, filters: Filters, by: Literal["edition", "month"]
+) -> list[dict[str, Any]]:
+    """Of the volunteers active in each edition or month, how many came back later."""
+    active: dict[str, set[uuid.UUID]] = defaultdict(set)
+    order: dict[str, str] = {}
+    for item in selected(items(state), filters):
+        if not isinstance(item.entity, HoursEntry) or item.day is None:
+            continue
+        if by == "edition":
+            key = item.dims["edition"]
+            if key is None:
+                continue
+            order[key] = _sort_key(state, "edition", key) + key
+        else:
+            key = period_start(item.day, "month").isoformat()
+            order[key] = key
+        active[key].add(item.entity.volunteer_id)
+    keys = sorted(active, key=lambda k: order[k])
+    rows = []
+    for index, key in enumerate(keys):
+        later: set[uuid.UUID] = set().union(*(active[k] for k in keys[index + 1 :]))
+        earlier: set[uuid.UUID] = set().union(*(active[k] for k in keys[:index]))
+        cohort = active[key]
+        rows.append(
+            {
+                "period": key,
+                "label": state.edition_label(uuid.UUID(key)) if by == "edition" else key,
+                "volunteers_active": len(cohort),
+                "returning_from_earlier": len(cohort & earlier),
+                "returned_later": len(cohort & later),
+                "retention_rate": _ratio(len(cohort & later), len(cohort)),
+            }
+        )
+    return rows
+
+
+def current_stage(stages: dict[str, date]) -> str | None:
+    reached = [stage for stage in STAGES if stage in stages]
+    return reached[-1] if reached else None
+
+
+def branch_stages(state: State, filters: Filters) -> list[dict[str, Any]]:
+    """Each enrolled branch with the date it reached each stage."""
+    rows = []
+    for enrolment in selected(items(state), filters):
+        entity = enrolment.entity
+        if not isinstance(entity, Enrolment):
+            continue
+        stages = _stages(state, entity.branch_id, entity.edition_id)
+        documents = {
+            s.document: s.submitted_on
+            for s in state.submissions
+            if s.branch_id == entity.branch_id and s.edition_id == entity.edition_id
+        }
+        assert entity.enrolled_at is not None
+        rows.append(
+            {
+                "branch": enrolment.dims["branch"],
+                "district": enrolment.dims["district"],
+                "institution_type": enrolment.dims["institution_type"],
+                "edition_id": entity.edition_id,
+                "edition": state.edition_label(entity.edition_id),
+                "enrolled_on": local_date(entity.enrolled_at),
+                "funding_pln": entity.funding_pln,
+                "current_stage": current_stage(stages),
+                **{f"{stage}_on": stages.get(stage) for stage in STAGES},
+                "programme_submitted_on": documents.get("programme"),
+                "report_submitted_on": documents.get("report"),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["edition"], r["branch"]))
+
+
+def _stages(state: State, branch_id: uuid.UUID, edition_id: uuid.UUID) -> dict[str, date]:
+    return {
+        s.stage: s.reached_on
+        for s in state.stages
+        if s.branch_id == branch_id and s.edition_id == edition_id
+    }
+
+
+def _last_activity(state: State, branch_id: uuid.UUID, today: date) -> date | None:
+    past = [day for day in state.activity_days(branch_id) if day <= today]
+    return max(past) if past else None
+
+
+def monitoring(
+    state: State, filters: Filters, today: date, trainer_id: uuid.UUID | None = None
+) -> list[dict[str, Any]]:
+    """Per trainer and branch: stage timeline, last visit, follow-ups due, risks."""
+    rows = []
+    for assignment in state.trainers:
+        if trainer_id is not None and assignment.trainer_id != trainer_id:
+            continue
+        if filters.edition_id is not None and assignment.edition_id != filters.edition_id:
+            continue
+        branch = state.branches.get(assignment.branch_id)
+        code = branch.code if branch else assignment.code
+        if filters.scope is not None and code not in filters.scope:
+            continue
+        if filters.branch is not None and code != filters.branch:
+            continue
+        if filters.district is not None and (branch is None or branch.district != filters.district):
+            continue
+        edition = state.editions.get(assignment.edition_id)
+        stages = _stages(state, assignment.branch_id, assignment.edition_id)
+        visits = sorted(
+            (
+                v
+                for v in state.visits
+                if v.branch_id == assignment.branch_id and v.edition_id == assignment.edition_id
+            ),
+            key=lambda v: v.visited_on,
+        )
+        last_visit = visits[-1] if visits else None
+        due = sorted(
+            v.follow_up_on
+            for v in visits
+            if v.follow_up_on is not None
+            and v.follow_up_on <= today + timedelta(days=FOLLOW_UP_HORIZON_DAYS)
+            and not any(later.visited_on >= v.follow_up_on for later in visits)
+        )
+        last_activity = _last_activity(state, assignment.branch_id, today)
+        risks = []
+        running = (
+            edition is not None
+            and not edition.closed
+            and edition.starts_on <= today <= edition.ends_on
+        )
+        if running:
+            if last_activity is None or (today - last_activity).days > NO_ACTIVITY_DAYS:
+                risks.append("no_activity_30_days")
+            stage_now = current_stage(stages)
+            enrolled = [
+                local_date(e.enrolled_at)
+                for e in state.enrolments
+                if e.branch_id == assignment.branch_id
+                and e.edition_id == assignment.edition_id
+                and e.enrolled_at
+            ]
+            since = stages[stage_now] if stage_now else (enrolled[0] if enrolled else None)
+            if (
+                stage_now != "evaluated"
+                and since is not None
+                and (today - since).days > STAGE_STALLED_DAYS
+            ):
+                risks.append("stage_stalled")
+        rows.append(
+            {
+                "trainer_id": assignment.trainer_id,
+                "branch": code,
+                "district": branch.district if branch else None,
+                "edition_id": assignment.edition_id,
+                "edition": state.edition_label(assignment.edition_id),
+                "current_stage": current_stage(stages),
+                "stages": [{"stage": s, "reached_on": stages[s]} for s in STAGES if s in stages],
+                "last_visit_on": last_visit.visited_on if last_visit else None,
+                "follow_ups_due": due,
+                "last_activity_on": last_activity,
+                "at_risk": bool(risks),
+                "risks": risks,
+            }
+        )
+    return sorted(rows, key=lambda r: (str(r["trainer_id"]), r["edition"], r["branch"]))
