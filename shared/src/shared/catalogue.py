@@ -76,10 +76,15 @@ def _document(broker: RabbitBroker, definition: ServiceDefinition) -> None:
 
         async def handler(message: Any) -> None: ...
 
+        reader = f"{service.capitalize()}Reads"
+        # Each service's reader model gets its own name: same-named classes in two services
+        # would otherwise overwrite each other's schema in the catalogue.
+        data_model = create_model(
+            f"{service.capitalize()}{registered.data_model.__name__}",
+            __base__=registered.data_model,
+        )
         handler.__annotations__ = {
-            "message": envelope(
-                event_type, registered.data_model, reader=f"{service.capitalize()}Reads"
-            ),
+            "message": envelope(event_type, data_model, reader=reader),
             "return": None,
         }
         broker.subscriber(
