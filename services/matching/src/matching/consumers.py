@@ -4,24 +4,45 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from matching import handlers
+from matching import branches, handlers, tasks
 from matching.contracts import (
+    CALENDAR_EVENT_CANCELLED,
+    CALENDAR_EVENT_SCHEDULED,
     PORTAL_VOLUNTEER_ERASURE_REQUESTED,
     PORTAL_VOLUNTEER_REGISTERED,
     PORTAL_VOLUNTEER_UPDATED,
+    CalendarEventCancelled,
+    CalendarEventScheduled,
     PortalErasureRequested,
     PortalVolunteer,
 )
+from matching.readers import (
+    BRANCH_ENROLLED,
+    BRANCH_REGISTERED,
+    BRANCH_UPDATED,
+    BRANCH_WITHDRAWN,
+    COORDINATOR_ASSIGNED,
+    COORDINATOR_UNASSIGNED,
+    EDITION_CLOSED,
+    EDITION_OPENED,
+    BranchFacts,
+    CoordinatorFacts,
+    EditionFacts,
+    EnrolmentFacts,
+)
 from shared.cloudevents import CloudEvent
 from shared.consumer import EventHandlers
-from shared.topology import INBOUND_EXCHANGE, Binding
+from shared.topology import EVENTS_EXCHANGE, INBOUND_EXCHANGE, Binding
 from shared.unit_of_work import UnitOfWork
 
 event_handlers = EventHandlers()
 
-# The whole portal namespace is bound, so an unknown portal type is dead-lettered with
-# its reason instead of vanishing unrouted.
-BINDINGS = (Binding(INBOUND_EXCHANGE, "pl.waw.portal.#"),)
+# The whole portal and calendar namespaces are bound, so an unknown type is dead-lettered
+# with its reason instead of vanishing unrouted.
+INBOUND_BINDINGS = (
+    Binding(INBOUND_EXCHANGE, "pl.waw.portal.#"),
+    Binding(INBOUND_EXCHANGE, "pl.waw.calendar.#"),
+)
 
 
 def _occurred_at(event: CloudEvent) -> datetime:
@@ -45,3 +66,72 @@ async def on_erasure_requested(
     uow: UnitOfWork, event: CloudEvent, data: PortalErasureRequested
 ) -> None:
     await handlers.erase_volunteer(uow, data)
+
+
+@event_handlers.on(CALENDAR_EVENT_SCHEDULED, CalendarEventScheduled)
+async def on_calendar_event_scheduled(
+    uow: UnitOfWork, event: CloudEvent, data: CalendarEventScheduled
+) -> None:
+    await tasks.schedule_from_calendar(uow, data, _occurred_at(event))
+
+
+@event_handlers.on(CALENDAR_EVENT_CANCELLED, CalendarEventCancelled)
+async def on_calendar_event_cancelled(
+    uow: UnitOfWork, event: CloudEvent, data: CalendarEventCancelled
+) -> None:
+    await tasks.cancel_from_calendar(uow, data, _occurred_at(event))
+
+
+# -- matching's copy of the registry ----------------------------------------------------
+
+
+@event_handlers.on(BRANCH_REGISTERED, BranchFacts)
+async def on_branch_registered(uow: UnitOfWork, event: CloudEvent, data: BranchFacts) -> None:
+    await branches.upsert_branch(uow, data, _occurred_at(event))
+
+
+@event_handlers.on(BRANCH_UPDATED, BranchFacts)
+async def on_branch_updated(uow: UnitOfWork, event: CloudEvent, data: BranchFacts) -> None:
+    await branches.upsert_branch(uow, data, _occurred_at(event))
+
+
+@event_handlers.on(EDITION_OPENED, EditionFacts)
+async def on_edition_opened(uow: UnitOfWork, event: CloudEvent, data: EditionFacts) -> None:
+    await branches.record_edition(uow, data, closed=False)
+
+
+@event_handlers.on(EDITION_CLOSED, EditionFacts)
+async def on_edition_closed(uow: UnitOfWork, event: CloudEvent, data: EditionFacts) -> None:
+    await branches.record_edition(uow, data, closed=True)
+
+
+@event_handlers.on(BRANCH_ENROLLED, EnrolmentFacts)
+async def on_branch_enrolled(uow: UnitOfWork, event: CloudEvent, data: EnrolmentFacts) -> None:
+    await branches.record_enrolment(uow, data, _occurred_at(event), enrolled=True)
+
+
+@event_handlers.on(BRANCH_WITHDRAWN, EnrolmentFacts)
+async def on_branch_withdrawn(uow: UnitOfWork, event: CloudEvent, data: EnrolmentFacts) -> None:
+    await branches.record_enrolment(uow, data, _occurred_at(event), enrolled=False)
+
+
+@event_handlers.on(COORDINATOR_ASSIGNED, CoordinatorFacts)
+async def on_coordinator_assigned(
+    uow: UnitOfWork, event: CloudEvent, data: CoordinatorFacts
+) -> None:
+    await branches.record_coordinator(uow, data, _occurred_at(event), active=True)
+
+
+@event_handlers.on(COORDINATOR_UNASSIGNED, CoordinatorFacts)
+async def on_coordinator_unassigned(
+    uow: UnitOfWork, event: CloudEvent, data: CoordinatorFacts
+) -> None:
+    await branches.record_coordinator(uow, data, _occurred_at(event), active=False)
+
+
+# Integration events are bound one exact type at a time; inbound namespaces as a whole.
+BINDINGS = INBOUND_BINDINGS + tuple(
+    Binding(EVENTS_EXCHANGE, event_type)
+    for event_type in event_handlers.event_types
+    if event_type.startswith("pl.waw.volunteering.")
+)

@@ -80,14 +80,16 @@ class AvailabilitySlot(BaseModel):
         return self
 
 
-class ChannelConsents(BaseModel):
+class PortalConsents(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: bool
     sms: bool
 
 
-class Guardian(BaseModel):
+class PortalGuardian(BaseModel):
+    """A minor's guardian as the portal sends it (the name is unique in the catalogue)."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
@@ -112,8 +114,8 @@ class PortalVolunteer(BaseModel):
     interests: list[Tag] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
     availability: list[AvailabilitySlot] = Field(default_factory=list)
-    consents: ChannelConsents
-    guardian: Guardian | None = None
+    consents: PortalConsents
+    guardian: PortalGuardian | None = None
 
     @field_validator("birth_date")
     @classmethod
@@ -153,3 +155,50 @@ class PortalErasureRequested(BaseModel):
 
     portal_id: PortalId
     requested_at: datetime
+
+
+# -- the city's culture-events calendar --------------------------------------------------
+
+CALENDAR_EVENT_SCHEDULED = "pl.waw.calendar.event.scheduled.v1"
+CALENDAR_EVENT_CANCELLED = "pl.waw.calendar.event.cancelled.v1"
+
+
+class CalendarEventScheduled(BaseModel):
+    """``pl.waw.calendar.event.scheduled.v1``: an event at a branch that needs volunteers."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    calendar_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    branch_code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    starts_at: datetime
+    ends_at: datetime
+    volunteers_needed: int = Field(ge=1, le=500)
+    skills: list[Tag] = Field(default_factory=list)
+    min_age: int | None = Field(default=None, ge=0, le=99)
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _with_offset(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("must be RFC 3339 with an offset, e.g. 2026-12-05T18:00:00+01:00")
+        return value
+
+    @field_validator("skills")
+    @classmethod
+    def _case_insensitive_skills(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(tag.casefold() for tag in value))
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> CalendarEventScheduled:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at: must be after starts_at")
+        return self
+
+
+class CalendarEventCancelled(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    calendar_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    reason: Annotated[str, StringConstraints(max_length=1000)] | None = None

@@ -7,10 +7,11 @@ carries ids and anonymous facts.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import ClassVar
+from datetime import date, datetime
+from decimal import Decimal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.events import IntegrationEvent
 
@@ -66,9 +67,208 @@ class VolunteerContactChanged(IntegrationEvent):
     guardian: GuardianContact | None
 
 
+TaskType = Literal[
+    "extra_classes",
+    "contest",
+    "reading_help",
+    "homework_help",
+    "computer_help",
+    "event_help",
+    "daily_work",
+    "own_project",
+]
+
+
+class TaskPublished(IntegrationEvent):
+    """A task at a branch is open for applications and matching."""
+
+    fact: ClassVar[str] = "task.published.v1"
+
+    task_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+    type: TaskType
+    title: str
+    starts_at: datetime | None = Field(description="first shift's start; null when flexible")
+    ends_at: datetime | None = Field(description="last shift's end; null when flexible")
+    places: int
+    min_age: int | None
+    with_children: bool
+    reason: str | None = None
+
+
+class TaskChanged(TaskPublished):
+    """A task's details changed."""
+
+    fact: ClassVar[str] = "task.changed.v1"
+
+
+class TaskCancelled(TaskPublished):
+    """A task was cancelled (``reason`` says why); its assignments are cancelled too."""
+
+    fact: ClassVar[str] = "task.cancelled.v1"
+
+
+class ApplicationSubmitted(IntegrationEvent):
+    """A volunteer applied to a task; the coordinator decides."""
+
+    fact: ClassVar[str] = "application.submitted.v1"
+
+    application_id: uuid.UUID
+    task_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+
+
+class ApplicationAccepted(ApplicationSubmitted):
+    """The coordinator accepted an application (an assignment is confirmed with it)."""
+
+    fact: ClassVar[str] = "application.accepted.v1"
+
+
+class ApplicationRejected(ApplicationSubmitted):
+    """The coordinator rejected an application."""
+
+    fact: ClassVar[str] = "application.rejected.v1"
+
+
+class ApplicationWaitlisted(ApplicationSubmitted):
+    """The task was full: the application waits for a free place."""
+
+    fact: ClassVar[str] = "application.waitlisted.v1"
+
+
+class ApplicationPromoted(ApplicationSubmitted):
+    """A place freed and the next waitlisted application took it (assignment confirmed)."""
+
+    fact: ClassVar[str] = "application.promoted.v1"
+
+
+class AssignmentConfirmed(IntegrationEvent):
+    """A volunteer has a confirmed place on a task."""
+
+    fact: ClassVar[str] = "assignment.confirmed.v1"
+
+    assignment_id: uuid.UUID
+    task_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+    starts_at: datetime
+    ends_at: datetime | None = Field(description="null for flexible tasks")
+
+
+class AssignmentCancelled(AssignmentConfirmed):
+    """A confirmed place was given up or the task was cancelled."""
+
+    fact: ClassVar[str] = "assignment.cancelled.v1"
+
+
+class AssignmentCompleted(AssignmentConfirmed):
+    """The volunteer did the work."""
+
+    fact: ClassVar[str] = "assignment.completed.v1"
+
+
+class AssignmentNoShow(AssignmentConfirmed):
+    """The volunteer did not come."""
+
+    fact: ClassVar[str] = "assignment.no_show.v1"
+
+
+class ProposalMade(IntegrationEvent):
+    """A batch plan proposed a task to a volunteer; they accept or decline before expiry."""
+
+    fact: ClassVar[str] = "proposal.made.v1"
+
+    proposal_id: uuid.UUID
+    task_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+    expires_at: datetime
+
+
+class ProposalAccepted(ProposalMade):
+    """The volunteer accepted (an assignment is confirmed with it)."""
+
+    fact: ClassVar[str] = "proposal.accepted.v1"
+
+
+class ProposalDeclined(ProposalMade):
+    """The volunteer declined."""
+
+    fact: ClassVar[str] = "proposal.declined.v1"
+
+
+class ProposalExpired(ProposalMade):
+    """Nobody answered in time; the place goes back to the next plan."""
+
+    fact: ClassVar[str] = "proposal.expired.v1"
+
+
+class HoursLogged(IntegrationEvent):
+    """Hours worked were logged (by the volunteer or the coordinator)."""
+
+    fact: ClassVar[str] = "hours.logged.v1"
+
+    entry_id: uuid.UUID
+    assignment_id: uuid.UUID
+    task_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+    volunteer_id: uuid.UUID
+    hours: Decimal = Field(description='decimal string, e.g. "2.50"')
+    worked_on: date
+
+
+class HoursApproved(HoursLogged):
+    """The coordinator approved logged hours."""
+
+    fact: ClassVar[str] = "hours.approved.v1"
+
+
+class HoursRejected(HoursLogged):
+    """The coordinator rejected logged hours."""
+
+    fact: ClassVar[str] = "hours.rejected.v1"
+
+
+class CertificateIssued(IntegrationEvent):
+    """A certificate (zaświadczenie) was issued to a volunteer on their request."""
+
+    fact: ClassVar[str] = "certificate.issued.v1"
+
+    certificate_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+
+
 PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
     VolunteerRegistered,
     VolunteerUpdated,
     VolunteerErased,
     VolunteerContactChanged,
+    TaskPublished,
+    TaskChanged,
+    TaskCancelled,
+    ApplicationSubmitted,
+    ApplicationAccepted,
+    ApplicationRejected,
+    ApplicationWaitlisted,
+    ApplicationPromoted,
+    AssignmentConfirmed,
+    AssignmentCancelled,
+    AssignmentCompleted,
+    AssignmentNoShow,
+    ProposalMade,
+    ProposalAccepted,
+    ProposalDeclined,
+    ProposalExpired,
+    HoursLogged,
+    HoursApproved,
+    HoursRejected,
+    CertificateIssued,
 )

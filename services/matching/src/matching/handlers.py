@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+import sqlalchemy as sa
+from sqlmodel import col, select
 
 from matching.contracts import PortalErasureRequested, PortalVolunteer
 from matching.domain.people import is_minor
@@ -98,10 +99,67 @@ async def erase_volunteer(uow: UnitOfWork, request: PortalErasureRequested) -> V
         setattr(volunteer, field, None)
     volunteer.skills, volunteer.interests, volunteer.availability = [], [], []
     volunteer.consent_email = volunteer.consent_sms = False
+    volunteer.register_checked_on = volunteer.criminal_record_on = None
+    volunteer.checks_recorded_at = None
     volunteer.erased_at = now
     session.add(volunteer)
     await uow.emit(VolunteerErased(volunteer_id=volunteer.id), subject=str(volunteer.id))
+    await forget_documents(uow, volunteer.id)
+    from matching.feeds import forget_feed
+
+    await forget_feed(uow, volunteer.id)
+    await release_future_places(uow, volunteer.id, now)
     return volunteer
+
+
+async def forget_documents(uow: UnitOfWork, volunteer_id: uuid.UUID) -> None:
+    """Agreements keep their anonymous terms (branch, period, scope) without the guardian's
+    name; certificates keep their figures without the PDF that names the person."""
+    from matching.tables import Agreement, Certificate
+
+    connection = await uow.session.connection()
+    await connection.execute(
+        sa.update(Agreement.__table__)  # type: ignore[attr-defined]
+        .where(sa.column("volunteer_id") == volunteer_id)
+        .values(guardian_name=None)
+    )
+    await connection.execute(
+        sa.update(Certificate.__table__)  # type: ignore[attr-defined]
+        .where(sa.column("volunteer_id") == volunteer_id)
+        .values(pdf=None)
+    )
+
+
+async def release_future_places(uow: UnitOfWork, volunteer_id: uuid.UUID, now: datetime) -> None:
+    """An erased person will not come: their future places go to the waitlist and their
+    open proposals are declined. Past assignments and hours stay, anonymous."""
+    from matching import assignments, proposals  # they build on the volunteer profile
+    from matching.tables import Assignment, Proposal, Task
+
+    future = (
+        await uow.session.exec(
+            select(Assignment, Task)
+            .join(Task, col(Task.id) == col(Assignment.task_id))
+            .where(
+                Assignment.volunteer_id == volunteer_id,
+                Assignment.status == assignments.CONFIRMED,
+                col(Task.starts_at) > now,
+            )
+            .with_for_update(of=Assignment)
+        )
+    ).all()
+    for assignment, task in future:
+        await assignments.finish(uow, assignment, task, assignments.ASSIGNMENT_CANCELLED)
+    await proposals.expire_overdue(uow, now)
+    open_proposals = (
+        await uow.session.exec(
+            select(Proposal).where(
+                Proposal.volunteer_id == volunteer_id, Proposal.status == proposals.PROPOSED
+            )
+        )
+    ).all()
+    for proposal in open_proposals:
+        await proposals.respond(uow, proposal, accept=False)
 
 
 async def get_volunteer(uow: UnitOfWork, volunteer_id: uuid.UUID) -> Volunteer | None:

@@ -11,3 +11,4 @@ class MatchingSettings(ServiceSettings):
     service_name: str = "matching"
     database_url: str = local_database_url("matching")
     http_port: int = 8002
+    proposal_link_secret: str = "local-development-link-secret"

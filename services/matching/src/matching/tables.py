@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +43,11 @@ class Volunteer(MatchingTable, table=True):
     registered_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     profile_updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     erased_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # Child protection (ustawa Kamilka): the sex-offender register check and the
+    # criminal-record certificate, each with the date it was made / issued.
+    register_checked_on: date | None = None
+    criminal_record_on: date | None = None
+    checks_recorded_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class ErasedPortalId(MatchingTable, table=True):
@@ -52,6 +58,216 @@ class ErasedPortalId(MatchingTable, table=True):
 
     portal_id_digest: str = Field(primary_key=True, max_length=64)
     erased_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class Branch(MatchingTable, table=True):
+    """Matching's copy of a registry branch (from branch.registered / updated)."""
+
+    __tablename__ = "branches"
+
+    id: uuid.UUID = Field(primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    name: str
+    district: str = Field(max_length=64)
+    institution_type: str = Field(max_length=32)
+    changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class Edition(MatchingTable, table=True):
+    """An edition of the programme; open until its closed event arrives."""
+
+    __tablename__ = "editions"
+
+    id: uuid.UUID = Field(primary_key=True)
+    year: int
+    name: str
+    institution_type: str = Field(max_length=32)
+    starts_on: date
+    ends_on: date
+    closed: bool = False
+
+
+class Enrolment(MatchingTable, table=True):
+    """A branch's enrolment in an edition; the latest event by time wins."""
+
+    __tablename__ = "enrolments"
+
+    branch_id: uuid.UUID = Field(primary_key=True)
+    edition_id: uuid.UUID = Field(primary_key=True)
+    enrolled: bool
+    changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class Coordinator(MatchingTable, table=True):
+    """Who coordinates volunteers at a branch; the latest event by time wins."""
+
+    __tablename__ = "coordinators"
+
+    branch_id: uuid.UUID = Field(primary_key=True)
+    staff_id: uuid.UUID = Field(primary_key=True)
+    name: str | None = None
+    email: str | None = None
+    active: bool
+    changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class Task(MatchingTable, table=True):
+    """A task at a branch. Shifts are Warsaw wall-clock (first_day, start, end, rrule);
+    ``starts_at`` / ``ends_at`` are the whole span in UTC."""
+
+    __tablename__ = "tasks"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    branch_id: uuid.UUID
+    branch_code: str = Field(max_length=64)
+    type: str = Field(max_length=32)
+    title: str = Field(max_length=200)
+    description: str | None = None
+    schedule_kind: str = Field(max_length=16)
+    first_day: date
+    last_day: date | None = None
+    start: time | None = None
+    end: time | None = None
+    rrule: str | None = None
+    hours: Decimal | None = Field(default=None, sa_type=sa.Numeric(7, 2))
+    starts_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    ends_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    places: int
+    min_age: int | None = None
+    skills: list[str] = Field(default_factory=list, sa_type=pg.ARRAY(sa.Text))
+    with_children: bool = False
+    status: str = Field(default="published", max_length=16)
+    cancel_reason: str | None = None
+    calendar_id: str | None = Field(default=None, unique=True)
+    source_time: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class CalendarCancellation(MatchingTable, table=True):
+    """A calendar cancellation, kept so that an older 'scheduled' arriving late stays void."""
+
+    __tablename__ = "calendar_cancellations"
+
+    calendar_id: str = Field(primary_key=True)
+    cancelled_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class Application(MatchingTable, table=True):
+    """A volunteer's application to a task: submitted, waitlisted, accepted or rejected."""
+
+    __tablename__ = "applications"
+    __table_args__ = (sa.UniqueConstraint("task_id", "volunteer_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    task_id: uuid.UUID = Field(index=True)
+    volunteer_id: uuid.UUID
+    status: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    decided_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class Assignment(MatchingTable, table=True):
+    """A volunteer's place on a task: confirmed, then completed, no-show or cancelled."""
+
+    __tablename__ = "assignments"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    task_id: uuid.UUID = Field(index=True)
+    volunteer_id: uuid.UUID = Field(index=True)
+    application_id: uuid.UUID | None = None
+    proposal_id: uuid.UUID | None = None
+    status: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class Proposal(MatchingTable, table=True):
+    """A plan's proposal to a volunteer: proposed, then accepted, declined or expired."""
+
+    __tablename__ = "proposals"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    plan_id: uuid.UUID = Field(index=True)
+    task_id: uuid.UUID = Field(index=True)
+    volunteer_id: uuid.UUID = Field(index=True)
+    points: int
+    status: str = Field(max_length=16)
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    responded_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class UsedLinkToken(MatchingTable, table=True):
+    """A signed no-login link works once: its ``jti`` is recorded when it is used."""
+
+    __tablename__ = "used_link_tokens"
+
+    jti: str = Field(primary_key=True, max_length=64)
+    used_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class HoursEntry(MatchingTable, table=True):
+    """Hours worked on an assignment: logged, then approved or rejected by the coordinator.
+    Anonymous once the volunteer is erased (hours per branch stay correct)."""
+
+    __tablename__ = "hours"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    assignment_id: uuid.UUID = Field(index=True)
+    task_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str = Field(max_length=64)
+    volunteer_id: uuid.UUID = Field(index=True)
+    hours: Decimal = Field(sa_type=sa.Numeric(5, 2))
+    worked_on: date
+    status: str = Field(max_length=16)
+    logged_by: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    decided_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class Agreement(MatchingTable, table=True):
+    """A volunteer agreement (porozumienie) between a volunteer and a branch."""
+
+    __tablename__ = "agreements"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    volunteer_id: uuid.UUID = Field(index=True)
+    branch_id: uuid.UUID
+    branch_code: str = Field(max_length=64)
+    scope: str
+    starts_on: date
+    ends_on: date
+    written_form_required: bool
+    guardian_role: str = Field(max_length=32)
+    guardian_name: str | None = None  # personal: cleared on erasure
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class Certificate(MatchingTable, table=True):
+    """An issued certificate (zaświadczenie); the PDF names the person, so erasure drops it."""
+
+    __tablename__ = "certificates"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    volunteer_id: uuid.UUID = Field(index=True)
+    branch_id: uuid.UUID
+    branch_code: str = Field(max_length=64)
+    approved_hours: Decimal = Field(sa_type=sa.Numeric(8, 2))
+    period_from: date
+    period_to: date
+    pdf: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    issued_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class CalendarFeed(MatchingTable, table=True):
+    """A volunteer's personal iCal feed; only the SHA-256 of its secret link token is kept."""
+
+    __tablename__ = "calendar_feeds"
+
+    volunteer_id: uuid.UUID = Field(primary_key=True)
+    token_digest: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
 metadata = MatchingTable.metadata

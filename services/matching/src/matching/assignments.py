@@ -1,0 +1,344 @@
+"""Use cases for applications, the waitlist and assignments.
+
+Every change to a task's places locks the task row, and every new confirmed place locks the
+volunteer's row, so concurrent accepts can neither overfill a task nor double-book a person.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlmodel import col, func, select
+
+from matching.domain.eligibility import ChildProtection, hard_blockers
+from matching.domain.schedule import ScheduleKind, describe, first_clash
+from matching.events import (
+    ApplicationAccepted,
+    ApplicationPromoted,
+    ApplicationRejected,
+    ApplicationSubmitted,
+    ApplicationWaitlisted,
+    AssignmentCancelled,
+    AssignmentCompleted,
+    AssignmentConfirmed,
+    AssignmentNoShow,
+)
+from matching.tables import Application, Assignment, Task, Volunteer
+from matching.tasks import PUBLISHED, get_task, occurrences, task_day
+from shared.problems import Problem
+from shared.unit_of_work import UnitOfWork
+
+SUBMITTED = "submitted"
+WAITLISTED = "waitlisted"
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+
+CONFIRMED = "confirmed"
+ASSIGNMENT_CANCELLED = "cancelled"
+COMPLETED = "completed"
+NO_SHOW = "no_show"
+
+
+def _application_fields(application: Application, task: Task) -> dict[str, object]:
+    return {
+        "application_id": application.id,
+        "task_id": task.id,
+        "volunteer_id": application.volunteer_id,
+        "branch_id": task.branch_id,
+        "branch_code": task.branch_code,
+    }
+
+
+def _assignment_fields(assignment: Assignment, task: Task) -> dict[str, object]:
+    flexible = task.schedule_kind == ScheduleKind.FLEXIBLE
+    return {
+        "assignment_id": assignment.id,
+        "task_id": task.id,
+        "volunteer_id": assignment.volunteer_id,
+        "branch_id": task.branch_id,
+        "branch_code": task.branch_code,
+        "starts_at": task.starts_at,
+        "ends_at": None if flexible else task.ends_at,
+    }
+
+
+async def volunteer_for_update(uow: UnitOfWork, volunteer_id: uuid.UUID) -> Volunteer:
+    volunteer = await uow.session.get(Volunteer, volunteer_id, with_for_update=True)
+    if volunteer is None or volunteer.erased_at is not None:
+        raise Problem(404, "Volunteer not found", f"no volunteer with id {volunteer_id}")
+    return volunteer
+
+
+def blockers(volunteer: Volunteer, task: Task) -> list[str]:
+    return hard_blockers(
+        birth_date=volunteer.birth_date,
+        checks=ChildProtection(volunteer.register_checked_on, volunteer.criminal_record_on),
+        task_day=task_day(task),
+        min_age=task.min_age,
+        with_children=task.with_children,
+    )
+
+
+async def confirmed_count(uow: UnitOfWork, task_id: uuid.UUID) -> int:
+    query = select(func.count()).where(
+        Assignment.task_id == task_id, Assignment.status == CONFIRMED
+    )
+    return int((await uow.session.exec(query)).one())
+
+
+async def clash_for(uow: UnitOfWork, volunteer_id: uuid.UUID, task: Task) -> str | None:
+    """The volunteer's confirmed shift that overlaps this task's, described, or None."""
+    mine = occurrences(task)
+    if not mine:
+        return None
+    query = (
+        select(Task)
+        .join(Assignment, col(Assignment.task_id) == col(Task.id))
+        .where(
+            Assignment.volunteer_id == volunteer_id,
+            Assignment.status == CONFIRMED,
+            Task.id != task.id,
+            col(Task.starts_at) < task.ends_at,
+            col(Task.ends_at) > task.starts_at,
+        )
+    )
+    for other in (await uow.session.exec(query)).all():
+        clash = first_clash(mine, occurrences(other))
+        if clash is not None:
+            return (
+                f"the shift {describe(clash[0])} overlaps the confirmed shift"
+                f" {describe(clash[1])} of task {other.title!r} ({other.id})"
+            )
+    return None
+
+
+async def confirm(
+    uow: UnitOfWork,
+    task: Task,
+    volunteer: Volunteer,
+    *,
+    application_id: uuid.UUID | None = None,
+    proposal_id: uuid.UUID | None = None,
+) -> Assignment:
+    """A confirmed place, if the task has one free and the person is free then."""
+    if task.status != PUBLISHED:
+        raise Problem(409, "Task cancelled", f"task {task.id} is cancelled")
+    taken = await confirmed_count(uow, task.id)
+    if taken >= task.places:
+        raise Problem(409, "Task full", f"task {task.id} has all {task.places} places taken")
+    reasons = blockers(volunteer, task)
+    if reasons:
+        raise Problem(409, "Not eligible", "; ".join(reasons), reasons=reasons)
+    clash = await clash_for(uow, volunteer.id, task)
+    if clash is not None:
+        raise Problem(409, "Double booking", clash, clash=clash)
+    now = datetime.now(UTC)
+    assignment = Assignment(
+        task_id=task.id,
+        volunteer_id=volunteer.id,
+        application_id=application_id,
+        proposal_id=proposal_id,
+        status=CONFIRMED,
+        created_at=now,
+        changed_at=now,
+    )
+    uow.session.add(assignment)
+    await uow.session.flush()
+    await uow.emit(
+        AssignmentConfirmed(**_assignment_fields(assignment, task)), subject=str(task.id)
+    )
+    return assignment
+
+
+async def apply(uow: UnitOfWork, task_id: uuid.UUID, volunteer_id: uuid.UUID) -> Application:
+    """A volunteer applies; a full task puts the application on its waitlist."""
+    task = await get_task(uow, task_id, for_update=True)
+    if task.status != PUBLISHED:
+        raise Problem(409, "Task cancelled", f"task {task.id} is cancelled")
+    volunteer = await volunteer_for_update(uow, volunteer_id)
+    reasons = blockers(volunteer, task)
+    if reasons:
+        raise Problem(409, "Not eligible", "; ".join(reasons), reasons=reasons)
+    existing = (
+        await uow.session.exec(
+            select(Application).where(
+                Application.task_id == task.id, Application.volunteer_id == volunteer.id
+            )
+        )
+    ).first()
+    if existing is not None:
+        raise Problem(409, "Already applied", f"application {existing.id} is {existing.status}")
+    full = await confirmed_count(uow, task.id) >= task.places
+    application = Application(
+        task_id=task.id,
+        volunteer_id=volunteer.id,
+        status=WAITLISTED if full else SUBMITTED,
+        created_at=datetime.now(UTC),
+    )
+    uow.session.add(application)
+    await uow.session.flush()
+    event = ApplicationWaitlisted if full else ApplicationSubmitted
+    await uow.emit(event(**_application_fields(application, task)), subject=str(task.id))
+    return application
+
+
+async def get_application(uow: UnitOfWork, application_id: uuid.UUID) -> Application:
+    application = await uow.session.get(Application, application_id)
+    if application is None:
+        raise Problem(404, "Application not found", f"no application with id {application_id}")
+    return application
+
+
+async def accept(uow: UnitOfWork, application: Application, task: Task) -> Assignment:
+    if application.status not in (SUBMITTED, WAITLISTED):
+        raise Problem(
+            409, "Already decided", f"application {application.id} is {application.status}"
+        )
+    volunteer = await volunteer_for_update(uow, application.volunteer_id)
+    assignment = await confirm(uow, task, volunteer, application_id=application.id)
+    application.status = ACCEPTED
+    application.decided_at = datetime.now(UTC)
+    uow.session.add(application)
+    await uow.emit(
+        ApplicationAccepted(**_application_fields(application, task)), subject=str(task.id)
+    )
+    return assignment
+
+
+async def reject(uow: UnitOfWork, application: Application, task: Task) -> Application:
+    if application.status not in (SUBMITTED, WAITLISTED):
+        raise Problem(
+            409, "Already decided", f"application {application.id} is {application.status}"
+        )
+    application.status = REJECTED
+    application.decided_at = datetime.now(UTC)
+    uow.session.add(application)
+    await uow.emit(
+        ApplicationRejected(**_application_fields(application, task)), subject=str(task.id)
+    )
+    return application
+
+
+async def promote_waitlist(uow: UnitOfWork, task: Task) -> list[Assignment]:
+    """Fill free places from the waitlist, oldest first; someone who is no longer eligible
+    or is busy then keeps waiting and the next person is tried."""
+    promoted: list[Assignment] = []
+    if task.status != PUBLISHED:
+        return promoted
+    waiting = (
+        await uow.session.exec(
+            select(Application)
+            .where(Application.task_id == task.id, Application.status == WAITLISTED)
+            .order_by(col(Application.created_at), col(Application.id))
+            .with_for_update()
+        )
+    ).all()
+    for application in waiting:
+        if await confirmed_count(uow, task.id) >= task.places:
+            break
+        try:
+            volunteer = await volunteer_for_update(uow, application.volunteer_id)
+            assignment = await confirm(uow, task, volunteer, application_id=application.id)
+        except Problem:
+            continue
+        application.status = ACCEPTED
+        application.decided_at = datetime.now(UTC)
+        uow.session.add(application)
+        await uow.emit(
+            ApplicationPromoted(**_application_fields(application, task)), subject=str(task.id)
+        )
+        promoted.append(assignment)
+    return promoted
+
+
+async def get_assignment(uow: UnitOfWork, assignment_id: uuid.UUID) -> Assignment:
+    assignment = await uow.session.get(Assignment, assignment_id, with_for_update=True)
+    if assignment is None:
+        raise Problem(404, "Assignment not found", f"no assignment with id {assignment_id}")
+    return assignment
+
+
+_OUTCOMES = {
+    ASSIGNMENT_CANCELLED: AssignmentCancelled,
+    COMPLETED: AssignmentCompleted,
+    NO_SHOW: AssignmentNoShow,
+}
+
+
+async def finish(uow: UnitOfWork, assignment: Assignment, task: Task, outcome: str) -> Assignment:
+    """Cancel, complete or mark a no-show; a cancelled place goes to the waitlist."""
+    if assignment.status != CONFIRMED:
+        raise Problem(409, "Already finished", f"assignment {assignment.id} is {assignment.status}")
+    if outcome in (COMPLETED, NO_SHOW) and datetime.now(UTC) < task.starts_at:
+        raise Problem(
+            409,
+            "Too early",
+            f"task {task.id} has not started yet: it can be completed or marked no-show"
+            " once its first shift begins",
+        )
+    assignment.status = outcome
+    assignment.changed_at = datetime.now(UTC)
+    uow.session.add(assignment)
+    await uow.session.flush()
+    event = _OUTCOMES[outcome]
+    await uow.emit(event(**_assignment_fields(assignment, task)), subject=str(task.id))
+    if outcome == ASSIGNMENT_CANCELLED:
+        await promote_waitlist(uow, task)
+    return assignment
+
+
+async def cancel_all(uow: UnitOfWork, task: Task) -> None:
+    """The task was cancelled: every confirmed place goes with it."""
+    confirmed = (
+        await uow.session.exec(
+            select(Assignment)
+            .where(Assignment.task_id == task.id, Assignment.status == CONFIRMED)
+            .with_for_update()
+        )
+    ).all()
+    for assignment in confirmed:
+        await finish(uow, assignment, task, ASSIGNMENT_CANCELLED)
+
+
+async def list_applications(
+    uow: UnitOfWork, task_id: uuid.UUID, status: str | None, limit: int, offset: int
+) -> list[tuple[Application, str | None]]:
+    """The task's applications in order (the waitlist's order), with the applicant's name
+    for the coordinator (None once erased)."""
+    query = (
+        select(Application, Volunteer)
+        .join(Volunteer, col(Volunteer.id) == col(Application.volunteer_id))
+        .where(Application.task_id == task_id)
+    )
+    if status is not None:
+        query = query.where(Application.status == status)
+    query = query.order_by(col(Application.created_at), col(Application.id))
+    rows = (await uow.session.exec(query.limit(limit).offset(offset))).all()
+    return [
+        (
+            application,
+            f"{person.first_name} {person.last_name}" if person.first_name else None,
+        )
+        for application, person in rows
+    ]
+
+
+async def list_assignments(
+    uow: UnitOfWork,
+    *,
+    task_id: uuid.UUID | None = None,
+    volunteer_id: uuid.UUID | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Assignment]:
+    query = select(Assignment)
+    if task_id is not None:
+        query = query.where(Assignment.task_id == task_id)
+    if volunteer_id is not None:
+        query = query.where(Assignment.volunteer_id == volunteer_id)
+    if status is not None:
+        query = query.where(Assignment.status == status)
+    query = query.order_by(col(Assignment.created_at), col(Assignment.id))
+    return list((await uow.session.exec(query.limit(limit).offset(offset))).all())

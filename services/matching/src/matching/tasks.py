@@ -1,0 +1,333 @@
+"""Use cases for tasks: published by a coordinator or created from the city's calendar."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from sqlmodel import col, select
+
+from matching import branches
+from matching.contracts import CalendarEventCancelled, CalendarEventScheduled, Tag
+from matching.domain.schedule import (
+    WARSAW,
+    Interval,
+    Schedule,
+    ScheduleError,
+    ScheduleKind,
+)
+from matching.events import TaskCancelled, TaskChanged, TaskPublished, TaskType
+from matching.tables import CalendarCancellation, Task, Volunteer
+from shared.consumer import RejectMessage
+from shared.problems import Problem
+from shared.unit_of_work import UnitOfWork
+
+PUBLISHED = "published"
+CANCELLED = "cancelled"
+
+
+class SchedulePlan(BaseModel):
+    """When the task happens, in Warsaw wall-clock time.
+
+    - ``one_off``: ``first_day``, ``start``, ``end`` (an ``end`` not after ``start`` is the
+      next day: the shift crosses midnight);
+    - ``recurring``: the same plus ``rrule`` (RFC 5545, with COUNT or UNTIL), e.g.
+      ``FREQ=WEEKLY;BYDAY=TU;COUNT=10``;
+    - ``flexible``: ``hours`` to give between ``first_day`` and ``last_day``
+      ("15 hours in December").
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["one_off", "recurring", "flexible"]
+    first_day: date
+    start: time | None = None
+    end: time | None = None
+    rrule: Annotated[str, StringConstraints(max_length=500)] | None = None
+    last_day: date | None = None
+    hours: Decimal | None = Field(default=None, gt=0, le=10000, decimal_places=2)
+
+    def to_domain(self) -> Schedule:
+        return Schedule(
+            kind=ScheduleKind(self.kind),
+            first_day=self.first_day,
+            start=self.start,
+            end=self.end,
+            rrule=self.rrule,
+            last_day=self.last_day,
+            hours=self.hours,
+        )
+
+
+class TaskInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    branch_code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    type: TaskType
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    schedule: SchedulePlan
+    places: int = Field(ge=1, le=500)
+    min_age: int | None = Field(default=None, ge=0, le=99)
+    skills: list[Tag] = Field(default_factory=list)
+    with_children: bool = False
+
+    @field_validator("skills")
+    @classmethod
+    def _case_insensitive(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(tag.casefold() for tag in value))
+
+
+def schedule_of(task: Task) -> Schedule:
+    return Schedule(
+        kind=ScheduleKind(task.schedule_kind),
+        first_day=task.first_day,
+        start=task.start,
+        end=task.end,
+        rrule=task.rrule,
+        last_day=task.last_day,
+        hours=task.hours,
+    )
+
+
+def occurrences(task: Task) -> list[Interval]:
+    """The task's shifts in UTC (a one-off shift is its stored span; flexible: none)."""
+    if task.schedule_kind == ScheduleKind.ONE_OFF:
+        return [Interval(task.starts_at, task.ends_at)]
+    return schedule_of(task).occurrences()
+
+
+def task_day(task: Task) -> date:
+    """The day the task starts, in Warsaw (ages are counted on it)."""
+    return task.starts_at.astimezone(WARSAW).date()
+
+
+def _apply(task: Task, data: TaskInput) -> None:
+    schedule = data.schedule.to_domain()
+    try:
+        schedule.validate()
+        span = schedule.span()
+    except ScheduleError as error:
+        raise Problem(422, "Invalid schedule", f"schedule.{error}") from error
+    task.type = data.type
+    task.title = data.title
+    task.description = data.description
+    task.schedule_kind = schedule.kind
+    task.first_day = schedule.first_day
+    task.last_day = schedule.last_day
+    task.start, task.end = schedule.start, schedule.end
+    task.rrule = schedule.rrule
+    task.hours = schedule.hours
+    task.starts_at, task.ends_at = span.starts_at, span.ends_at
+    task.places = data.places
+    task.min_age = data.min_age
+    task.skills = data.skills
+    task.with_children = data.with_children
+
+
+def _event_fields(task: Task) -> dict[str, object]:
+    flexible = task.schedule_kind == ScheduleKind.FLEXIBLE
+    return {
+        "task_id": task.id,
+        "branch_id": task.branch_id,
+        "branch_code": task.branch_code,
+        "type": task.type,
+        "title": task.title,
+        "starts_at": None if flexible else task.starts_at,
+        "ends_at": None if flexible else task.ends_at,
+        "places": task.places,
+        "min_age": task.min_age,
+        "with_children": task.with_children,
+        "reason": task.cancel_reason,
+    }
+
+
+async def publish_task(uow: UnitOfWork, data: TaskInput) -> Task:
+    branch = await branches.publishable_branch(uow, data.branch_code)
+    now = datetime.now(UTC)
+    task = Task(
+        branch_id=branch.id,
+        branch_code=branch.code,
+        type=data.type,
+        title=data.title,
+        schedule_kind=data.schedule.kind,
+        first_day=data.schedule.first_day,
+        starts_at=now,
+        ends_at=now,
+        places=data.places,
+        source_time=now,
+        created_at=now,
+    )
+    _apply(task, data)
+    uow.session.add(task)
+    await uow.session.flush()
+    await uow.emit(TaskPublished(**_event_fields(task)), subject=str(task.id))
+    return task
+
+
+async def change_task(uow: UnitOfWork, task: Task, data: TaskInput) -> Task:
+    if task.status != PUBLISHED:
+        raise Problem(409, "Task cancelled", f"task {task.id} is cancelled and cannot change")
+    if data.branch_code != task.branch_code:
+        raise Problem(422, "Invalid request", "branch_code: a task cannot move to another branch")
+    _apply(task, data)
+    task.source_time = datetime.now(UTC)
+    uow.session.add(task)
+    await uow.session.flush()
+    await uow.emit(TaskChanged(**_event_fields(task)), subject=str(task.id))
+    from matching.assignments import promote_waitlist  # assignments build on tasks
+
+    await promote_waitlist(uow, task)  # more places may have been added
+    return task
+
+
+async def cancel_task(uow: UnitOfWork, task: Task, reason: str | None) -> Task:
+    """Cancel a task (idempotent); its confirmed assignments are cancelled with it."""
+    if task.status == CANCELLED:
+        return task
+    task.status = CANCELLED
+    task.cancel_reason = reason
+    uow.session.add(task)
+    await uow.session.flush()
+    await uow.emit(TaskCancelled(**_event_fields(task)), subject=str(task.id))
+    from matching.assignments import cancel_all  # assignments build on tasks
+
+    await cancel_all(uow, task)
+    return task
+
+
+async def get_task(uow: UnitOfWork, task_id: uuid.UUID, *, for_update: bool = False) -> Task:
+    query = select(Task).where(Task.id == task_id)
+    if for_update:
+        query = query.with_for_update()
+    task = (await uow.session.exec(query)).first()
+    if task is None:
+        raise Problem(404, "Task not found", f"no task with id {task_id}")
+    return task
+
+
+async def list_tasks(
+    uow: UnitOfWork, *, branch_code: str | None, status: str | None, limit: int, offset: int
+) -> list[Task]:
+    query = select(Task)
+    if branch_code is not None:
+        query = query.where(Task.branch_code == branch_code)
+    if status is not None:
+        query = query.where(Task.status == status)
+    query = query.order_by(col(Task.starts_at), col(Task.id)).limit(limit).offset(offset)
+    return list((await uow.session.exec(query)).all())
+
+
+# -- the calendar's inbound events ---------------------------------------------------------
+
+
+async def schedule_from_calendar(
+    uow: UnitOfWork, data: CalendarEventScheduled, occurred_at: datetime
+) -> Task | None:
+    """Create or update the task for a calendar event; an older copy changes nothing."""
+    session = uow.session
+    cancelled = await session.get(CalendarCancellation, data.calendar_id)
+    if cancelled is not None and occurred_at <= cancelled.cancelled_at:
+        return None
+    branch = await branches.branch_by_code(uow, data.branch_code)
+    if branch is None:
+        raise RejectMessage(
+            "unknown-branch", f"branch_code: {data.branch_code!r} is not known to the registry"
+        )
+    if await branches.open_edition_enrolment(uow, branch) is None:
+        raise RejectMessage(
+            "branch-not-enrolled",
+            f"branch_code: {data.branch_code!r} is not enrolled in an open edition",
+        )
+    task = (
+        await session.exec(
+            select(Task).where(Task.calendar_id == data.calendar_id).with_for_update()
+        )
+    ).first()
+    created = task is None
+    if task is None:
+        task = Task(
+            branch_id=branch.id,
+            branch_code=branch.code,
+            type="event_help",
+            title=data.title,
+            schedule_kind=ScheduleKind.ONE_OFF,
+            first_day=data.starts_at.astimezone(WARSAW).date(),
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            places=data.volunteers_needed,
+            calendar_id=data.calendar_id,
+            source_time=occurred_at,
+            created_at=datetime.now(UTC),
+        )
+    elif occurred_at < task.source_time or task.status == CANCELLED:
+        return None
+    local_start = data.starts_at.astimezone(WARSAW)
+    local_end = data.ends_at.astimezone(WARSAW)
+    task.title = data.title
+    task.description = data.description
+    task.first_day = local_start.date()
+    task.start, task.end = local_start.time(), local_end.time()
+    task.starts_at = data.starts_at.astimezone(UTC)
+    task.ends_at = data.ends_at.astimezone(UTC)
+    task.places = data.volunteers_needed
+    task.skills = data.skills
+    task.min_age = data.min_age
+    task.source_time = occurred_at
+    session.add(task)
+    await session.flush()
+    event = TaskPublished if created else TaskChanged
+    await uow.emit(event(**_event_fields(task)), subject=str(task.id))
+    if not created:
+        from matching.assignments import promote_waitlist  # assignments build on tasks
+
+        await promote_waitlist(uow, task)
+    return task
+
+
+async def cancel_from_calendar(
+    uow: UnitOfWork, data: CalendarEventCancelled, occurred_at: datetime
+) -> Task | None:
+    session = uow.session
+    if await session.get(CalendarCancellation, data.calendar_id) is None:
+        session.add(CalendarCancellation(calendar_id=data.calendar_id, cancelled_at=occurred_at))
+    task = (
+        await session.exec(
+            select(Task).where(Task.calendar_id == data.calendar_id).with_for_update()
+        )
+    ).first()
+    if task is None:
+        return None  # cancelled before it was scheduled: the tombstone keeps it void
+    return await cancel_task(uow, task, data.reason)
+
+
+# -- child protection checks on the volunteer's profile ---------------------------------
+
+
+class ChildProtectionCheck(BaseModel):
+    """Ustawa Kamilka: the register check and the criminal-record certificate, with dates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    register_checked_on: date
+    criminal_record_on: date
+
+
+async def record_child_protection_check(
+    uow: UnitOfWork, volunteer_id: uuid.UUID, check: ChildProtectionCheck
+) -> Volunteer:
+    today = datetime.now(WARSAW).date()
+    for field, value in check.model_dump().items():
+        if value > today:
+            raise Problem(422, "Invalid request", f"{field}: must not be in the future")
+    volunteer = await uow.session.get(Volunteer, volunteer_id, with_for_update=True)
+    if volunteer is None or volunteer.erased_at is not None:
+        raise Problem(404, "Volunteer not found", f"no volunteer with id {volunteer_id}")
+    volunteer.register_checked_on = check.register_checked_on
+    volunteer.criminal_record_on = check.criminal_record_on
+    volunteer.checks_recorded_at = datetime.now(UTC)
+    uow.session.add(volunteer)
+    return volunteer

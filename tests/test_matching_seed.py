@@ -1,0 +1,29 @@
+"""The demo seed: portal registrations in, then tasks, a plan, shifts and approved hours."""
+
+from __future__ import annotations
+
+from matching.seed import publish_registrations, seed_matching, wait_for
+from shared.testing.platform import TestPlatform
+from tests.test_matching_support import enrol_branch, wait_enrolled
+
+
+async def test_seed_builds_a_living_programme_and_is_idempotent(platform: TestPlatform) -> None:
+    async with platform.running("matching") as (matching,):
+        await enrol_branch(platform, "wola-12", district="wola")
+        await wait_enrolled(platform, "wola-12")
+        await publish_registrations(matching, 60)
+        branches = await wait_for(matching, 60, timeout_s=30)
+        summary = await seed_matching(matching, branches)
+        again = await seed_matching(matching, branches)
+
+    assert summary["tasks"] == 4
+    assert summary["proposals"] > 0
+    assert again["tasks"] == 0
+    minors = await platform.fetchval(
+        "SELECT count(*) FROM matching.volunteers WHERE guardian IS NOT NULL"
+    )
+    assert minors == 10
+    confirmed = await platform.fetchval(
+        "SELECT count(*) FROM matching.assignments WHERE status IN ('confirmed', 'completed')"
+    )
+    assert confirmed == summary["confirmed"]
