@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 DEV_AUTH_SECRET ?= local-development-secret-not-for-production
 export DEV_AUTH_SECRET
 
-.PHONY: help install infra run test lint typecheck pytest bench-bus token dead-letters init-sql catalogue
+.PHONY: help install infra run test lint typecheck pytest bench-bus bench-matching bench-reporting token dead-letters init-sql catalogue seed
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,6 +35,15 @@ pytest:
 
 bench-bus: install infra ## events per second through outbox, broker and inbox vs raw aio-pika
 	$(UV) run --frozen python -m bench.bus
+
+bench-matching: install ## the batch plan over 50,000 volunteers and 10,000 tasks, and one task's ranking
+	$(UV) run --frozen python -m bench.matching
+
+bench-reporting: install infra ## reporting at scale: catch-up, live path and dashboard latency
+	$(UV) run --frozen python -m reporting.bench
+
+seed: ## load the demo programme (with `make run` going; running it again changes nothing)
+	$(UV) run --frozen python -m registry seed
 
 token: ## print a development token: make token ROLE=city_admin
 	@$(UV) run --frozen python -m shared.auth --role $(or $(ROLE),city_admin) --secret "$(DEV_AUTH_SECRET)"
