@@ -36,7 +36,10 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            # No ping before each checkout: it costs a round trip per transaction. A
+            # connection lost with the server fails its statement as a transient error, the
+            # pool is invalidated, and the consumer's retry takes a fresh one.
+            pool_pre_ping=False,
             connect_args={
                 "server_settings": {"search_path": schema, "application_name": schema},
                 "timeout": 5,
