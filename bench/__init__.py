@@ -1,0 +1,1 @@
+"""Benchmarks against the real broker and database: ``python -m bench.bus``."""
