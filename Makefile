@@ -44,6 +44,7 @@ bench-reporting: install infra ## reporting at scale: catch-up, live path and da
 
 seed: ## load the demo programme (with `make run` going; running it again changes nothing)
 	$(UV) run --frozen python -m registry seed
+	$(UV) run --frozen python -m matching seed
 
 token: ## print a development token: make token ROLE=city_admin
 	@$(UV) run --frozen python -m shared.auth --role $(or $(ROLE),city_admin) --secret "$(DEV_AUTH_SECRET)"

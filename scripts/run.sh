@@ -36,4 +36,21 @@ cat <<TXT
   Stop everything:      Ctrl-C
 
 TXT
+if [ "${SEED:-0}" = 1 ]; then
+  # The demo programme, once every service answers: registry's edition and branches, then
+  # matching's volunteers (through the portal's inbound contract), tasks, plan and hours.
+  (
+    "$PY" - <<'PY'
+import time, urllib.request
+for port in (8001, 8002, 8003, 8004):
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2)
+            break
+        except OSError:
+            time.sleep(1)
+PY
+    "$PY" -m registry seed && "$PY" -m matching seed && echo "demo data loaded"
+  ) &
+fi
 exec .venv/bin/honcho start -f Procfile
