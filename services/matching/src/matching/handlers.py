@@ -56,8 +56,18 @@ async def register_or_update_volunteer(
     ).first()
     created = volunteer is None
     if volunteer is None:
+        # Every field given: pydantic inspects each default factory's signature per call,
+        # which costs more than the rest of the constructor on this hot path.
         volunteer = Volunteer(
-            portal_id=profile.portal_id, registered_at=occurred_at, profile_updated_at=occurred_at
+            id=uuid.uuid4(),
+            portal_id=profile.portal_id,
+            districts=[],
+            skills=[],
+            interests=[],
+            languages=[],
+            availability=[],
+            registered_at=occurred_at,
+            profile_updated_at=occurred_at,
         )
     elif occurred_at < volunteer.profile_updated_at:
         return None  # an older copy arrived after a newer one: the newer stays
