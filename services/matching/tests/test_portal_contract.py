@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -219,16 +220,20 @@ def test_phone_is_optional() -> None:
 # Birth date
 
 
-def test_birth_date_today_is_rejected() -> None:
-    assert "birth_date" in rejection(birth_date=date.today().isoformat())
+def warsaw_today() -> date:
+    return datetime.now(ZoneInfo("Europe/Warsaw")).date()
+
+
+def test_birth_date_today_in_warsaw_is_rejected() -> None:
+    assert "birth_date" in rejection(birth_date=warsaw_today().isoformat())
 
 
 def test_birth_date_in_the_future_is_rejected() -> None:
-    assert "birth_date" in rejection(birth_date=(date.today() + timedelta(days=1)).isoformat())
+    assert "birth_date" in rejection(birth_date=(warsaw_today() + timedelta(days=1)).isoformat())
 
 
 def test_birth_date_yesterday_is_accepted() -> None:
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = warsaw_today() - timedelta(days=1)
 
     assert accepted(birth_date=yesterday.isoformat()).birth_date == yesterday
 
