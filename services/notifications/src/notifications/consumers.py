@@ -1,9 +1,165 @@
-"""The events notifications consumes, each mapped to its use case."""
+"""The events notifications consumes, each mapped to its use case.
+
+The handlers need the service's settings and templates, so the table is built per service
+(``build_event_handlers``) rather than at import time.
+"""
 
 from __future__ import annotations
 
-from shared.consumer import EventHandlers
-from shared.topology import Binding
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
 
-event_handlers = EventHandlers()
-BINDINGS: tuple[Binding, ...] = ()
+from pydantic import BaseModel
+
+from notifications import contracts as c
+from notifications import handlers
+from notifications.handlers import Notifier
+from notifications.tables import Task
+from shared.cloudevents import CloudEvent
+from shared.consumer import EventHandlers
+from shared.topology import EVENTS_EXCHANGE, Binding
+from shared.unit_of_work import UnitOfWork
+
+
+def _occurred_at(event: CloudEvent) -> datetime:
+    return event.time or datetime.now(UTC)
+
+
+def build_event_handlers(notifier: Notifier) -> EventHandlers:
+    """Each message's cause is the fact it tells of (``application.accepted:<id>``), so even
+    a copy of an event under another id makes no second message; a task's changes, which
+    may come many times, are told once per event."""
+    table = EventHandlers()
+
+    def on(
+        event_type: str, model: type[BaseModel]
+    ) -> Callable[[Callable[[UnitOfWork, CloudEvent, Any], Awaitable[None]]], Any]:
+        return table.on(event_type, model)
+
+    # -- people ------------------------------------------------------------------------
+
+    @on(c.matching("volunteer.contact.changed.v1"), c.VolunteerContact)
+    async def contact_changed(uow: UnitOfWork, e: CloudEvent, d: c.VolunteerContact) -> None:
+        await handlers.record_volunteer_contact(uow, d, occurred_at=_occurred_at(e))
+
+    @on(c.matching("volunteer.erased.v1"), c.VolunteerErased)
+    async def erased(uow: UnitOfWork, e: CloudEvent, d: c.VolunteerErased) -> None:
+        await handlers.erase_volunteer(uow, d.volunteer_id)
+
+    @on(c.registry("coordinator.assigned.v1"), c.CoordinatorFacts)
+    async def coordinator_assigned(uow: UnitOfWork, e: CloudEvent, d: c.CoordinatorFacts) -> None:
+        await handlers.record_staff(
+            uow, role="coordinator", staff_id=d.staff_id, branch_id=d.branch_id,
+            branch_code=d.code, name=d.name, email=d.email, language=d.language,
+            occurred_at=_occurred_at(e),
+        )  # fmt: skip
+
+    @on(c.registry("coordinator.unassigned.v1"), c.CoordinatorFacts)
+    async def coordinator_unassigned(uow: UnitOfWork, e: CloudEvent, d: c.CoordinatorFacts) -> None:
+        await handlers.remove_staff(
+            uow, role="coordinator", staff_id=d.staff_id, branch_code=d.code
+        )
+
+    @on(c.registry("trainer.assigned.v1"), c.TrainerFacts)
+    async def trainer_assigned(uow: UnitOfWork, e: CloudEvent, d: c.TrainerFacts) -> None:
+        await handlers.record_staff(
+            uow, role="trainer", staff_id=d.trainer_id, branch_id=d.branch_id,
+            branch_code=d.code, name=d.name, email=d.email, language=d.language,
+            occurred_at=_occurred_at(e),
+        )  # fmt: skip
+
+    @on(c.registry("visit.recorded.v1"), c.VisitFacts)
+    async def visit_recorded(uow: UnitOfWork, e: CloudEvent, d: c.VisitFacts) -> None:
+        await handlers.schedule_follow_up(uow, d)
+
+    # -- tasks -------------------------------------------------------------------------
+
+    @on(c.matching("task.published.v1"), c.TaskFacts)
+    async def task_published(uow: UnitOfWork, e: CloudEvent, d: c.TaskFacts) -> None:
+        await handlers.record_task(uow, notifier, e.id, d, occurred_at=_occurred_at(e))
+
+    @on(c.matching("task.changed.v1"), c.TaskFacts)
+    async def task_changed(uow: UnitOfWork, e: CloudEvent, d: c.TaskFacts) -> None:
+        await handlers.record_task(uow, notifier, e.id, d, occurred_at=_occurred_at(e))
+
+    @on(c.matching("task.cancelled.v1"), c.TaskFacts)
+    async def task_cancelled(uow: UnitOfWork, e: CloudEvent, d: c.TaskFacts) -> None:
+        await handlers.cancel_task(uow, notifier, e.id, d, occurred_at=_occurred_at(e))
+
+    # -- applications and proposals ----------------------------------------------------
+
+    @on(c.matching("application.submitted.v1"), c.ApplicationFacts)
+    async def application_submitted(uow: UnitOfWork, e: CloudEvent, d: c.ApplicationFacts) -> None:
+        task = await uow.session.get(Task, d.task_id)
+        await handlers.notify_staff(
+            uow, notifier, cause=f"application.submitted:{d.application_id}",
+            role="coordinator", branch_code=d.branch_code,
+            template="application_submitted",
+            params={"task_title": task.title if task else "—", "branch_code": d.branch_code},
+        )  # fmt: skip
+
+    def to_volunteer(fact: str, template: str) -> None:
+        @on(c.matching(fact), c.ApplicationFacts)
+        async def handle(uow: UnitOfWork, e: CloudEvent, d: c.ApplicationFacts) -> None:
+            await handlers.notify_about_task(
+                uow, notifier, f"{fact}:{d.application_id}", template=template,
+                volunteer_id=d.volunteer_id,
+                task_id=d.task_id, branch_code=d.branch_code,
+            )  # fmt: skip
+
+    to_volunteer("application.accepted.v1", "application_accepted")
+    to_volunteer("application.rejected.v1", "application_rejected")
+    to_volunteer("application.promoted.v1", "application_promoted")
+
+    @on(c.matching("proposal.made.v1"), c.ProposalFacts)
+    async def proposal_made(uow: UnitOfWork, e: CloudEvent, d: c.ProposalFacts) -> None:
+        await handlers.notify_proposal(uow, notifier, f"proposal.made:{d.proposal_id}", d)
+
+    # -- assignments, hours, certificates ----------------------------------------------
+
+    @on(c.matching("assignment.confirmed.v1"), c.AssignmentFacts)
+    async def assignment_confirmed(uow: UnitOfWork, e: CloudEvent, d: c.AssignmentFacts) -> None:
+        await handlers.confirm_assignment(
+            uow, notifier, f"assignment.confirmed:{d.assignment_id}", d, occurred_at=_occurred_at(e)
+        )
+
+    def assignment_ended(fact: str, status: str) -> None:
+        @on(c.matching(fact), c.AssignmentFacts)
+        async def handle(uow: UnitOfWork, e: CloudEvent, d: c.AssignmentFacts) -> None:
+            await handlers.end_assignment(
+                uow,
+                notifier,
+                f"{fact}:{d.assignment_id}",
+                d,
+                status=status,
+                occurred_at=_occurred_at(e),
+            )
+
+    assignment_ended("assignment.cancelled.v1", "cancelled")
+    assignment_ended("assignment.completed.v1", "completed")
+    assignment_ended("assignment.no_show.v1", "no_show")
+
+    @on(c.matching("hours.approved.v1"), c.HoursFacts)
+    async def hours_approved(uow: UnitOfWork, e: CloudEvent, d: c.HoursFacts) -> None:
+        await handlers.notify_about_task(
+            uow, notifier, f"hours.approved:{d.entry_id}", template="hours_approved",
+            volunteer_id=d.volunteer_id,
+            task_id=d.task_id, branch_code=d.branch_code,
+            extra={"hours": f"{d.hours.normalize():f}", "worked_on": d.worked_on},
+        )  # fmt: skip
+
+    @on(c.matching("certificate.issued.v1"), c.CertificateFacts)
+    async def certificate_issued(uow: UnitOfWork, e: CloudEvent, d: c.CertificateFacts) -> None:
+        await handlers.notify_volunteer(
+            uow, notifier, cause=f"certificate.issued:{d.certificate_id}",
+            volunteer_id=d.volunteer_id,
+            template="certificate_issued", branch_code=d.branch_code,
+            params={"branch_code": d.branch_code},
+        )  # fmt: skip
+
+    return table
+
+
+def bindings(table: EventHandlers) -> tuple[Binding, ...]:
+    return tuple(Binding(EVENTS_EXCHANGE, event_type) for event_type in table.event_types)
