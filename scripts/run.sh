@@ -30,6 +30,7 @@ cat <<TXT
   notifications  http://127.0.0.1:8003
   reporting      http://127.0.0.1:8004
   RabbitMQ UI    http://127.0.0.1:15672 (if the management plugin is on)
+  Mail and SMS   caught locally by "providers" (printed below; SMTP :1025, SMS API :9090)
 
   A development token:  make token ROLE=city_admin
   Publish an event:     see README.md, "Publishing an inbound event by hand"
