@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 DEV_AUTH_SECRET ?= local-development-secret-not-for-production
 export DEV_AUTH_SECRET
 
-.PHONY: help install infra run test lint typecheck pytest bench-bus bench-matching bench-reporting token dead-letters init-sql catalogue seed
+.PHONY: help install infra run test lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token dead-letters init-sql catalogue seed
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ bench-bus: install infra ## events per second through outbox, broker and inbox v
 
 bench-matching: install ## the batch plan over 50,000 volunteers and 10,000 tasks, and one task's ranking
 	$(UV) run --frozen python -m bench.matching
+
+bench-notify: install infra ## 10,000 reminder emails through a local SMTP server: per second, duplicates
+	$(UV) run --frozen python -m bench.notify
 
 bench-reporting: install infra ## reporting at scale: catch-up, live path and dashboard latency
 	$(UV) run --frozen python -m reporting.bench

@@ -45,7 +45,7 @@ FAST_SETTINGS = {
 
 
 @contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
+def environment_overrides(values: Mapping[str, str]) -> Iterator[None]:
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
     try:
@@ -123,7 +123,7 @@ class TestPlatform:
 
     def build(self, service: str, **overrides: Any) -> Service:
         module = importlib.import_module(f"{service}.app")
-        with _environment(self.env(service, **overrides)):
+        with environment_overrides(self.env(service, **overrides)):
             built: Service = module.build_service()
         return built
 
