@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from shared.deadletters import REASON_HEADER
+from shared.migrations import head_revision
+from shared.testing.databases import migrations_dir
 from shared.testing.platform import TestPlatform, eventually
 from tests.portal import REGISTERED, registered
 from tests.test_guarantees import publish_all, wait_for_reporting_count
@@ -81,7 +83,8 @@ async def test_readiness_checks_database_migrations_and_broker(platform: TestPla
             not_ready = await client.get("/health/ready")
             assert not_ready.status_code == 503
             assert not_ready.headers["content-type"] == "application/problem+json"
-            assert "expected 0001" in not_ready.json()["checks"]["migrations"]
+            head = head_revision(migrations_dir("reporting"))
+            assert not_ready.json()["checks"]["migrations"] == f"at old, expected {head}"
 
             metrics = (await client.get("/metrics")).text
             assert "consumer_messages_total" in metrics

@@ -112,6 +112,20 @@ class TrainerAssigned(IntegrationEvent):
     language: Language
 
 
+class TrainingAttended(IntegrationEvent):
+    """A branch's staff member attended a training module or a coordinators' forum meeting."""
+
+    fact: ClassVar[str] = "training.attended.v1"
+
+    branch_id: uuid.UUID
+    code: str
+    edition_id: uuid.UUID
+    session_id: uuid.UUID
+    staff_id: uuid.UUID
+    meeting: Literal["module", "forum"]
+    held_on: date
+
+
 class StageReached(IntegrationEvent):
     """A branch reached an implementation stage in an edition."""
 
@@ -165,6 +179,7 @@ PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
     CoordinatorAssigned,
     CoordinatorUnassigned,
     TrainerAssigned,
+    TrainingAttended,
     StageReached,
     VisitRecorded,
     ProgrammeSubmitted,

@@ -1103,6 +1103,18 @@ async def record_attendance(
     attendance = Attendance(session_id=session.id, staff_id=staff.id, branch_id=branch.id)
     uow.session.add(attendance)
     await uow.session.flush()
+    await uow.emit(
+        events.TrainingAttended(
+            branch_id=branch.id,
+            code=branch.code,
+            edition_id=edition.id,
+            session_id=session.id,
+            staff_id=staff.id,
+            meeting="forum" if module.kind == MeetingKind.FORUM.value else "module",
+            held_on=session.held_on,
+        ),
+        subject=branch.code,
+    )
     if module.kind == MeetingKind.MODULE.value and enrolment.stage is None:
         progress = await training_progress(uow, edition.id, branch.id)
         if progress.trained:
