@@ -1,6 +1,6 @@
 """Events per second through inbox, outbox, relay and broker, against raw aio-pika.
 
-    python -m bench.bus [--events N] [--warmup W] [--mode inprocess|subprocess]
+    python -m bench.bus [--events N] [--warmup W] [--mode subprocess|inprocess] [--set K=V]
 
 Both figures are taken on the real RabbitMQ and PostgreSQL, in a database and a vhost made
 for the run exactly as the test fixtures make them, and removed afterwards:
@@ -14,6 +14,11 @@ pipeline  N ``pl.waw.portal.volunteer.registered.v1`` CloudEvents published the 
           transaction), relayed from matching's outbox, consumed by reporting (inbox, fact
           and totals in one transaction): first publish until reporting's
           ``volunteer_totals.registered`` reaches N.
+
+Matching and reporting run as their own processes by default (``python -m <service>``
+under uvicorn, as deployed: one process, one event loop and one core per service); with
+``--mode inprocess`` they share this process's event loop with the publisher and the poller,
+which measures the harness as much as the platform. See bench/README.md.
 
 The last line printed is one JSON object: pipeline_per_s, raw_per_s, ratio, lost, duplicated.
 """
@@ -757,9 +762,9 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--warmup", type=int, default=200, help="warm-up events first (200)")
     parser.add_argument(
         "--mode",
-        choices=("inprocess", "subprocess"),
-        default="inprocess",
-        help="run matching and reporting in this process or as their own processes",
+        choices=("subprocess", "inprocess"),
+        default="subprocess",
+        help="matching and reporting as their own processes (default) or in this one",
     )
     parser.add_argument(
         "--loop",

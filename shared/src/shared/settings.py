@@ -37,7 +37,9 @@ class ServiceSettings(BaseSettings):
     inbox_retention_days: int = Field(default=30, ge=1)
 
     # Consumer: prefetch bounds the work in flight; the delivery limit bounds redeliveries.
-    consumer_prefetch: int = Field(default=64, ge=1)
+    # About the database pool's size: more in flight only waits for connections and starves
+    # the outbox relay, which shares the event loop.
+    consumer_prefetch: int = Field(default=16, ge=1)
     delivery_limit: int = Field(default=20, ge=1)
     transient_retry_window_s: float = Field(default=60.0, ge=0)
     transient_retry_max_delay_s: float = Field(default=5.0, gt=0)

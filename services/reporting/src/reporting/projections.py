@@ -56,10 +56,15 @@ async def _merge_into_store(session: AsyncSession, incoming: Entity) -> Entity:
 
 
 async def _totals(session: AsyncSession) -> VolunteerTotals:
-    totals = (await session.exec(select(VolunteerTotals).with_for_update())).first()
-    if totals is None:
-        totals = VolunteerTotals()
-        session.add(totals)
+    # Concurrent first events must not both create the single row: insert it if missing,
+    # then lock it.
+    connection = await session.connection()
+    await connection.execute(
+        insert(VolunteerTotals)
+        .values(id=1, registered=0, erased=0, minors=0)
+        .on_conflict_do_nothing()
+    )
+    totals = (await session.exec(select(VolunteerTotals).with_for_update())).one()
     return totals
 
 
