@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
-from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
+import aiormq
+from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
+from aiormq.channel import Channel as AmqpChannel
 
 
 class BrokerPublisher:
@@ -18,7 +20,6 @@ class BrokerPublisher:
         self._app_id = app_id
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractRobustChannel | None = None
-        self._exchanges: dict[str, AbstractExchange] = {}
 
     async def connect(self) -> None:
         self._connection = await aio_pika.connect_robust(
@@ -67,19 +68,24 @@ class BrokerPublisher:
             timestamp=datetime.now(UTC),
             headers=dict(headers or {}),
         )
-        target = await self._exchange(exchange)
-        await target.publish(message, routing_key=routing_key)
-
-    async def _exchange(self, name: str) -> AbstractExchange:
-        if name == "":
-            return self.channel.default_exchange
-        if name not in self._exchanges:
-            self._exchanges[name] = await self.channel.get_exchange(name, ensure=False)
-        return self._exchanges[name]
+        # Straight to the AMQP channel with wait=False: aio-pika would hold the channel's lock
+        # until each frame is written, so a batch would queue behind a busy event loop one
+        # message at a time. The broker's confirmation is still awaited for every message.
+        channel = cast(AmqpChannel, await self.channel.get_underlay_channel())
+        confirmation = await channel.basic_publish(
+            message.body,
+            exchange=exchange,
+            routing_key=routing_key,
+            properties=message.properties,
+            wait=False,
+        )
+        if not isinstance(confirmation, aiormq.spec.Basic.Ack):
+            raise ConnectionError(
+                f"the broker did not confirm message {message_id}: {confirmation}"
+            )
 
     async def close(self) -> None:
         if self._connection is not None:
             await self._connection.close()
         self._connection = None
         self._channel = None
-        self._exchanges.clear()
