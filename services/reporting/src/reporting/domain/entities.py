@@ -10,6 +10,7 @@ status that ends a life cycle outranks one that starts it.
 from __future__ import annotations
 
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -23,15 +24,17 @@ E = TypeVar("E", bound="Entity")
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-class Entity(BaseModel):
+class Entity(BaseModel, ABC):
+    """What one or more facts say about one thing; merging is order-independent."""
+
     kind: ClassVar[str]
 
     @property
-    def key(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def key(self) -> str: ...
 
-    def merged(self: E, other: E) -> E:
-        raise NotImplementedError
+    @abstractmethod
+    def merged(self: E, other: E) -> E: ...
 
 
 def _order(entity: Entity, *rank: Any) -> tuple[Any, ...]:
