@@ -1,4 +1,4 @@
-"""A synthetic city for ``make bench-matching`` (bench/matching.py is the lead's).
+"""A synthetic city for ``make bench-matching`` (bench/matching.py).
 
 ``synthetic_city(volunteers=50_000, tasks=10_000, places=5)`` gives engine inputs with
 realistic eligibility: 1-3 reachable districts out of Warsaw's 18, ages 11-80, weekly
