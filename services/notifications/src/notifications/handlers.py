@@ -21,10 +21,10 @@ from notifications import contracts as c
 from notifications.clock import Clock
 from notifications.domain.rules import (
     DIGESTIBLE,
-    GUARDIAN_COPIED,
     SMS_TEMPLATES,
     WARSAW,
     idempotency_key,
+    is_minor_copy_needed,
     next_digest_at,
     reminder_due,
     unfilled_check_due,
@@ -479,7 +479,12 @@ async def notify_volunteer(
     if template in SMS_TEMPLATES and rendered.sms and contact.consent_sms and contact.phone:
         await put(ref, "sms", contact.phone, None, rendered.sms)
     guardian = contact.guardian
-    if template in GUARDIAN_COPIED and guardian and contact.consent_email and guardian["email"]:
+    if (
+        is_minor_copy_needed(template, has_guardian=guardian is not None)
+        and contact.consent_email
+        and guardian
+        and guardian["email"]
+    ):
         copy = notifier.renderer.render(
             "guardian_copy",
             language,

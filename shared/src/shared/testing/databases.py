@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from shared.bootstrap import SERVICES, roles_and_schemas_sql
 from shared.migrations import upgrade_to_head
-from shared.testing.infrastructure import Infrastructure, _is_stale, unique_name
+from shared.testing.infrastructure import Infrastructure, is_stale, unique_name
 
 
 def service_database_url(admin_url: str, database: str, service: str) -> str:
@@ -97,9 +97,7 @@ class Databases:
                 )
             ]
             for name in names:
-                if _is_stale(name.removeprefix("tmpl_"), "vt_", older_than_s) or _is_stale(
-                    name, "vt_tmpl_", older_than_s
-                ):
+                if is_stale(name, "vt_", older_than_s) or is_stale(name, "vt_tmpl_", older_than_s):
                     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()

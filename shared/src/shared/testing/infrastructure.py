@@ -190,11 +190,11 @@ class VirtualHosts:
         async with httpx.AsyncClient(auth=self._auth, timeout=10) as client:
             response = await client.get(_api(self._infra.management_url, "vhosts"))
             for vhost in response.json():
-                if _is_stale(vhost["name"], "vt_", older_than_s):
+                if is_stale(vhost["name"], "vt_", older_than_s):
                     await client.delete(_api(self._infra.management_url, f"vhosts/{vhost['name']}"))
 
 
-def _is_stale(name: str, prefix: str, older_than_s: float) -> bool:
+def is_stale(name: str, prefix: str, older_than_s: float) -> bool:
     if not name.startswith(prefix):
         return False
     stamp = name[len(prefix) :].split("_", 1)[0]

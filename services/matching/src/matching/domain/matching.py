@@ -229,20 +229,6 @@ def points(task: TaskSpec, volunteer: VolunteerSpec, now: datetime) -> int:
     return total + fairness_points(volunteer.last_engaged_at, now)
 
 
-class VolunteerPool:
-    """Volunteers indexed by the districts they reach, built once for many look-ups."""
-
-    def __init__(self, volunteers: Sequence[VolunteerSpec]) -> None:
-        self.volunteers = volunteers
-        self.by_district: dict[str, list[int]] = defaultdict(list)
-        for index, volunteer in enumerate(volunteers):
-            for district in volunteer.districts:
-                self.by_district[district].append(index)
-
-    def reaching(self, district: str) -> list[VolunteerSpec]:
-        return [self.volunteers[index] for index in self.by_district.get(district, ())]
-
-
 def fairness_points(last_engaged_at: datetime | None, now: datetime) -> int:
     """People asked or assigned less recently come first."""
     if last_engaged_at is None:
