@@ -27,7 +27,8 @@ from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from shared.auth import TokenVerifier
+from shared.audit import audit_request
+from shared.auth import Principal, TokenVerifier
 from shared.cloudevents import CloudEvent
 from shared.consumer import EventConsumer, EventHandlers, RetryPolicy
 from shared.db import Database, asyncpg_dsn
@@ -235,6 +236,14 @@ async def _request_context(
     with event_context(request_id=request_id):
         response = await call_next(request)
         response.headers["x-request-id"] = request_id
+        principal: Principal | None = getattr(request.state, "principal", None)
+        audit_request(
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            subject=principal.subject if principal else None,
+            roles=sorted(principal.roles) if principal else [],
+        )
         if not request.url.path.startswith(("/health", "/metrics")):
             log.info(
                 "http request",

@@ -53,6 +53,10 @@ class ServiceSettings(BaseSettings):
     auth_shared_secret: str | None = None
     auth_algorithms: list[str] = ["RS256", "ES256"]
     auth_leeway_s: int = 30
+    # Volunteers have no staff account: the console signs short sessions for them after a
+    # signed link from a message. Tokens of this issuer may carry the volunteer role only.
+    auth_volunteer_issuer: str = "http://127.0.0.1:8080/console"
+    auth_volunteer_public_key: str | None = None
 
     @property
     def database_schema(self) -> str:
