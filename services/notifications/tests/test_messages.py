@@ -72,7 +72,7 @@ async def started(
         "sms_api_key": SMS_KEY,
         "clock_file": tmp_path / "now",
         "sender_poll_interval_s": 0.1,
-        "matching_public_url": "http://matching.test",
+        "console_public_url": "http://console.test",
         **overrides,
     }
     async with platform.running("notifications", **settings) as (service,):
@@ -247,19 +247,29 @@ async def test_each_message_type_goes_once_to_the_right_people(setup: Setup) -> 
     ]
     # The proposal's links: signed for this proposal, one to accept and one to decline.
     proposal = next(mail for mail in jan if mail.subject.startswith("A task"))
-    links = [line for line in proposal.body.splitlines() if "/respond?token=" in line]
+    links = [line for line in proposal.body.splitlines() if "/propozycje/" in line]
     actions = []
     for line in links:
         url = urlparse(line.split(": ", 1)[1])
-        assert url.netloc == "matching.test"
-        assert url.path == f"/v1/proposals/{proposal_id}/respond"
+        assert url.netloc == "console.test"
+        assert url.path == f"/wolontariusz/propozycje/{proposal_id}"
+        query = parse_qs(url.query)
         claims = verify_link_token(
-            "local-development-link-secret", parse_qs(url.query)["token"][0],
-            purpose="proposal.respond",
-        )  # fmt: skip
+            "local-development-link-secret", query["token"][0], purpose="proposal.respond"
+        )
         assert claims.subject == proposal_id
+        assert query["action"] == [claims.extra["action"]]
         actions.append(claims.extra["action"])
     assert actions == ["accept", "decline"]
+    # Every message to a volunteer opens their own pages; the guardian's copy does not.
+    my_page = next(line for line in proposal.body.splitlines() if "/wolontariusz/wejscie" in line)
+    session = verify_link_token(
+        "local-development-volunteer-link-secret",
+        parse_qs(urlparse(my_page.split(": ", 1)[1]).query)["t"][0],
+        purpose="volunteer.session",
+    )
+    assert session.subject == adult
+    assert not any("/wolontariusz/" in mail.body for mail in smtp.to("ewa@example.org"))
     # SMS only for what is urgent, and only with consent: the minor agreed, the adult did not.
     await eventually(lambda: _sms_count(setup.sms, 1))
     assert [(m["to"], m["text"].split(":")[0]) for m in setup.sms.received] == [

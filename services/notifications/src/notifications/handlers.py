@@ -407,8 +407,8 @@ async def notify_proposal(
             lifetime_s=lifetime_s,
             action=action,
         )
-        base = settings.matching_public_url.rstrip("/")
-        return f"{base}/v1/proposals/{data.proposal_id}/respond?token={token}"
+        base = settings.console_public_url.rstrip("/")
+        return f"{base}/wolontariusz/propozycje/{data.proposal_id}?action={action}&token={token}"
 
     await notify_about_task(
         uow,
@@ -424,6 +424,18 @@ async def notify_proposal(
             "expires_at": data.expires_at,
         },
     )
+
+
+def my_page_url(notifier: Notifier, volunteer_id: uuid.UUID) -> str:
+    """The volunteer's own pages in the console, opened by a signed link (no password)."""
+    settings = notifier.settings
+    token = sign_link_token(
+        settings.volunteer_link_secret,
+        purpose="volunteer.session",
+        subject=str(volunteer_id),
+        lifetime_s=settings.volunteer_link_lifetime_days * 86400,
+    )
+    return f"{settings.console_public_url.rstrip('/')}/wolontariusz/wejscie?t={token}"
 
 
 async def notify_volunteer(
@@ -444,8 +456,11 @@ async def notify_volunteer(
         return
     contact = await session.get(VolunteerContact, volunteer_id)
     language = contact.language if contact else "pl"
+    personal = {"name": contact.first_name if contact else None}
     rendered = notifier.renderer.render(
-        template, language, {**params, "name": contact.first_name if contact else None}
+        template,
+        language,
+        {**params, **personal, "my_page_url": my_page_url(notifier, volunteer_id)},
     )
     ref = f"volunteer:{volunteer_id}"
 
@@ -485,14 +500,16 @@ async def notify_volunteer(
         and guardian
         and guardian["email"]
     ):
+        # The guardian reads the same message, without the link that opens the ward's pages.
+        original = notifier.renderer.render(template, language, {**params, **personal})
         copy = notifier.renderer.render(
             "guardian_copy",
             language,
             {
                 "name": guardian["name"],
                 "ward_name": contact.first_name,
-                "original_subject": rendered.subject,
-                "original_body": rendered.body,
+                "original_subject": original.subject,
+                "original_body": original.body,
             },
         )
         await put(

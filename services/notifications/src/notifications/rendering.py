@@ -48,7 +48,12 @@ class Renderer:
         self._directory = directory
 
     def template_names(self) -> list[str]:
-        return sorted(path.stem for path in (self._directory / "pl").glob("*.txt"))
+        # Names starting with "_" are parts included by the messages, not messages.
+        return sorted(
+            path.stem
+            for path in (self._directory / "pl").glob("*.txt")
+            if not path.stem.startswith("_")
+        )
 
     def render(self, name: str, language: str, context: dict[str, Any]) -> Rendered:
         language = language if language in LANGUAGES else "pl"

@@ -42,8 +42,12 @@ class NotificationsSettings(ServiceSettings):
     # What and when.
     reminder_hours_before: int = Field(default=24, ge=1, le=168)
     unfilled_days_before: int = Field(default=3, ge=1, le=60)
-    matching_public_url: str = "http://127.0.0.1:8002"
+    # Links in messages lead to the staff console's volunteer pages (behind the gateway).
+    console_public_url: str = "http://127.0.0.1:8080"
     proposal_link_secret: str = "local-development-link-secret"
+    # Signs the "my volunteering" link: the console trusts it to open a volunteer session.
+    volunteer_link_secret: str = "local-development-volunteer-link-secret"
+    volunteer_link_lifetime_days: int = Field(default=14, ge=1, le=60)
     # Tests and benchmarks only: read "now" from this file (an ISO 8601 datetime) instead of
     # the system clock, so a separate process runs on a clock the test controls.
     clock_file: str | None = None
