@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 DEV_AUTH_SECRET ?= local-development-secret-not-for-production
 export DEV_AUTH_SECRET
 
-.PHONY: help install infra run test lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token dead-letters init-sql catalogue seed
+.PHONY: help install infra tools run test lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token dead-letters init-sql catalogue seed
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -18,10 +18,13 @@ install: ## install uv and exactly the locked dependencies into .venv
 infra: ## make sure PostgreSQL and RabbitMQ answer (start them if installed but stopped)
 	@scripts/infra.sh ensure
 
+tools: ## install nginx (the gateway) and Chromium (browser tests) from Debian's packages if missing
+	@scripts/infra.sh tools nginx chromium
+
 run: install infra ## the whole platform as local processes (Ctrl-C stops it)
 	@scripts/run.sh
 
-test: install infra lint typecheck pytest ## the whole suite against real PostgreSQL and RabbitMQ
+test: install infra tools lint typecheck pytest ## the whole suite against real PostgreSQL and RabbitMQ
 
 lint:
 	$(UV) run --frozen ruff check .

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL and RabbitMQ answer on this machine.
 #   scripts/infra.sh ensure   start them if installed but stopped; else Docker; else say what to install
+#   scripts/infra.sh tools nginx [chromium]
+#                             install the gateway's nginx and the browser tests' Chromium from
+#                             Debian's packages when missing (as root; else say what to install)
 set -euo pipefail
 
 PGHOST="${PGHOST:-127.0.0.1}"
@@ -20,7 +23,6 @@ docker_runs() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1
 
 # Containers from docker-compose.yml have their own credentials: tell scripts/run.sh.
 INFRA_ENV=.infra.env
-rm -f "$INFRA_ENV"
 
 ensure_postgres() {
   answers "$PGHOST" "$PGPORT" && return 0
@@ -74,7 +76,35 @@ MSG
   fi
 }
 
+# tool -> (command it provides, Debian package)
+declare -A TOOL_COMMAND=([nginx]=/usr/sbin/nginx [chromium]=/usr/bin/chromium)
+declare -A TOOL_PACKAGE=([nginx]=nginx-light [chromium]=chromium)
+
+ensure_tools() {
+  local missing=()
+  for tool in "$@"; do
+    [ -x "${TOOL_COMMAND[$tool]}" ] || missing+=("${TOOL_PACKAGE[$tool]}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing ${missing[*]} (Debian packages)"
+    # The package index may be missing or stale on a fresh machine.
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    }
+    # Debian starts its own nginx on port 80; the platform runs its gateway itself.
+    if [[ " ${missing[*]} " == *" nginx-light "* ]]; then
+      (service nginx stop || nginx -s stop) >/dev/null 2>&1 || true
+    fi
+  else
+    echo "error: missing ${missing[*]}; install with: sudo apt-get install ${missing[*]}" >&2
+    return 1
+  fi
+}
+
 case "${1:-ensure}" in
-  ensure) ensure_postgres && ensure_rabbitmq ;;
-  *) echo "usage: $0 ensure" >&2; exit 2 ;;
+  ensure) rm -f "$INFRA_ENV"; ensure_postgres && ensure_rabbitmq ;;
+  tools) shift; ensure_tools "$@" ;;
+  *) echo "usage: $0 ensure | tools nginx [chromium]" >&2; exit 2 ;;
 esac

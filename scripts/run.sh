@@ -8,10 +8,24 @@ PY=.venv/bin/python
 [ -f .infra.env ] && source .infra.env
 export POSTGRES_ADMIN_URL="${POSTGRES_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 export DEV_AUTH_SECRET="${DEV_AUTH_SECRET:-local-development-secret-not-for-production}"
+scripts/infra.sh tools nginx
+
+# Development sign-in: the console's local issuer signs staff and volunteer tokens with a
+# key made here on the first run (kept in .run/, never committed); the services verify them
+# with its public half. Keycloak takes this role in docker-compose.
+DEV_KEY=.run/dev-issuer-key.pem
+DEV_PUBLIC_KEY=$("$PY" -m shared.auth --dev-key "$DEV_KEY")
+export CONSOLE_DEV_SIGN_IN=true
+export CONSOLE_DEV_SIGNING_KEY_FILE="$DEV_KEY"
+export CONSOLE_VOLUNTEER_SIGNING_KEY_FILE="$DEV_KEY"
+export CONSOLE_SESSION_SECRET="${CONSOLE_SESSION_SECRET:-local-development-session-secret}"
+export CONSOLE_LOG_JSON="${LOG_JSON:-false}"
 
 for service in registry matching notifications reporting; do
   prefix=$(echo "$service" | tr '[:lower:]' '[:upper:]')
-  # Development only: tokens signed with a shared secret (see `make token`).
+  export "${prefix}_AUTH_PUBLIC_KEY=$DEV_PUBLIC_KEY"
+  export "${prefix}_AUTH_VOLUNTEER_PUBLIC_KEY=$DEV_PUBLIC_KEY"
+  # Development only: also tokens signed with a shared secret (see `make token`).
   secret_var="${prefix}_AUTH_SHARED_SECRET"
   export "$secret_var=${!secret_var:-$DEV_AUTH_SECRET}"
   export "${prefix}_LOG_JSON=${LOG_JSON:-false}"
@@ -25,10 +39,13 @@ done
 
 cat <<TXT
 
+  staff console  http://127.0.0.1:8080   (the gateway; development sign-in lists the demo users)
+  APIs           http://127.0.0.1:8080/api/{registry,matching,notifications,reporting}/v1/...
   registry       http://127.0.0.1:8001   (health: /health/ready, API docs: /docs)
   matching       http://127.0.0.1:8002
   notifications  http://127.0.0.1:8003
   reporting      http://127.0.0.1:8004
+  console        http://127.0.0.1:8005   (directly, without the gateway)
   RabbitMQ UI    http://127.0.0.1:15672 (if the management plugin is on)
   Mail and SMS   caught locally by "providers" (printed below; SMTP :1025, SMS API :9090)
 

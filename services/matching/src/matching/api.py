@@ -494,6 +494,30 @@ async def make_plan(
     )
 
 
+class ProposalRequest(BaseModel):
+    volunteer_id: uuid.UUID
+    expires_in_hours: int = Field(default=48, ge=1, le=336)
+
+
+@router.post(
+    "/tasks/{task_id}/proposals", response_model=ProposalView, status_code=201, tags=["matching"]
+)
+async def propose_candidate(
+    task_id: uuid.UUID,
+    body: ProposalRequest,
+    service: Annotated[Service, Depends(get_service)],
+    principal: Annotated[Principal, Depends(require_roles(*STAFF))],
+) -> Any:
+    """The coordinator proposes one ranked candidate; the engine must find them eligible."""
+    async with service.unit_of_work() as uow:
+        task = await tasks.get_task(uow, task_id, for_update=True)
+        _require_branch(principal, task.branch_code)
+        proposal = await proposals.propose(
+            uow, task, body.volunteer_id, timedelta(hours=body.expires_in_hours)
+        )
+        return ProposalView.model_validate(proposal, from_attributes=True)
+
+
 @router.get("/me/proposals", response_model=list[ProposalView], tags=["matching"])
 async def my_proposals(
     service: Annotated[Service, Depends(get_service)],

@@ -20,8 +20,10 @@ from matching.domain.matching import (
     TaskSpec,
     VolunteerSpec,
     WeeklySlot,
+    ineligibility,
     plan,
     rank,
+    score,
 )
 from matching.domain.schedule import Interval
 from matching.events import ProposalAccepted, ProposalDeclined, ProposalExpired, ProposalMade
@@ -100,17 +102,23 @@ async def _free_places(uow: UnitOfWork, task: Task, now: datetime) -> int:
 
 
 async def _volunteer_specs(
-    uow: UnitOfWork, districts: set[str], window: Interval, now: datetime
+    uow: UnitOfWork,
+    districts: set[str],
+    window: Interval,
+    now: datetime,
+    *,
+    only: uuid.UUID | None = None,
 ) -> list[VolunteerSpec]:
-    """Everyone who reaches one of the districts, with what they are already booked for."""
+    """Everyone who reaches one of the districts, with what they are already booked for;
+    ``only`` loads that one volunteer wherever they live, so that the engine can say why."""
     session = uow.session
+    who = (
+        col(Volunteer.id) == only
+        if only is not None
+        else col(Volunteer.districts).op("&&")(sa.cast(sorted(districts), pg.ARRAY(sa.Text)))
+    )
     people = (
-        await session.exec(
-            select(Volunteer).where(
-                col(Volunteer.erased_at).is_(None),
-                col(Volunteer.districts).op("&&")(sa.cast(sorted(districts), pg.ARRAY(sa.Text))),
-            )
-        )
+        await session.exec(select(Volunteer).where(col(Volunteer.erased_at).is_(None), who))
     ).all()
     ids = [person.id for person in people]
     busy: dict[uuid.UUID, list[Interval]] = defaultdict(list)
@@ -247,6 +255,45 @@ async def make_plan(
             subject=str(proposal.task_id),
         )
     return PlanResult(plan_id, result, made)
+
+
+# -- (c) one proposal: the coordinator picks a ranked candidate -----------------------------
+
+
+async def propose(
+    uow: UnitOfWork, task: Task, volunteer_id: uuid.UUID, expires_in: timedelta
+) -> Proposal:
+    """A proposal to one volunteer, under the same rules as a plan's (the task must be
+    locked by the caller): a free place, and the engine finds the volunteer eligible."""
+    now = datetime.now(UTC)
+    await expire_overdue(uow, now)
+    if task.status != PUBLISHED:
+        raise Problem(409, "Task cancelled", f"task {task.id} is cancelled")
+    free = await _free_places(uow, task, now)
+    if free == 0:
+        raise Problem(409, "No free place", f"task {task.id} has no place left to propose")
+    district = await _district_of(uow, task)
+    spec = await _task_spec(uow, task, district, free)
+    # The volunteer's row is locked too: two proposals for them cannot both pass the checks.
+    await assignments.volunteer_for_update(uow, volunteer_id)
+    window = Interval(task.starts_at, task.ends_at)
+    [person] = await _volunteer_specs(uow, {district}, window, now, only=volunteer_id)
+    reason = ineligibility(spec, person)
+    if reason is not None:
+        raise Problem(409, "Not eligible", f"volunteer {volunteer_id} cannot be proposed: {reason}")
+    proposal = Proposal(
+        plan_id=uuid.uuid4(),  # a plan of one
+        task_id=task.id,
+        volunteer_id=volunteer_id,
+        points=score(spec, person, now).points,
+        status=PROPOSED,
+        expires_at=now + expires_in,
+        created_at=now,
+    )
+    uow.session.add(proposal)
+    await uow.session.flush()
+    await uow.emit(ProposalMade(**_fields(proposal, task)), subject=str(task.id))
+    return proposal
 
 
 # -- answers: through the API or a signed no-login link --------------------------------------
