@@ -63,6 +63,8 @@ class TokenVerifier:
         self._asymmetric_algorithms = list(settings.auth_algorithms)
         self._volunteer_issuer = settings.auth_volunteer_issuer
         self._volunteer_key = settings.auth_volunteer_public_key
+        if self._volunteer_key is None and settings.auth_volunteer_public_key_file is not None:
+            self._volunteer_key = settings.auth_volunteer_public_key_file.read_text()
 
     @property
     def configured(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -57,6 +59,8 @@ class ServiceSettings(BaseSettings):
     # signed link from a message. Tokens of this issuer may carry the volunteer role only.
     auth_volunteer_issuer: str = "http://127.0.0.1:8080/console"
     auth_volunteer_public_key: str | None = None
+    # The same key from a file (a volume shared with the console in the containers).
+    auth_volunteer_public_key_file: Path | None = None
 
     @property
     def database_schema(self) -> str:
