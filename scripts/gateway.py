@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -49,7 +50,11 @@ def prepare(prefix: Path, values: dict[str, str]) -> Path:
         (prefix / folder).mkdir(parents=True, exist_ok=True)
     template = (GATEWAY / "templates" / "default.conf.template").read_text()
     (prefix / "conf.d" / "default.conf").write_text(render(template, values))
-    shutil.copyfile(GATEWAY / "nginx.local.conf", prefix / "nginx.conf")
+    # nginx started by root hands requests to workers running as "nobody", who could not
+    # write request bodies under this prefix: a local gateway's workers run as its owner.
+    owner = pwd.getpwuid(os.geteuid()).pw_name
+    main_config = (GATEWAY / "nginx.local.conf").read_text()
+    (prefix / "nginx.conf").write_text(f"user {owner};\n{main_config}")
     return prefix / "nginx.conf"
 
 
