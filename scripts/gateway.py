@@ -26,13 +26,13 @@ LOCAL_DEFAULTS = {
     "GATEWAY_RATE_PER_S": "30",
     "GATEWAY_BURST": "60",
     "GATEWAY_ACCESS_LOG": "/dev/stdout",
-    "REGISTRY_UPSTREAM": "127.0.0.1:8001",
-    "MATCHING_UPSTREAM": "127.0.0.1:8002",
-    "NOTIFICATIONS_UPSTREAM": "127.0.0.1:8003",
-    "REPORTING_UPSTREAM": "127.0.0.1:8004",
-    "CONSOLE_UPSTREAM": "127.0.0.1:8005",
+    "UPSTREAM_REGISTRY": "127.0.0.1:8001",
+    "UPSTREAM_MATCHING": "127.0.0.1:8002",
+    "UPSTREAM_NOTIFICATIONS": "127.0.0.1:8003",
+    "UPSTREAM_REPORTING": "127.0.0.1:8004",
+    "UPSTREAM_CONSOLE": "127.0.0.1:8005",
     # Locally the console's development issuer stands in for Keycloak.
-    "AUTH_UPSTREAM": "127.0.0.1:8005",
+    "UPSTREAM_AUTH": "127.0.0.1:8005",
 }
 PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 

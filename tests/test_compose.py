@@ -41,7 +41,13 @@ INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
 SERVICE_PORTS = {"registry": 8001, "matching": 8002, "notifications": 8003, "reporting": 8004}
 SERVICES = tuple(SERVICE_PORTS)
 PREFIXES = {service: f"{service.upper()}_" for service in SERVICES}
-INFRASTRUCTURE = ("postgres", "rabbitmq", "mailpit")
+INFRASTRUCTURE = ("postgres", "rabbitmq", "mailpit", "keycloak")
+# Python programs of this repository that compose runs: the services and the console.
+APPLICATIONS = (*SERVICES, "console")
+# Containers that do one thing and exit 0.
+ONE_SHOT = {f"migrate-{service}" for service in SERVICES} | {"issuer-keys"}
+GATEWAY_TEMPLATE = ROOT / "deploy" / "gateway" / "templates" / "default.conf.template"
+REALM_FILE = ROOT / "deploy" / "keycloak" / "realm-warszawa.json"
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 VHOST = "/"
 
@@ -277,10 +283,10 @@ def test_build_context_and_dockerfile_exist(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(compose()["services"]))
 def test_command_module_exists(name: str) -> None:
     container = compose_services()[name]
-    if "build" not in container:
+    if "build" not in container or name == "issuer-keys":
         return
     module = service_module(container)
-    assert module in SERVICES, f"{name}: command must be `python -m <service>`"
+    assert module in APPLICATIONS, f"{name}: command must be `python -m <service>`"
     main = ROOT / "services" / module / "src" / module / "__main__.py"
     assert main.is_file(), f"{name}: {main.relative_to(ROOT)} does not exist"
     dockerfile = container["build"]["dockerfile"]
@@ -322,7 +328,7 @@ def test_published_ports_are_unique_and_match_the_services() -> None:
 @pytest.mark.parametrize("name", sorted(compose()["services"]))
 def test_long_running_containers_have_a_healthcheck(name: str) -> None:
     container = compose_services()[name]
-    if name.startswith("migrate-"):
+    if name in ONE_SHOT:
         return
     healthcheck = container.get("healthcheck")
     assert healthcheck and not healthcheck.get("disable"), f"{name} has no healthcheck"
@@ -409,7 +415,7 @@ def test_depends_on_references_existing_services() -> None:
                     f"{name} waits for {dependency} to be healthy, which has no healthcheck"
                 )
             if condition == "service_completed_successfully":
-                assert dependency.startswith("migrate-"), f"{dependency} is not one-shot"
+                assert dependency in ONE_SHOT, f"{dependency} is not one-shot"
 
 
 def test_postgres_and_rabbitmq_configuration() -> None:
@@ -631,3 +637,97 @@ def test_dockerignore_keeps_the_context_small() -> None:
         assert ignored_by_docker(path, patterns), f"{path} should be in .dockerignore"
     for path in ("uv.lock", "pyproject.toml", "shared/src/shared/settings.py"):
         assert not ignored_by_docker(path, patterns), f"{path} is needed by the images"
+
+
+# --------------------------------------------------------------------------- sign-in, gateway
+
+
+def test_console_settings_and_the_issuer_keys_it_shares() -> None:
+    from console.settings import ConsoleSettings
+
+    console = compose_services()["console"]
+    env = environment(console)
+    for key in env:
+        assert key.startswith("CONSOLE_"), f"console sets {key}"
+        assert key.removeprefix("CONSOLE_").lower() in ConsoleSettings.model_fields, key
+    assert as_argv(console["command"]) == ["python", "-m", "console"]
+    assert published_ports(console) == [(8005, 8005)]
+    keys = compose_services()["issuer-keys"]
+    assert keys["build"] == console["build"], "the key is made with the console's own image"
+    command = " ".join(as_argv(keys["command"]))
+    assert "python -m shared.auth --dev-key /keys/volunteer-signing-key.pem" in command
+    assert "> /keys/volunteer-signing-key.pub" in command
+    assert env["CONSOLE_VOLUNTEER_SIGNING_KEY_FILE"] == "/keys/volunteer-signing-key.pem"
+    assert "CONSOLE_DEV_SIGN_IN" not in env, "development sign-in never runs in the containers"
+    for service in SERVICES:
+        service_env = environment(compose_services()[service])
+        prefix = PREFIXES[service]
+        assert service_env[f"{prefix}AUTH_VOLUNTEER_PUBLIC_KEY_FILE"] == (
+            "/keys/volunteer-signing-key.pub"
+        )
+        assert service_env[f"{prefix}AUTH_VOLUNTEER_ISSUER"] == env["CONSOLE_VOLUNTEER_ISSUER"]
+        assert service_env[f"{prefix}AUTH_ISSUER"] == env["CONSOLE_OIDC_ISSUER"]
+        assert "issuer-keys" in named_volumes(compose_services()[service])
+    notifications = environment(compose_services()["notifications"])
+    assert (
+        notifications["NOTIFICATIONS_VOLUNTEER_LINK_SECRET"]
+        == (env["CONSOLE_VOLUNTEER_LINK_SECRET"])
+    )
+    assert notifications["NOTIFICATIONS_CONSOLE_PUBLIC_URL"] == env["CONSOLE_PUBLIC_URL"]
+
+
+def test_keycloak_imports_the_realm_the_services_trust() -> None:
+    keycloak = compose_services()["keycloak"]
+    assert "--import-realm" in as_argv(keycloak["command"])
+    assert "--http-relative-path=/auth" in as_argv(keycloak["command"])
+    mounted = [t for s, t in bind_mounts(keycloak) if (ROOT / s).resolve() == REALM_FILE]
+    assert mounted and mounted[0].startswith("/opt/keycloak/data/import/")
+    realm = json.loads(REALM_FILE.read_text(encoding="utf-8"))
+    hostname = environment(keycloak)["KC_HOSTNAME"]
+    issuer = f"{hostname}/realms/{realm['realm']}"
+    for service in SERVICES:
+        env = environment(compose_services()[service])
+        assert env[f"{PREFIXES[service]}AUTH_ISSUER"] == issuer
+        assert env[f"{PREFIXES[service]}AUTH_JWKS_URL"].endswith(
+            f"/auth/realms/{realm['realm']}/protocol/openid-connect/certs"
+        )
+    assert {role["name"] for role in realm["roles"]["realm"]} == {
+        "city_admin", "trainer", "coordinator", "volunteer",
+    }  # fmt: skip
+    client = next(c for c in realm["clients"] if c["clientId"] == "staff-console")
+    assert client["publicClient"] and client["standardFlowEnabled"]
+    assert not client["implicitFlowEnabled"] and not client["directAccessGrantsEnabled"]
+    assert client["attributes"]["pkce.code.challenge.method"] == "S256"
+    mappers = {
+        mapper["name"]: mapper["config"]
+        for scope in realm["clientScopes"]
+        if scope["name"] in client["defaultClientScopes"]
+        for mapper in scope["protocolMappers"]
+    }
+    audience = ServiceSettings.model_fields["auth_audience"].default
+    assert mappers["audience"]["included.custom.audience"] == audience
+    assert mappers["roles"]["claim.name"] == "roles"
+    assert mappers["branches"]["claim.name"] == "branches"
+    for user in realm["users"]:
+        assert set(user["realmRoles"]) <= {"city_admin", "trainer", "coordinator"}, user["id"]
+
+
+def test_gateway_fills_every_placeholder_and_routes_to_the_containers() -> None:
+    gateway = compose_services()["gateway"]
+    assert str(gateway["image"]).startswith("nginx:")
+    mounted = [
+        t for s, t in bind_mounts(gateway) if (ROOT / s).resolve() == GATEWAY_TEMPLATE.parent
+    ]
+    assert mounted == ["/etc/nginx/templates"]
+    env = environment(gateway)
+    placeholders = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", GATEWAY_TEMPLATE.read_text()))
+    assert placeholders == set(env), "the template's placeholders and the gateway's env differ"
+    containers = compose_services()
+    for application in APPLICATIONS:
+        host, port = env[f"UPSTREAM_{application.upper()}"].split(":")
+        assert host == application
+        assert environment(containers[application])[f"{application.upper()}_HTTP_PORT"] == port
+    assert env["UPSTREAM_AUTH"] == "keycloak:8080"
+    assert published_ports(gateway) == [(8080, int(env["GATEWAY_PORT"]))]
+    console = environment(containers["console"])
+    assert console["CONSOLE_API_URL"] == f"http://gateway:{env['GATEWAY_PORT']}/api"

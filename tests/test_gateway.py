@@ -98,7 +98,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         "GATEWAY_RATE_PER_S": "20",
         "GATEWAY_BURST": "20",
         "GATEWAY_ACCESS_LOG": str(access_log),
-        **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{s.port}" for name, s in upstreams.items()},
+        **{f"UPSTREAM_{name.upper()}": f"127.0.0.1:{s.port}" for name, s in upstreams.items()},
     }
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "gateway.py"), "--prefix", str(prefix)],
