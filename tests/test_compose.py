@@ -731,3 +731,21 @@ def test_gateway_fills_every_placeholder_and_routes_to_the_containers() -> None:
     assert published_ports(gateway) == [(8080, int(env["GATEWAY_PORT"]))]
     console = environment(containers["console"])
     assert console["CONSOLE_API_URL"] == f"http://gateway:{env['GATEWAY_PORT']}/api"
+
+
+@pytest.mark.parametrize("application", APPLICATIONS)
+def test_each_image_copies_every_workspace_manifest(application: str) -> None:
+    # `uv sync --frozen` resolves the whole workspace: a missing member's manifest fails it.
+    members = sorted(
+        str(path.parent.relative_to(ROOT))
+        for path in [ROOT / "shared" / "pyproject.toml", *ROOT.glob("services/*/pyproject.toml")]
+    )
+    copies = {
+        arguments.split()[0]
+        for keyword, arguments in dockerfile_instructions(
+            ROOT / "services" / application / "Dockerfile"
+        )
+        if keyword == "COPY"
+    }
+    for member in members:
+        assert f"{member}/pyproject.toml" in copies, f"{application}'s image misses {member}"
