@@ -33,10 +33,12 @@ from shared.testing.platform import TestPlatform, eventually
 SERVICES = ("registry", "matching", "notifications", "reporting")
 
 # Who may call a route. ``admin`` is the city office alone; the city office may call
-# everything except what only makes sense for a volunteer about themselves (``self``).
+# everything except what only makes sense for a volunteer or a coordinator about
+# themselves (``self``, ``own_staff``).
 ROLE_SETS: dict[str, frozenset[str]] = {
     "public": frozenset(),
     "self": frozenset({"volunteer"}),
+    "own_staff": frozenset({"coordinator"}),  # a coordinator's own notification choices
     "admin": frozenset({"city_admin"}),
     "staff": frozenset({"city_admin", "trainer", "coordinator"}),
     "trainer": frozenset({"city_admin", "trainer"}),
@@ -157,8 +159,8 @@ notifications GET  /v1/inbox                                  self      -
 notifications POST /v1/inbox/{message_id}/read                self    own
 notifications GET  /v1/preferences                            self      -
 notifications PUT  /v1/preferences                            self      -
-notifications GET  /v1/staff/preferences                      coordinator -
-notifications PUT  /v1/staff/preferences                      coordinator -
+notifications GET  /v1/staff/preferences                      own_staff -
+notifications PUT  /v1/staff/preferences                      own_staff -
 notifications GET  /v1/messages?branch_code={key}              coordinator branch
 notifications GET  /v1/messages/{message_id}                  coordinator branch
 reporting GET   /health/live                                  public  -
@@ -170,6 +172,7 @@ reporting GET   /v1/reports/breakdown                         staff   -
 reporting GET   /v1/reports/timeseries                        staff   -
 reporting GET   /v1/reports/retention                         staff   -
 reporting GET   /v1/reports/branches                          staff   -
+reporting GET   /v1/reports/messages                          staff   -
 reporting GET   /v1/monitoring                                staff   -
 reporting GET   /v1/exports/open-data.csv                     admin   -
 reporting GET   /v1/exports/editions/{edition_id}/report.pdf  admin   -
@@ -375,6 +378,17 @@ class Seeded:
                 " ORDER BY t.subject LIMIT 1",
                 code,
             )
+        coordinators = [self.subjects[("coordinator", side)] for side in ("a", "b")]
+
+        async def notifications_knows_them() -> bool:
+            known = await self.platform.fetchval(
+                "SELECT count(DISTINCT subject) FROM notifications.staff"
+                " WHERE subject = ANY($1::text[])",
+                coordinators,
+            )
+            return bool(known == len(coordinators))
+
+        await eventually(notifications_knows_them, timeout=60, message="coordinators known")
         v["token"] = "not-a-feed-token"
         v["view"] = "summary"
         v["fmt"] = "csv"
@@ -420,6 +434,8 @@ class Seeded:
                 "reached_on": today.isoformat(),
                 "reason": "Sprawdzenie uprawnień",
             },
+            ("PUT", "/v1/preferences"): {"reminder_hours_before": 24},
+            ("PUT", "/v1/staff/preferences"): {"daily_digest": True},
             ("POST", "/v1/enrolments/{enrolment_id}/visits"): {
                 "visited_on": today.isoformat(),
                 "notes": "Wizyta monitorująca",

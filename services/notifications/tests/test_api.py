@@ -152,12 +152,34 @@ async def test_delivery_log_is_scoped_by_branch(
     assert (await client.get("/v1/messages", headers=volunteer_token)).status_code == 403
 
 
+def coordinator_assigned(staff_id: str, subject: str | None) -> dict[str, Any]:
+    return {
+        "branch_id": BRANCH_ID, "code": "wola-12", "staff_id": staff_id, "name": "Anna Nowak",
+        "email": "anna@example.org", "language": "pl", "subject": subject,
+    }  # fmt: skip
+
+
+async def known_as_coordinator(platform: TestPlatform, staff_id: str, subject: str) -> None:
+    async def recorded() -> bool:
+        found = await platform.fetchval(
+            "SELECT subject FROM notifications.staff WHERE staff_id = $1", uuid.UUID(staff_id)
+        )
+        return bool(found == subject)
+
+    await eventually(recorded, message=f"staff {staff_id} not known by {subject!r}")
+
+
 async def test_a_coordinator_chooses_the_daily_digest(
     platform: TestPlatform, api: tuple[NotificationsService, httpx.AsyncClient]
 ) -> None:
     _, client = api
-    me = str(uuid.uuid4())
-    headers = bearer(platform, "coordinator", subject=me, branches=("wola-12",))
+    staff_id = str(uuid.uuid4())
+    # Keycloak's user id, not the staff id: registry's event tells which staff member it is.
+    await publish(platform, integration_event(
+        "registry", "coordinator.assigned.v1", coordinator_assigned(staff_id, "kc-coordinator-4")
+    ))  # fmt: skip
+    await known_as_coordinator(platform, staff_id, "kc-coordinator-4")
+    headers = bearer(platform, "coordinator", subject="kc-coordinator-4", branches=("wola-12",))
     assert (await client.get("/v1/staff/preferences", headers=headers)).json() == {
         "daily_digest": False
     }
@@ -168,9 +190,75 @@ async def test_a_coordinator_chooses_the_daily_digest(
     assert (await client.get("/v1/staff/preferences", headers=headers)).json() == {
         "daily_digest": True
     }
+    stored = await platform.fetch(
+        "SELECT staff_id, daily_digest FROM notifications.staff_preferences"
+    )
+    assert [tuple(row) for row in stored] == [(uuid.UUID(staff_id), True)]
+
+    stranger = bearer(platform, "coordinator", subject="kc-nobody", branches=("wola-12",))
+    for refused in (
+        await client.get("/v1/staff/preferences", headers=stranger),
+        await client.put("/v1/staff/preferences", json={"daily_digest": False}, headers=stranger),
+    ):
+        assert refused.status_code == 403
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["detail"] == (
+            "użytkownik 'kc-nobody' nie jest znany jako koordynator / "
+            "user 'kc-nobody' is not known as a coordinator"
+        )
+    # The staff id itself is not a user id.
+    by_staff_id = bearer(platform, "coordinator", subject=staff_id, branches=("wola-12",))
+    assert (await client.get("/v1/staff/preferences", headers=by_staff_id)).status_code == 403
     volunteer = bearer(platform, "volunteer", subject=str(uuid.uuid4()))
     assert (await client.get("/v1/staff/preferences", headers=volunteer)).status_code == 403
     admin = bearer(platform, "city_admin", subject="admin")
     assert (await client.get("/v1/staff/preferences", headers=admin)).status_code == 403
     bad = await client.put("/v1/staff/preferences", json={"daily_digest": "maybe"}, headers=headers)
     assert bad.status_code == 422
+
+
+async def test_a_coordinator_is_known_by_the_new_user_id_after_a_change(
+    platform: TestPlatform, api: tuple[NotificationsService, httpx.AsyncClient]
+) -> None:
+    _, client = api
+    staff_id = str(uuid.uuid4())
+    # Assigned before an account was linked: no token names this coordinator yet.
+    await publish(platform, integration_event(
+        "registry", "coordinator.assigned.v1", coordinator_assigned(staff_id, None)
+    ))  # fmt: skip
+    await eventually(
+        lambda: platform.fetchval("SELECT count(*) FROM notifications.staff"),
+        message="the coordinator was not recorded",
+    )
+    linked = bearer(platform, "coordinator", subject="kc-coordinator-7")
+    assert (await client.get("/v1/staff/preferences", headers=linked)).status_code == 403
+
+    changed = {"staff_id": staff_id, "subject": "kc-coordinator-7"}
+    await publish(platform, integration_event("registry", "staff.subject.changed.v1", changed))
+    await known_as_coordinator(platform, staff_id, "kc-coordinator-7")
+    response = await client.put(
+        "/v1/staff/preferences", json={"daily_digest": True}, headers=linked
+    )
+    assert response.status_code == 200, response.text
+    preference = await platform.fetchval(
+        "SELECT daily_digest FROM notifications.staff_preferences WHERE staff_id = $1",
+        uuid.UUID(staff_id),
+    )
+    assert preference is True
+
+    # A city admin whose own account is a coordinator's has that coordinator's preferences.
+    admin = bearer(platform, "city_admin", subject="kc-coordinator-7")
+    assert (await client.get("/v1/staff/preferences", headers=admin)).json() == {
+        "daily_digest": True
+    }
+
+    # No longer coordinating anywhere: no longer a coordinator here either.
+    await publish(platform, integration_event(
+        "registry", "coordinator.unassigned.v1", coordinator_assigned(staff_id, "kc-coordinator-7")
+    ))  # fmt: skip
+
+    async def refused() -> bool:
+        response = await client.get("/v1/staff/preferences", headers=linked)
+        return response.status_code == 403
+
+    await eventually(refused, message="an unassigned coordinator still has staff preferences")

@@ -45,7 +45,7 @@ async def test_the_outbox_delivers_each_event_once_even_with_two_relays(
                 await registry.branch("mokotow-7")
 
             outbox = await platform.fetch("SELECT event_id, event_type FROM registry.outbox")
-            assert len(outbox) == 19
+            assert len(outbox) == 21
 
             async def all_arrived() -> bool:
                 return len(received) >= len(outbox)
@@ -75,6 +75,8 @@ async def test_the_outbox_delivers_each_event_once_even_with_two_relays(
             "coordinator.assigned.v1",
             "coordinator.unassigned.v1",
             "trainer.assigned.v1",
+            "staff.subject.changed.v1",
+            "trainer.subject.changed.v1",
             "stage.reached.v1",
             "programme.submitted.v1",
             "visit.recorded.v1",
@@ -94,7 +96,8 @@ async def _changes_others_care_about(registry: Registry) -> None:
     await registry.call("PATCH", "/v1/branches/wola-12", json={"volunteer_spaces": 3})  # 1
     first = await registry.enrol(edition, "wola-12")  # enrolled: 2
     second = await registry.enrol(edition, "wola-13")
-    await _team_and_year(registry, second)  # 3 coordinator, trainer, 2 stages, 3 documents
+    # 3 coordinator, trainer, 2 user ids, 2 stages, 3 documents
+    await _team_and_year(registry, second)
     await registry.call(
         "POST", f"/v1/enrolments/{first['id']}/withdraw", json={"reason": "Remont budynku"}
     )  # withdrawn: 1
@@ -108,6 +111,8 @@ async def _team_and_year(registry: Registry, enrolment: dict[str, Any]) -> None:
     trainer = await registry.call(
         "POST", "/v1/trainers", expect=201, json={"name": "Ewa Sadowska", "email": "e@ngo.pl"}
     )
+    await registry.call("PATCH", f"/v1/staff/{staff['id']}", json={"subject": "kc-anna"})
+    await registry.call("PATCH", f"/v1/trainers/{trainer['id']}", json={"subject": "kc-ewa"})
     coordinators = "/v1/branches/wola-13/coordinators"
     await registry.call("POST", coordinators, expect=201, json={"staff_id": staff["id"]})
     await registry.call("DELETE", f"{coordinators}/{staff['id']}", expect=204)

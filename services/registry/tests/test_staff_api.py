@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from registry import handlers
 from registry.testing import Registry
 
 
@@ -17,7 +18,9 @@ async def _person(registry: Registry, kind: str, name: str, email: str, **extra:
 async def test_coordinators_many_per_branch_and_branches_per_person(registry: Registry) -> None:
     for code in ("wola-12", "wola-13"):
         await registry.branch(code)
-    anna = await _person(registry, "staff", "Anna Żółkiewska", "Anna.Z@example.pl")
+    anna = await _person(
+        registry, "staff", "Anna Żółkiewska", "Anna.Z@example.pl", subject="kc-coordinator-4"
+    )
     assert anna["email"] == "anna.z@example.pl"
     piotr = await _person(registry, "staff", "Piotr Nowak", "piotr@example.pl", language="en")
     for code, person in (("wola-12", anna), ("wola-12", piotr), ("wola-13", anna)):
@@ -60,10 +63,40 @@ async def test_coordinators_many_per_branch_and_branches_per_person(registry: Re
     )
     facts = [row["event_type"].rsplit(".", 2)[-2] for row in rows]
     assert facts == ["assigned", "assigned", "assigned", "unassigned", "assigned"]
+    # Tokens carry the identity provider's user id: notifications finds the staff id by it.
+    assert json.loads(rows[0]["body"])["data"]["subject"] == "kc-coordinator-4"
     unassigned = json.loads(rows[3]["body"])["data"]
     assert unassigned["name"] == "Piotr Nowak" and unassigned["language"] == "en"
-    assert unassigned["code"] == "wola-12"
-    assert set(unassigned) == {"branch_id", "code", "staff_id", "name", "email", "language"}
+    assert unassigned["code"] == "wola-12" and unassigned["subject"] is None
+    assert set(unassigned) == {
+        "branch_id", "code", "staff_id", "name", "email", "language", "subject"
+    }  # fmt: skip
+
+
+async def test_a_changed_user_id_is_told_to_others(registry: Registry) -> None:
+    anna = await _person(registry, "staff", "Anna Nowak", "anna@example.pl")
+    ewa = await _person(registry, "trainers", "Ewa Trenerska", "ewa@ngo.example.pl")
+    staff_path, trainer_path = f"/v1/staff/{anna['id']}", f"/v1/trainers/{ewa['id']}"
+    await registry.call("PATCH", staff_path, json={"subject": "kc-coordinator-4"})
+    await registry.call("PATCH", staff_path, json={"subject": "kc-coordinator-4"})  # the same
+    await registry.call("PATCH", staff_path, json={"name": "Anna Nowak-Lis"})  # not the user id
+    await registry.call("PATCH", staff_path, json={"subject": None})
+    await registry.call("PATCH", trainer_path, json={"subject": "kc-trainer-1"})
+
+    rows = await registry.platform.fetch(
+        "SELECT event_type, body FROM registry.outbox WHERE event_type LIKE '%subject.changed%' "
+        "ORDER BY seq"
+    )
+    told = [
+        (row["event_type"].removeprefix("pl.waw.volunteering.registry."),
+         json.loads(row["body"])["data"])
+        for row in rows
+    ]  # fmt: skip
+    assert told == [
+        ("staff.subject.changed.v1", {"staff_id": anna["id"], "subject": "kc-coordinator-4"}),
+        ("staff.subject.changed.v1", {"staff_id": anna["id"], "subject": None}),
+        ("trainer.subject.changed.v1", {"trainer_id": ewa["id"], "subject": "kc-trainer-1"}),
+    ]
 
 
 async def test_trainers_and_mentors_are_assigned_per_edition(registry: Registry) -> None:
@@ -72,8 +105,9 @@ async def test_trainers_and_mentors_are_assigned_per_edition(registry: Registry)
     await registry.branch("wola-13")
     enrolment = await registry.enrol(edition, "wola-12")
     trainer = await _person(
-        registry, "trainers", "Ewa Trenerska", "ewa@ngo.example.pl", organisation="Fundacja Ś"
-    )
+        registry, "trainers", "Ewa Trenerska", "ewa@ngo.example.pl", organisation="Fundacja Ś",
+        subject="kc-trainer-1",
+    )  # fmt: skip
     assigned = await registry.call(
         "POST",
         f"/v1/enrolments/{enrolment['id']}/trainers",
@@ -120,6 +154,7 @@ async def test_trainers_and_mentors_are_assigned_per_edition(registry: Registry)
     )
     assert event["data"]["trainer_id"] == trainer["id"]
     assert event["data"]["edition_id"] == edition["id"]
+    assert event["data"]["subject"] == "kc-trainer-1"
 
     # Not enrolled in an open edition: no trainer.
     withdrawn = await registry.call(
@@ -162,3 +197,20 @@ async def test_people_are_validated_and_unique_by_email(registry: Registry) -> N
     assert renamed["name"] == "Zofia Kowalska-Wiśniewska"
     listed = await registry.call("GET", "/v1/staff")
     assert listed["total"] == 1
+
+
+async def test_linked_user_ids_can_be_told_again(registry: Registry) -> None:
+    anna = await _person(registry, "staff", "Anna Nowak", "anna@example.pl", subject="kc-anna")
+    await _person(registry, "staff", "Piotr Nowak", "piotr@example.pl")  # no account yet
+    ewa = await _person(registry, "trainers", "Ewa T", "ewa@ngo.example.pl", subject="kc-ewa")
+    async with registry.service.unit_of_work() as uow:
+        assert await handlers.announce_subjects(uow) == 2
+
+    rows = await registry.platform.fetch(
+        "SELECT body FROM registry.outbox WHERE event_type LIKE '%subject.changed%' ORDER BY seq"
+    )
+    told = {tuple(sorted(json.loads(row["body"])["data"].items())) for row in rows}
+    assert told == {
+        (("staff_id", anna["id"]), ("subject", "kc-anna")),
+        (("subject", "kc-ewa"), ("trainer_id", ewa["id"])),
+    }

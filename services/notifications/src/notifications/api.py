@@ -16,6 +16,7 @@ from notifications.tables import DeliveryLogEntry, Message, Preference, StaffPre
 from shared.auth import Principal, require_roles
 from shared.problems import Problem
 from shared.service import Service, get_service
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
 
@@ -161,13 +162,19 @@ async def update_preferences(
     return preferences
 
 
-def _staff_id(principal: Principal) -> uuid.UUID:
-    try:
-        return uuid.UUID(principal.subject)
-    except ValueError:
+async def _staff_id(uow: UnitOfWork, principal: Principal) -> uuid.UUID:
+    """Tokens name a person by the identity provider's user id (``sub``); registry's events
+    tell which coordinator carries it. A city admin has preferences here only when their
+    own account is also a coordinator's."""
+    staff_id = await handlers.coordinator_by_subject(uow, principal.subject)
+    if staff_id is None:
         raise Problem(
-            403, "Forbidden", "staff preferences belong to a coordinator (token sub = staff id)"
-        ) from None
+            403,
+            "Forbidden",
+            f"użytkownik '{principal.subject}' nie jest znany jako koordynator / "
+            f"user '{principal.subject}' is not known as a coordinator",
+        )
+    return staff_id
 
 
 @router.get("/staff/preferences", response_model=StaffPreferences)
@@ -175,8 +182,8 @@ async def read_staff_preferences(
     service: Annotated[Service, Depends(get_service)],
     principal: Annotated[Principal, Depends(require_roles("coordinator"))],
 ) -> Any:
-    staff_id = _staff_id(principal)
     async with service.unit_of_work() as uow:
+        staff_id = await _staff_id(uow, principal)
         preference = await uow.session.get(StaffPreference, staff_id)
     return StaffPreferences(daily_digest=preference.daily_digest if preference else False)
 
@@ -189,8 +196,8 @@ async def update_staff_preferences(
 ) -> Any:
     """A coordinator's choice: new applications, no-shows and unfilled tasks one by one, or
     in one digest at 07:00 (turning it off sends what was waiting)."""
-    staff_id = _staff_id(principal)
     async with service.unit_of_work() as uow:
+        staff_id = await _staff_id(uow, principal)
         await handlers.set_staff_preference(uow, staff_id, preferences.daily_digest)
     return preferences
 

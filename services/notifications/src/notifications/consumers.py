@@ -52,7 +52,7 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
         await handlers.record_staff(
             uow, role="coordinator", staff_id=d.staff_id, branch_id=d.branch_id,
             branch_code=d.code, name=d.name, email=d.email, language=d.language,
-            occurred_at=_occurred_at(e),
+            subject=d.subject, occurred_at=_occurred_at(e),
         )  # fmt: skip
 
     @on(c.registry("coordinator.unassigned.v1"), c.CoordinatorFacts)
@@ -66,6 +66,20 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
         await handlers.record_staff(
             uow, role="trainer", staff_id=d.trainer_id, branch_id=d.branch_id,
             branch_code=d.code, name=d.name, email=d.email, language=d.language,
+            subject=d.subject, occurred_at=_occurred_at(e),
+        )  # fmt: skip
+
+    @on(c.registry("staff.subject.changed.v1"), c.StaffSubjectFacts)
+    async def staff_subject(uow: UnitOfWork, e: CloudEvent, d: c.StaffSubjectFacts) -> None:
+        await handlers.record_staff_subject(
+            uow, role="coordinator", staff_id=d.staff_id, subject=d.subject,
+            occurred_at=_occurred_at(e),
+        )  # fmt: skip
+
+    @on(c.registry("trainer.subject.changed.v1"), c.TrainerSubjectFacts)
+    async def trainer_subject(uow: UnitOfWork, e: CloudEvent, d: c.TrainerSubjectFacts) -> None:
+        await handlers.record_staff_subject(
+            uow, role="trainer", staff_id=d.trainer_id, subject=d.subject,
             occurred_at=_occurred_at(e),
         )  # fmt: skip
 

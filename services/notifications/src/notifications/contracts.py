@@ -118,6 +118,7 @@ class CoordinatorFacts(Reader):
     name: str
     email: str
     language: Language
+    subject: str | None = None  # the user id in the person's tokens; older events lack it
 
 
 class TrainerFacts(Reader):
@@ -128,6 +129,17 @@ class TrainerFacts(Reader):
     name: str
     email: str
     language: Language
+    subject: str | None = None
+
+
+class StaffSubjectFacts(Reader):
+    staff_id: uuid.UUID
+    subject: str | None
+
+
+class TrainerSubjectFacts(Reader):
+    trainer_id: uuid.UUID
+    subject: str | None
 
 
 class VisitFacts(Reader):

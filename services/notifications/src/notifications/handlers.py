@@ -164,6 +164,7 @@ async def record_staff(
     name: str,
     email: str,
     language: str,
+    subject: str | None,
     occurred_at: datetime,
 ) -> None:
     session = uow.session
@@ -180,8 +181,35 @@ async def record_staff(
         changed_at=occurred_at,
     )
     staff.branch_id, staff.name, staff.email = branch_id, name, email
-    staff.language, staff.changed_at = language, occurred_at
+    staff.language, staff.subject, staff.changed_at = language, subject, occurred_at
     session.add(staff)
+
+
+async def record_staff_subject(
+    uow: UnitOfWork, *, role: str, staff_id: uuid.UUID, subject: str | None, occurred_at: datetime
+) -> None:
+    """registry's staff / trainer subject.changed: the person's rows at every branch take the
+    new user id, unless a newer event already told them more."""
+    rows = await uow.session.exec(
+        select(Staff)
+        .where(Staff.staff_id == staff_id, Staff.role == role, col(Staff.changed_at) <= occurred_at)
+        .with_for_update()
+    )
+    for staff in rows.all():
+        staff.subject, staff.changed_at = subject, occurred_at
+        uow.session.add(staff)
+
+
+async def coordinator_by_subject(uow: UnitOfWork, subject: str) -> uuid.UUID | None:
+    """The staff id of the coordinator whose tokens carry ``subject`` (None if nobody's)."""
+    query = (
+        select(Staff.staff_id)
+        .where(Staff.subject == subject, Staff.role == "coordinator")
+        # Registry keeps user ids unique; should events about a moved id cross, the latest wins.
+        .order_by(col(Staff.changed_at).desc())
+        .limit(1)
+    )
+    return (await uow.session.exec(query)).first()
 
 
 async def remove_staff(

@@ -74,6 +74,8 @@ class Staff(NotificationsTable, table=True):
     name: str
     email: str
     language: str = "pl"
+    # The identity provider's user id: tokens name staff by it, never by staff_id.
+    subject: str | None = Field(default=None, index=True)
     changed_at: datetime = Field(sa_type=TZ)
 
 

@@ -1,7 +1,7 @@
 """The integration events registry publishes on ``volunteering.events``.
 
 Other services code against these payloads (see the AsyncAPI catalogue): change them only
-by adding a new versioned event.
+by adding an optional field or a new versioned event.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import uuid
 from datetime import date
 from decimal import Decimal
 from typing import ClassVar, Literal
+
+from pydantic import Field
 
 from shared.events import IntegrationEvent
 
@@ -90,6 +92,11 @@ class CoordinatorAssigned(IntegrationEvent):
     name: str
     email: str
     language: Language
+    subject: str | None = Field(
+        default=None,
+        description="the person's user id at the city's identity provider (a token's sub); "
+        "null while no account is linked",
+    )
 
 
 class CoordinatorUnassigned(CoordinatorAssigned):
@@ -110,6 +117,29 @@ class TrainerAssigned(IntegrationEvent):
     name: str
     email: str
     language: Language
+    subject: str | None = Field(
+        default=None,
+        description="the trainer's user id at the city's identity provider (a token's sub); "
+        "null while no account is linked",
+    )
+
+
+class StaffSubjectChanged(IntegrationEvent):
+    """A staff member's user id at the identity provider was set, changed or removed."""
+
+    fact: ClassVar[str] = "staff.subject.changed.v1"
+
+    staff_id: uuid.UUID
+    subject: str | None = Field(description="the new user id; null when it was removed")
+
+
+class TrainerSubjectChanged(IntegrationEvent):
+    """A trainer's user id at the identity provider was set, changed or removed."""
+
+    fact: ClassVar[str] = "trainer.subject.changed.v1"
+
+    trainer_id: uuid.UUID
+    subject: str | None = Field(description="the new user id; null when it was removed")
 
 
 class TrainingAttended(IntegrationEvent):
@@ -179,6 +209,8 @@ PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
     CoordinatorAssigned,
     CoordinatorUnassigned,
     TrainerAssigned,
+    StaffSubjectChanged,
+    TrainerSubjectChanged,
     TrainingAttended,
     StageReached,
     VisitRecorded,

@@ -668,11 +668,44 @@ async def _update_person(
         await _unique_email(uow, table, values["email"], person.id)
     if "subject" in values:
         await _unique_subject(uow, table, values["subject"], person.id)
+    subject_changed = "subject" in values and values["subject"] != person.subject
     for field, value in values.items():
         setattr(person, field, value)
     uow.session.add(person)
     await uow.session.flush()
+    if subject_changed:
+        await _emit_subject_changed(uow, person)
     return person
+
+
+async def _emit_subject_changed(uow: UnitOfWork, person: StaffMember | Trainer) -> None:
+    """Notifications knows staff by the user id in their tokens: a linked, changed or
+    removed account must reach it, not wait for the person's next assignment."""
+    if isinstance(person, Trainer):
+        await uow.emit(
+            events.TrainerSubjectChanged(trainer_id=person.id, subject=person.subject),
+            subject=str(person.id),
+        )
+    else:
+        await uow.emit(
+            events.StaffSubjectChanged(staff_id=person.id, subject=person.subject),
+            subject=str(person.id),
+        )
+
+
+async def announce_subjects(uow: UnitOfWork) -> int:
+    """Tell every linked user id once more: a consumer that began to keep user ids after the
+    people were assigned (as notifications did) learns them without waiting for a change.
+    Returns how many were told."""
+    staff = select(StaffMember).where(col(StaffMember.subject).is_not(None))
+    trainers = select(Trainer).where(col(Trainer.subject).is_not(None))
+    people: list[StaffMember | Trainer] = [
+        *(await uow.session.exec(staff.order_by(col(StaffMember.id)))).all(),
+        *(await uow.session.exec(trainers.order_by(col(Trainer.id)))).all(),
+    ]
+    for person in people:
+        await _emit_subject_changed(uow, person)
+    return len(people)
 
 
 async def create_staff(uow: UnitOfWork, details: StaffDetails) -> StaffMember:
@@ -723,7 +756,12 @@ async def list_trainers(uow: UnitOfWork, *, limit: int, offset: int) -> Page[Tra
 
 
 def _contact(person: StaffMember | Trainer) -> dict[str, Any]:
-    return {"name": person.name, "email": person.email, "language": person.language}
+    return {
+        "name": person.name,
+        "email": person.email,
+        "language": person.language,
+        "subject": person.subject,
+    }
 
 
 async def current_coordination(
