@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -247,6 +248,8 @@ def sign_token(
     now = int(time.time())
     return jwt.encode(
         {
+            # Every token its own id: two tokens of one second are never the same string.
+            "jti": uuid.uuid4().hex,
             **claims,
             "sub": subject,
             "iss": issuer,
