@@ -61,6 +61,8 @@ class EchoServer:
                 payload = json.dumps(seen).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
+                # As the services do: the request id comes back on the answer.
+                self.send_header("x-request-id", self.headers.get("x-request-id", ""))
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -164,6 +166,7 @@ def test_every_request_gets_an_id_that_the_service_sees(gateway: Gateway) -> Non
     first = httpx.get(f"{gateway.url}/api/matching/v1/tasks")
     second = httpx.get(f"{gateway.url}/api/matching/v1/tasks")
     made = first.headers["x-request-id"]
+    assert first.headers.get_list("x-request-id") == [made], "one id, not one per hop"
     assert made and made != second.headers["x-request-id"]
     assert first.json()["headers"]["x-request-id"] == made
     # A caller's own id (from another city system, say) is kept.
