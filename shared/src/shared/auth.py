@@ -160,8 +160,7 @@ def require_roles(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
     return dependency
 
 
-def mint_token(
-    secret: str,
+def token_claims(
     *,
     subject: str,
     roles: Iterable[str],
@@ -169,22 +168,28 @@ def mint_token(
     audience: str,
     branches: Iterable[str] = (),
     lifetime_s: int = 3600,
-) -> str:
-    """A development token signed with the shared secret (never used in production)."""
+    **claims: Any,
+) -> dict[str, Any]:
+    """The claims of a platform token, valid from now for ``lifetime_s`` seconds."""
     now = int(time.time())
-    return jwt.encode(
-        {
-            "sub": subject,
-            "iss": issuer,
-            "aud": audience,
-            "iat": now,
-            "exp": now + lifetime_s,
-            "roles": list(roles),
-            "branches": list(branches),
-        },
-        secret,
-        algorithm="HS256",
-    )
+    return {
+        # Every token its own id: two tokens of one second are never the same string.
+        "jti": uuid.uuid4().hex,
+        **claims,
+        "sub": subject,
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "exp": now + lifetime_s,
+        "roles": list(roles),
+        "branches": list(branches),
+    }
+
+
+def mint_token(secret: str, **claims: Any) -> str:
+    """A development token signed with the shared secret (never used in production);
+    ``claims`` as for ``token_claims``."""
+    return jwt.encode(token_claims(**claims), secret, algorithm="HS256")
 
 
 def generate_key_pair() -> tuple[str, str]:
@@ -233,32 +238,11 @@ def public_jwks(public_pem: str) -> dict[str, Any]:
     return {"keys": [jwk]}
 
 
-def sign_token(
-    private_pem: str,
-    *,
-    subject: str,
-    roles: Iterable[str],
-    issuer: str,
-    audience: str,
-    branches: Iterable[str] = (),
-    lifetime_s: int = 3600,
-    **claims: Any,
-) -> str:
-    """An RS256 token, as an identity provider signs it (the development issuer uses this)."""
-    now = int(time.time())
+def sign_token(private_pem: str, **claims: Any) -> str:
+    """An RS256 token, as an identity provider signs it (the development issuer uses this);
+    ``claims`` as for ``token_claims``."""
     return jwt.encode(
-        {
-            # Every token its own id: two tokens of one second are never the same string.
-            "jti": uuid.uuid4().hex,
-            **claims,
-            "sub": subject,
-            "iss": issuer,
-            "aud": audience,
-            "iat": now,
-            "exp": now + lifetime_s,
-            "roles": list(roles),
-            "branches": list(branches),
-        },
+        token_claims(**claims),
         private_pem,
         algorithm="RS256",
         headers={"kid": key_id(public_key_of(private_pem))},
