@@ -1,9 +1,10 @@
 """Reporting on the real broker and database: agreed events in, figures and exports out.
 
-The events are published onto ``volunteering.events`` as registry and matching would
-publish them, shuffled and partly duplicated; the figures must be those of the ordered
-scenario, a rebuild from the fact log must give exactly the same, and an erasure must
-change nothing but the count of erased volunteers.
+The events are published onto ``volunteering.events`` as registry, matching and
+notifications would publish them, shuffled and partly duplicated; the figures must be
+those of the ordered scenario, the dashboard's answers from the totals those computed
+from the snapshots, a rebuild from the fact log must write exactly the same snapshots and
+totals, and an erasure must change nothing but the count of erased volunteers.
 """
 
 from __future__ import annotations
@@ -46,7 +47,34 @@ VIEWS = (
     "/v1/reports/retention?by=month",
     "/v1/reports/branches",
     "/v1/monitoring?as_of=2026-06-01",
+    "/v1/reports/summary?task_type=reading_help",
+    f"/v1/reports/summary?district=wola&edition_id={EDITION_2026}",
+    f"/v1/reports/breakdown?by=branch&edition_id={EDITION_2026}",
+    f"/v1/reports/timeseries?period=month&edition_id={EDITION_2026}",
+    "/v1/reports/messages",
 )
+# Read from the totals; the same question with a date range that excludes nothing is
+# computed from the snapshots instead: the two must agree.
+FROM_TOTALS = (
+    "/v1/reports/summary?",
+    f"/v1/reports/summary?edition_id={EDITION_2026}&",
+    "/v1/reports/summary?task_type=reading_help&",
+    f"/v1/reports/summary?institution_type=library_branch&edition_id={EDITION_2026}&",
+    "/v1/reports/breakdown?by=edition&",
+    f"/v1/reports/breakdown?by=district&edition_id={EDITION_2026}&",
+    "/v1/reports/breakdown?by=task_type&",
+    "/v1/reports/breakdown?by=branch&",
+    "/v1/reports/timeseries?period=week&",
+    f"/v1/reports/timeseries?period=month&edition_id={EDITION_2026}&",
+)
+TOTALS_TABLES = {
+    "snapshots": "kind, key",
+    "contributions": "kind, key",
+    "totals": "edition, grouped_by, value",
+    "total_volunteers": "edition, grouped_by, value, volunteer_id",
+    "total_branches": "edition, grouped_by, value, branch_id",
+    "message_totals": "channel, template",
+}
 
 
 async def publish_events(platform: TestPlatform, events: list[dict[str, Any]]) -> None:
@@ -76,6 +104,17 @@ async def wait_for_facts(platform: TestPlatform, expected: int) -> None:
         return await facts_logged(platform) >= expected
 
     await eventually(all_logged, message=f"reporting did not log {expected} facts")
+
+
+async def read_tables(platform: TestPlatform) -> dict[str, list[tuple[Any, ...]]]:
+    """The snapshots and every totals table, row by row."""
+    return {
+        table: [
+            tuple(row)
+            for row in await platform.fetch(f"SELECT * FROM reporting.{table} ORDER BY {order}")
+        ]
+        for table, order in TOTALS_TABLES.items()
+    }
 
 
 def client_for(
@@ -131,12 +170,29 @@ async def test_shuffled_and_duplicated_events_give_the_scenarios_numbers_and_reb
             "fill_rate": 1.0,
             "no_shows": 1,
             "minors_share": 0.3333,
+            "proposals_made": 4,
+            "proposals_accepted": 1,
+            "proposals_declined": 1,
+            "proposals_expired": 1,
+            "certificates_issued": 1,
         }
         counts = (await client.get("/v1/volunteers/count")).json()
         assert counts == {"registered": 4, "erased": 0, "current": 4, "minors": 1}
+        for path in FROM_TOTALS:
+            computed = (await client.get(path + "date_from=1900-01-01")).json()
+            assert (await client.get(path)).json() == computed, path
+        messages = {
+            (m["channel"], m["template"]): (m["sent"], m["failed"])
+            for m in live["/v1/reports/messages"]["items"]
+        }
+        assert messages == {
+            ("email", "assignment_confirmed"): (1, 0),
+            ("in_app", "assignment_confirmed"): (1, 0),
+            ("sms", "shift_reminder"): (1, 1),
+        }
 
-        snapshots_query = "SELECT kind, key, data FROM reporting.snapshots ORDER BY kind, key"
-        live_snapshots = [tuple(row) for row in await platform.fetch(snapshots_query)]
+        live_tables = await read_tables(platform)
+        assert all(live_tables.values())
         env = {**os.environ, **platform.env("reporting")}
         done = await asyncio.to_thread(
             subprocess.run,
@@ -149,7 +205,7 @@ async def test_shuffled_and_duplicated_events_give_the_scenarios_numbers_and_reb
         assert done.returncode == 0, done.stderr
         assert f"from {len(ordered) + len(republished)} facts" in done.stdout
 
-        assert [tuple(row) for row in await platform.fetch(snapshots_query)] == live_snapshots
+        assert await read_tables(platform) == live_tables
         assert await every_view(client) == live
         assert (await client.get("/v1/volunteers/count")).json() == counts
 
@@ -260,6 +316,7 @@ async def test_exports_over_http(platform: TestPlatform, reporting: Service) -> 
         text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
         assert "Raport z edycji programu: Edycja 2026" in text
         assert "Postęp etapów wdrożenia w placówkach" in text
+        assert "Wydane zaświadczenia 1" in text
 
         missing = await admin.get(f"/v1/exports/editions/{uuid.uuid4()}/report.pdf")
         assert missing.status_code == 404

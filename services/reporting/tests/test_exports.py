@@ -86,7 +86,7 @@ def test_open_data_suppresses_small_counts() -> None:
     by_year = {(row["edition_year"], row["district"]): row for row in table}
     published, small = by_year[("2026", "wola")], by_year[("2025", "wola")]
     assert (published["volunteers_recruited"], published["volunteers_active"]) == ("3", "4")
-    assert published["approved_hours"] == "10.0"
+    assert published["approved_hours"] == "10"
     assert (small["volunteers_recruited"], small["volunteers_active"]) == ("<3", "<3")
     assert small["approved_hours"] == ""
     assert published["no_shows"] == "<3" and small["no_shows"] == "0"
@@ -112,5 +112,8 @@ def test_edition_report_pdf_in_polish() -> None:
     ):
         assert heading in text, heading
     assert "wola-12" in text and "wolontariusze aktywni" in text
+    assert "Propozycje przyjęte 1" in text
+    assert "Propozycje odrzucone lub wygasłe 2" in text
+    assert "Wydane zaświadczenia 1" in text
     images = sum(len(page.images) for page in reader.pages)
     assert images == 3

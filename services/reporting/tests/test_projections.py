@@ -69,6 +69,11 @@ def test_figures_for_an_edition() -> None:
         fill_rate=1.0,
         no_shows=1,
         minors_share=0.3333,
+        proposals_made=4,
+        proposals_accepted=1,
+        proposals_declined=1,
+        proposals_expired=1,
+        certificates_issued=1,
     )
     earlier = views.summary(state, Filters(edition_id=EDITION_2025))
     assert (earlier.branches_enrolled, earlier.volunteers_active) == (1, 2)

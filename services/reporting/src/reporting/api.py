@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -15,10 +17,11 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from reporting import exports, handlers
+from reporting import exports, handlers, totals_store
 from reporting.cache import view_cache
-from reporting.domain import views
+from reporting.domain import totals, views
 from reporting.domain.views import WARSAW, Filters, State
 from shared.auth import Principal, require_roles
 from shared.problems import Problem
@@ -29,7 +32,9 @@ router = APIRouter(prefix="/v1", tags=["reports"])
 Staff = Annotated[Principal, Depends(require_roles("trainer", "coordinator"))]
 CityAdmin = Annotated[Principal, Depends(require_roles())]
 ServiceDep = Annotated[Service, Depends(get_service)]
-View = Literal["summary", "breakdown", "timeseries", "retention", "branches", "monitoring"]
+View = Literal[
+    "summary", "breakdown", "timeseries", "retention", "branches", "monitoring", "messages"
+]
 Row = TypeVar("Row", bound=BaseModel)
 
 
@@ -51,6 +56,11 @@ class Figures(BaseModel):
     fill_rate: float | None
     no_shows: int
     minors_share: float | None
+    proposals_made: int
+    proposals_accepted: int
+    proposals_declined: int
+    proposals_expired: int
+    certificates_issued: int
 
 
 class BreakdownRow(Figures):
@@ -114,6 +124,13 @@ class MonitoringRow(BaseModel):
     risks: list[str]
 
 
+class MessagesRow(BaseModel):
+    channel: str
+    template: str
+    sent: int
+    failed: int
+
+
 class Page(BaseModel, Generic[Row]):
     total: int
     limit: int
@@ -170,6 +187,55 @@ async def _view(service: Service, name: str, filters: Filters, *args: Any) -> An
     return await cache.memo(state, (name, filters, *args), lambda: compute(state, filters, *args))
 
 
+@asynccontextmanager
+async def _totals(service: Service) -> AsyncIterator[AsyncConnection]:
+    """A connection for reading the totals: each read is one statement, no transaction
+    to begin and end around it (a round trip each, on the dashboard's path)."""
+    async with service.database.engine.connect() as connection:
+        yield connection
+
+
+async def _summary(service: Service, filters: Filters) -> views.Figures:
+    """From the totals (one row) when they answer the filters, else from the snapshots."""
+    question = totals.summary_question(filters)
+    if question is None:
+        figures: views.Figures = await _view(service, "summary", filters)
+        return figures
+    async with _totals(service) as connection:
+        cells = await totals_store.read_cells(connection, question)
+    return totals.answer_summary(question, cells)
+
+
+async def _breakdown(
+    service: Service, filters: Filters, by: views.Dimension
+) -> list[dict[str, Any]]:
+    question = totals.breakdown_question(filters, by)
+    if question is None:
+        rows: list[dict[str, Any]] = await _view(service, "breakdown", filters, by)
+        return rows
+    async with _totals(service) as connection:
+        cells = await totals_store.read_cells(connection, question)
+        editions = await totals_store.editions(connection) if by == "edition" else State()
+    return totals.answer_breakdown(question, cells, by, editions, filters)
+
+
+async def _timeseries(
+    service: Service, filters: Filters, period: views.Period
+) -> list[dict[str, Any]]:
+    question = totals.timeseries_question(filters, period)
+    if question is None:
+        rows: list[dict[str, Any]] = await _view(service, "timeseries", filters, period)
+        return rows
+    async with _totals(service) as connection:
+        cells = await totals_store.read_cells(connection, question)
+    return totals.answer_timeseries(question, cells)
+
+
+async def _messages(service: Service) -> list[dict[str, Any]]:
+    async with _totals(service) as connection:
+        return await totals_store.message_counts(connection)
+
+
 def _page(rows: list[dict[str, Any]], model: type[Row], limit: int, offset: int) -> Page[Row]:
     page_type: Any = Page[model]  # type: ignore[valid-type]
     items = [model.model_validate(row) for row in rows[offset : offset + limit]]
@@ -195,7 +261,7 @@ async def count_volunteers(service: ServiceDep, _: Staff) -> VolunteerCounts:
 @router.get("/reports/summary", response_model=Figures)
 async def summary(service: ServiceDep, principal: Staff, query: FiltersQuery) -> Figures:
     """The headline figures for the filters (an edition, a district, a branch...)."""
-    figures = await _view(service, "summary", scoped(query, principal))
+    figures = await _summary(service, scoped(query, principal))
     return Figures.model_validate(figures.__dict__)
 
 
@@ -209,7 +275,7 @@ async def breakdown(
     offset: Offset = 0,
 ) -> Page[BreakdownRow]:
     """The figures per edition, district, branch, institution type or task type."""
-    rows = await _view(service, "breakdown", scoped(query, principal), by)
+    rows = await _breakdown(service, scoped(query, principal), by)
     return _page(rows, BreakdownRow, limit, offset)
 
 
@@ -223,7 +289,7 @@ async def timeseries(
     offset: Offset = 0,
 ) -> Page[TimeseriesRow]:
     """Hours, active and recruited volunteers, tasks and no-shows per week or month."""
-    rows = await _view(service, "timeseries", scoped(query, principal), period)
+    rows = await _timeseries(service, scoped(query, principal), period)
     return _page(rows, TimeseriesRow, limit, offset)
 
 
@@ -252,6 +318,14 @@ async def branch_stages(
     """Enrolled branches and the date each reached each implementation stage."""
     rows = await _view(service, "branch_stages", scoped(query, principal))
     return _page(rows, BranchStagesRow, limit, offset)
+
+
+@router.get("/reports/messages", response_model=Page[MessagesRow])
+async def messages(
+    service: ServiceDep, _: CityAdmin, limit: Limit = 100, offset: Offset = 0
+) -> Page[MessagesRow]:
+    """Messages sent and failed per channel and template (no recipients)."""
+    return _page(await _messages(service), MessagesRow, limit, offset)
 
 
 @router.get("/monitoring", response_model=Page[MonitoringRow], tags=["monitoring"])
@@ -308,11 +382,15 @@ async def export_view(
     filters = scoped(query, principal)
     rows: list[dict[str, Any]]
     if view == "summary":
-        rows = [(await _view(service, "summary", filters)).__dict__]
+        rows = [(await _summary(service, filters)).__dict__]
     elif view == "breakdown":
-        rows = await _view(service, "breakdown", filters, by)
+        rows = await _breakdown(service, filters, by)
     elif view == "timeseries":
-        rows = await _view(service, "timeseries", filters, period)
+        rows = await _timeseries(service, filters, period)
+    elif view == "messages":
+        if "city_admin" not in principal.roles:
+            raise Problem(403, "Forbidden", "messages are counted for the whole programme")
+        rows = await _messages(service)
     elif view == "retention":
         rows = await _view(service, "retention", filters, retention_by)
     elif view == "branches":

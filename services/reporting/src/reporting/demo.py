@@ -1,7 +1,8 @@
 """A small, realistic programme as the agreed events: for tests, demos and seeding.
 
 Two editions of the library programme (2025 and 2026), three branches in two districts,
-a trainer, stages, visits, volunteers (one a minor), tasks, assignments and hours.
+a trainer, stages, visits, volunteers (one a minor), tasks, assignments, hours, proposals
+and their answers, a certificate and the messages notifications sent.
 Every id is derived from a name, so the same scenario always has the same ids.
 """
 
@@ -16,6 +17,7 @@ from reporting.domain import facts as f
 NAMESPACE = uuid.UUID("5b0f8c1e-8d7c-4d1a-9a57-0c1f7a2a9e11")
 REGISTRY = "/volunteering/registry"
 MATCHING = "/volunteering/matching"
+NOTIFICATIONS = "/volunteering/notifications"
 
 
 def uid(name: str) -> str:
@@ -275,4 +277,57 @@ def scenario() -> list[dict[str, Any]]:
             matching("hours.logged.v1", entry, _at(starts, 18))
             if hours == "approved":
                 matching("hours.approved.v1", entry, _at(starts + timedelta(days=1)))
+    proposals = {
+        # name: (task, volunteer, answer)
+        "p1": ("reading-2026", "jan", "accepted"),
+        "p2": ("homework-2026", "ewa", "declined"),
+        "p3": ("reading-2026", "piotr", "expired"),
+        "p4": ("homework-2026", "jan", None),
+    }
+    for name, (task, volunteer, answer) in proposals.items():
+        code, _, starts, _, _ = tasks[task]
+        made = _at(starts - timedelta(days=10))
+        data = {
+            "proposal_id": uid(f"proposal:{name}"),
+            "task_id": uid(f"task:{task}"),
+            "volunteer_id": uid(f"volunteer:{volunteer}"),
+            "branch_id": uid(f"branch:{code}"),
+            "branch_code": code,
+            "expires_at": (made + timedelta(days=2)).isoformat(),
+        }
+        matching("proposal.made.v1", data, made)
+        if answer:
+            matching(f"proposal.{answer}.v1", data, made + timedelta(days=1))
+    matching(
+        "certificate.issued.v1",
+        {
+            "certificate_id": uid("certificate:ola"),
+            "volunteer_id": uid("volunteer:ola"),
+            "branch_id": uid("branch:wola-12"),
+            "branch_code": "wola-12",
+        },
+        _at(date(2026, 6, 1)),
+    )
+    for name, channel, template, status in (
+        ("m1", "email", "assignment_confirmed", "sent"),
+        ("m2", "sms", "shift_reminder", "sent"),
+        ("m3", "sms", "shift_reminder", "failed"),
+        ("m4", "in_app", "assignment_confirmed", "sent"),
+    ):
+        message = {
+            "message_id": uid(f"message:{name}"),
+            "channel": channel,
+            "template": template,
+            "recipient_ref": f"volunteer:{uid('volunteer:jan')}",
+        }
+        if status == "failed":
+            message["reason"] = "numer nieosiągalny"
+        events.append(
+            _event(
+                f.notifications(f"message.{status}.v1"),
+                message,
+                _at(date(2026, 4, 3)),
+                NOTIFICATIONS,
+            )
+        )
     return events

@@ -274,6 +274,13 @@ def edition_report_pdf(state: State, edition: Edition, today: date) -> bytes:
             ["Wskaźnik obsadzenia zadań", _number(numbers.fill_rate)],
             ["Nieobecności wolontariuszy", _number(numbers.no_shows)],
             ["Udział osób niepełnoletnich", _number(numbers.minors_share)],
+            ["Propozycje zadań przedstawione wolontariuszom", _number(numbers.proposals_made)],
+            ["Propozycje przyjęte", _number(numbers.proposals_accepted)],
+            [
+                "Propozycje odrzucone lub wygasłe",
+                _number(numbers.proposals_declined + numbers.proposals_expired),
+            ],
+            ["Wydane zaświadczenia", _number(numbers.certificates_issued)],
         ],
         (120, 50),
     )

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from reporting import totals_store
 from reporting.domain import facts as f
 from reporting.domain.entities import ENTITY_TYPES, Entity, Volunteer, fold, merge, snapshots
 from reporting.domain.views import State
@@ -25,34 +26,48 @@ async def apply_fact(session: AsyncSession, fact: Fact) -> None:
     if reader is None:
         return
     data = reader.model_validate(fact.data)
+    changes: list[totals_store.Change] = []
     for incoming in snapshots(fact.event_type, data, fact.occurred_at):
-        merged = await _merge_into_store(session, incoming)
+        before, merged = await _merge_into_store(session, incoming)
+        changes.append((before, merged))
         if isinstance(merged, Volunteer):
             await _volunteer_totals(session, merged)
+    await totals_store.follow(await session.connection(), changes)
 
 
-async def _merge_into_store(session: AsyncSession, incoming: Entity) -> Entity:
-    connection = await session.connection()
-    inserted = await connection.execute(
-        insert(Snapshot)
-        .values(kind=incoming.kind, key=incoming.key, data=incoming.model_dump(mode="json"))
-        .on_conflict_do_nothing()
-        .returning(col(Snapshot.key))
+async def _merge_into_store(
+    session: AsyncSession, incoming: Entity
+) -> tuple[Entity | None, Entity]:
+    """The stored snapshot before, and after ``incoming`` was merged into it.
+
+    Plain SQL on the session's connection (in its transaction, begun by the fact's
+    insert): this runs for every fact, and the ORM's statement building would cost more
+    than the statements."""
+    driver = await totals_store.asyncpg_connection(await session.connection())
+    inserted = await driver.fetchval(
+        "INSERT INTO reporting.snapshots (kind, key, data) VALUES ($1, $2, $3::text::jsonb) "
+        "ON CONFLICT DO NOTHING RETURNING key",
+        incoming.kind,
+        incoming.key,
+        incoming.model_dump_json(),
     )
-    if inserted.first() is not None:
-        return incoming
-    stored = (
-        await session.exec(
-            select(Snapshot)
-            .where(Snapshot.kind == incoming.kind, Snapshot.key == incoming.key)
-            .with_for_update()
-        )
-    ).one()
-    existing = ENTITY_TYPES[incoming.kind].model_validate(stored.data)
+    if inserted is not None:
+        return None, incoming
+    stored = await driver.fetchval(
+        "SELECT data::text FROM reporting.snapshots WHERE kind = $1 AND key = $2 FOR UPDATE",
+        incoming.kind,
+        incoming.key,
+    )
+    existing = ENTITY_TYPES[incoming.kind].model_validate_json(stored)
     merged = merge(existing, incoming)
-    stored.data = merged.model_dump(mode="json")
-    session.add(stored)
-    return merged
+    if merged != existing:
+        await driver.execute(
+            "UPDATE reporting.snapshots SET data = $3::text::jsonb WHERE kind = $1 AND key = $2",
+            incoming.kind,
+            incoming.key,
+            merged.model_dump_json(),
+        )
+    return existing, merged
 
 
 async def _totals(session: AsyncSession) -> VolunteerTotals:
@@ -134,7 +149,8 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
 
     The replay merges the same snapshots with the same rules as the live consumer, in
     memory (``reporting.domain.entities.fold``), then writes the result in bulk: one
-    row per entity instead of three statements per fact. Consumers wait while it runs
+    row per entity instead of three statements per fact, then every item's contribution
+    and the totals summed from them (``totals_store.write_all``). Consumers wait while it runs
     (the log is locked against new facts), so no fact can slip between replay and commit.
     """
     connection = await session.connection()
@@ -142,6 +158,7 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
     await connection.execute(delete(Snapshot))
     await connection.execute(delete(VolunteerFact))
     await connection.execute(delete(VolunteerTotals))
+    await totals_store.empty(connection)
     store: dict[tuple[str, str], Entity] = {}
     replayed = 0
     stream = await connection.stream(
@@ -156,12 +173,13 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
         fold(facts, store)
         replayed += len(rows)
     entities = list(store.values())
-    for start in range(0, len(entities), batch_size):
-        chunk = entities[start : start + batch_size]
-        await connection.execute(
-            insert(Snapshot),
-            [{"kind": e.kind, "key": e.key, "data": e.model_dump(mode="json")} for e in chunk],
-        )
+    await totals_store.copy_rows(
+        connection,
+        "snapshots",
+        ["kind", "key", "data"],
+        ((e.kind, e.key, e.model_dump_json()) for e in entities),
+    )
+    await totals_store.write_all(connection, State.of(entities))
     # The running counts are, by construction, the counts over the volunteer snapshots.
     profiles = [
         e for e in entities if isinstance(e, Volunteer) and e.minor is not None and e.registered_at

@@ -6,7 +6,8 @@ Reporting holds no personal data: only ids and anonymous facts.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,6 +84,105 @@ class LogVersion(ReportingTable, table=True):
 
     id: int = Field(default=1, primary_key=True)
     version: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+CELL_TEXT = sa.Text(collation="C")
+"""Cells compare byte by byte: no locale rules in every index step of millions of rows."""
+
+
+class Contribution(ReportingTable, table=True):
+    """What each item (enrolment, task, assignment, approved hours, proposal, certificate)
+    adds to the totals, as it was added: the live consumer subtracts it when the item or
+    its context (branch, enrolments, editions, task) changes, and adds the new one."""
+
+    __tablename__ = "contributions"
+
+    kind: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    branch_id: uuid.UUID = Field(index=True)
+    task_id: uuid.UUID | None = Field(default=None, index=True)
+    edition: str = Field(sa_type=CELL_TEXT)
+    district: str = Field(sa_type=CELL_TEXT)
+    branch: str = Field(sa_type=CELL_TEXT)
+    institution_type: str = Field(sa_type=CELL_TEXT)
+    task_type: str = Field(sa_type=CELL_TEXT)
+    day: date | None = None
+    role: str | None = None
+    member_id: uuid.UUID | None = None
+    items: int = 0
+    approved_hours: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric)
+    tasks_published: int = 0
+    tasks_cancelled: int = 0
+    tasks_filled: int = 0
+    no_shows: int = 0
+    proposals_made: int = 0
+    proposals_accepted: int = 0
+    proposals_declined: int = 0
+    proposals_expired: int = 0
+    certificates_issued: int = 0
+
+
+class Total(ReportingTable, table=True):
+    """One cell of a view: sums and distinct counts, kept by delta (domain/totals.py)."""
+
+    __tablename__ = "totals"
+
+    edition: str = Field(primary_key=True, sa_type=CELL_TEXT)
+    grouped_by: str = Field(primary_key=True, sa_type=CELL_TEXT)
+    value: str = Field(primary_key=True, sa_type=CELL_TEXT)
+    items: int = 0
+    approved_hours: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric)
+    tasks_published: int = 0
+    tasks_cancelled: int = 0
+    tasks_filled: int = 0
+    no_shows: int = 0
+    proposals_made: int = 0
+    proposals_accepted: int = 0
+    proposals_declined: int = 0
+    proposals_expired: int = 0
+    certificates_issued: int = 0
+    recruited: int = 0
+    active: int = 0
+    enrolled: int = 0
+    known: int = 0
+    minors: int = 0
+
+
+class TotalVolunteer(ReportingTable, table=True):
+    """A volunteer's membership of a cell: how many of its items recruit them, and how
+    many approved entries they have in it (counted once however many)."""
+
+    __tablename__ = "total_volunteers"
+
+    volunteer_id: uuid.UUID = Field(primary_key=True)
+    edition: str = Field(primary_key=True, sa_type=CELL_TEXT)
+    grouped_by: str = Field(primary_key=True, sa_type=CELL_TEXT)
+    value: str = Field(primary_key=True, sa_type=CELL_TEXT)
+    recruiting: int = 0
+    active: int = 0
+
+
+class TotalBranch(ReportingTable, table=True):
+    """An enrolled branch's membership of a cell."""
+
+    __tablename__ = "total_branches"
+
+    branch_id: uuid.UUID = Field(primary_key=True)
+    edition: str = Field(primary_key=True, sa_type=CELL_TEXT)
+    grouped_by: str = Field(primary_key=True, sa_type=CELL_TEXT)
+    value: str = Field(primary_key=True, sa_type=CELL_TEXT)
+    enrolments: int = 0
+
+
+class MessageTotal(ReportingTable, table=True):
+    """Messages sent and failed per channel and template."""
+
+    __tablename__ = "message_totals"
+
+    channel: str = Field(primary_key=True)
+    template: str = Field(primary_key=True)
+    sent: int = 0
+    failed: int = 0
 
 
 metadata = ReportingTable.metadata

@@ -346,6 +346,70 @@ class HoursEntry(Entity):
         return _pick(self, other, rank=lambda h: HOURS_RANK[h.status])
 
 
+PROPOSAL_RANK = {"made": 0, "accepted": 1, "declined": 1, "expired": 1}
+MESSAGE_RANK = {"sent": 0, "failed": 1}
+
+
+class Proposal(Entity):
+    """A task a plan proposed to a volunteer; an answer (or its expiry) ends it."""
+
+    kind: ClassVar[str] = "proposal"
+    proposal_id: uuid.UUID
+    task_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    code: str
+    status: str
+    made_at: datetime
+    as_of: datetime
+
+    @property
+    def key(self) -> str:
+        return str(self.proposal_id)
+
+    def merged(self, other: Proposal) -> Proposal:
+        winner = _pick(self, other, rank=lambda p: PROPOSAL_RANK[p.status])
+        return winner.model_copy(update={"made_at": min(self.made_at, other.made_at)})
+
+
+class Certificate(Entity):
+    """A certificate (zaświadczenie) issued to a volunteer: ids and the date only."""
+
+    kind: ClassVar[str] = "certificate"
+    certificate_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    code: str
+    issued_at: datetime
+
+    @property
+    def key(self) -> str:
+        return str(self.certificate_id)
+
+    def merged(self, other: Certificate) -> Certificate:
+        return _pick(self, other).model_copy(
+            update={"issued_at": min(self.issued_at, other.issued_at)}
+        )
+
+
+class Message(Entity):
+    """A message notifications sent or could not send; a failure outranks a success."""
+
+    kind: ClassVar[str] = "message"
+    message_id: uuid.UUID
+    channel: str
+    template: str
+    status: str
+    as_of: datetime
+
+    @property
+    def key(self) -> str:
+        return str(self.message_id)
+
+    def merged(self, other: Message) -> Message:
+        return _pick(self, other, rank=lambda m: MESSAGE_RANK[m.status])
+
+
 ENTITY_TYPES: dict[str, type[Entity]] = {
     cls.kind: cls
     for cls in (
@@ -362,6 +426,9 @@ ENTITY_TYPES: dict[str, type[Entity]] = {
         Application,
         Assignment,
         HoursEntry,
+        Proposal,
+        Certificate,
+        Message,
     )
 }
 
@@ -458,6 +525,24 @@ def snapshots(event_type: str, data: BaseModel, at: datetime) -> list[Entity]:
                     as_of=at,
                 )
             ]
+        case f.ProposalRead():
+            return [
+                Proposal(
+                    **data.model_dump(exclude={"branch_code"}),
+                    code=data.branch_code,
+                    status=f.status_of(event_type),
+                    made_at=at,
+                    as_of=at,
+                )
+            ]
+        case f.CertificateRead():
+            return [
+                Certificate(
+                    **data.model_dump(exclude={"branch_code"}), code=data.branch_code, issued_at=at
+                )
+            ]
+        case f.MessageRead():
+            return [Message(**data.model_dump(), status=f.status_of(event_type), as_of=at)]
     return []
 
 

@@ -170,12 +170,45 @@ class HoursRead(Reader):
     worked_on: date
 
 
+class ProposalRead(Reader):
+    """A task proposed to a volunteer by a plan, and the volunteer's answer."""
+
+    proposal_id: uuid.UUID
+    task_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+
+
+class CertificateRead(Reader):
+    certificate_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+
+
+Channel = Literal["email", "sms", "in_app"]
+
+
+class MessageRead(Reader):
+    """A message notifications sent or could not send: its recipient and the failure's
+    wording stay out of reporting (the channel and the template are what the city counts)."""
+
+    message_id: uuid.UUID
+    channel: Channel
+    template: str
+
+
 def registry(fact: str) -> str:
     return f"{PREFIX}registry.{fact}"
 
 
 def matching(fact: str) -> str:
     return f"{PREFIX}matching.{fact}"
+
+
+def notifications(fact: str) -> str:
+    return f"{PREFIX}notifications.{fact}"
 
 
 EDITION_OPENED = registry("edition.opened.v1")
@@ -200,6 +233,9 @@ TASK_CANCELLED = matching("task.cancelled.v1")
 APPLICATION_STATUSES = ("submitted", "accepted", "rejected", "waitlisted", "promoted")
 ASSIGNMENT_STATUSES = ("confirmed", "cancelled", "completed", "no_show")
 HOURS_STATUSES = ("logged", "approved", "rejected")
+PROPOSAL_STATUSES = ("made", "accepted", "declined", "expired")
+CERTIFICATE_ISSUED = matching("certificate.issued.v1")
+MESSAGE_STATUSES = ("sent", "failed")
 
 READERS: dict[str, type[Reader]] = {
     EDITION_OPENED: EditionRead,
@@ -224,6 +260,9 @@ READERS: dict[str, type[Reader]] = {
     **{matching(f"application.{status}.v1"): ApplicationRead for status in APPLICATION_STATUSES},
     **{matching(f"assignment.{status}.v1"): AssignmentRead for status in ASSIGNMENT_STATUSES},
     **{matching(f"hours.{status}.v1"): HoursRead for status in HOURS_STATUSES},
+    **{matching(f"proposal.{status}.v1"): ProposalRead for status in PROPOSAL_STATUSES},
+    CERTIFICATE_ISSUED: CertificateRead,
+    **{notifications(f"message.{status}.v1"): MessageRead for status in MESSAGE_STATUSES},
 }
 
 

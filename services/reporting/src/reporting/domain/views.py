@@ -30,10 +30,13 @@ from zoneinfo import ZoneInfo
 from reporting.domain.entities import (
     Assignment,
     Branch,
+    Certificate,
     Edition,
     Enrolment,
     Entity,
     HoursEntry,
+    Message,
+    Proposal,
     StageReached,
     Submission,
     Task,
@@ -84,6 +87,9 @@ class State:
     tasks: dict[uuid.UUID, Task] = field(default_factory=dict)
     assignments: list[Assignment] = field(default_factory=list)
     hours: list[HoursEntry] = field(default_factory=list)
+    proposals: list[Proposal] = field(default_factory=list)
+    certificates: list[Certificate] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
     _editions_by_branch: dict[uuid.UUID, list[Edition]] | None = field(default=None, repr=False)
     _activity: dict[uuid.UUID, list[date]] | None = field(default=None, repr=False)
     _taken: dict[uuid.UUID, int] | None = field(default=None, repr=False)
@@ -115,6 +121,12 @@ class State:
                     state.assignments.append(entity)
                 case HoursEntry():
                     state.hours.append(entity)
+                case Proposal():
+                    state.proposals.append(entity)
+                case Certificate():
+                    state.certificates.append(entity)
+                case Message():
+                    state.messages.append(entity)
         return state
 
     def edition_for(self, branch_id: uuid.UUID, day: date) -> uuid.UUID | None:
@@ -187,7 +199,7 @@ class Filters:
 class Item:
     """One countable thing with the dimensions it falls into."""
 
-    what: Literal["enrolment", "task", "assignment", "hours"]
+    what: Literal["enrolment", "task", "assignment", "hours", "proposal", "certificate"]
     dims: dict[str, str | None]
     day: date | None
     entity: Entity
@@ -211,30 +223,61 @@ def _dims(
 
 
 def items(state: State) -> list[Item]:
-    found: list[Item] = []
-    for enrolment in state.enrolments:
-        if enrolment.active:
-            dims = _dims(state, enrolment.branch_id, enrolment.code, enrolment.edition_id, None)
-            found.append(Item("enrolment", dims, None, enrolment))
-    for task in state.tasks.values():
-        day = local_date(task.starts_at or task.published_at)
-        edition = state.edition_for(task.branch_id, day)
-        found.append(
-            Item("task", _dims(state, task.branch_id, task.code, edition, task.type), day, task)
-        )
-    for assignment in state.assignments:
-        day = local_date(assignment.starts_at or assignment.first_seen_at)
-        edition = state.edition_for(assignment.branch_id, day)
-        task_type = _task_type(state, assignment.task_id)
-        dims = _dims(state, assignment.branch_id, assignment.code, edition, task_type)
-        found.append(Item("assignment", dims, day, assignment))
-    for entry in state.hours:
-        if entry.status == "approved":
-            edition = state.edition_for(entry.branch_id, entry.worked_on)
-            task_type = _task_type(state, entry.task_id)
-            dims = _dims(state, entry.branch_id, entry.code, edition, task_type)
-            found.append(Item("hours", dims, entry.worked_on, entry))
-    return found
+    entities: list[Iterable[Entity]] = [
+        state.enrolments,
+        state.tasks.values(),
+        state.assignments,
+        state.hours,
+        state.proposals,
+        state.certificates,
+    ]
+    return [item for group in entities for e in group if (item := item_of(state, e)) is not None]
+
+
+def item_of(state: State, entity: Entity) -> Item | None:
+    """What ``entity`` counts for, and in which edition, district, branch and task type.
+
+    Only the entity itself and its context (its branch, the branch's enrolments, the
+    editions, its task and the task's assignments) are read, so the live totals can
+    derive one item from a state holding just that context.
+    """
+    match entity:
+        case Enrolment():
+            if not entity.active:
+                return None
+            dims = _dims(state, entity.branch_id, entity.code, entity.edition_id, None)
+            return Item("enrolment", dims, None, entity)
+        case Task():
+            day = local_date(entity.starts_at or entity.published_at)
+            edition = state.edition_for(entity.branch_id, day)
+            dims = _dims(state, entity.branch_id, entity.code, edition, entity.type)
+            return Item("task", dims, day, entity)
+        case Assignment():
+            day = local_date(entity.starts_at or entity.first_seen_at)
+            return _dated_item(state, "assignment", entity, entity.task_id, day)
+        case HoursEntry():
+            if entity.status != "approved":
+                return None
+            return _dated_item(state, "hours", entity, entity.task_id, entity.worked_on)
+        case Proposal():
+            day = local_date(entity.made_at)
+            return _dated_item(state, "proposal", entity, entity.task_id, day)
+        case Certificate():
+            day = local_date(entity.issued_at)
+            return _dated_item(state, "certificate", entity, None, day)
+    return None
+
+
+def _dated_item(
+    state: State,
+    what: Literal["assignment", "hours", "proposal", "certificate"],
+    entity: Assignment | HoursEntry | Proposal | Certificate,
+    task_id: uuid.UUID | None,
+    day: date,
+) -> Item:
+    edition = state.edition_for(entity.branch_id, day)
+    task_type = _task_type(state, task_id) if task_id else None
+    return Item(what, _dims(state, entity.branch_id, entity.code, edition, task_type), day, entity)
 
 
 def _task_type(state: State, task_id: uuid.UUID) -> str | None:
@@ -282,6 +325,18 @@ class Figures:
     fill_rate: float | None
     no_shows: int
     minors_share: float | None
+    proposals_made: int = 0
+    proposals_accepted: int = 0
+    proposals_declined: int = 0
+    proposals_expired: int = 0
+    certificates_issued: int = 0
+
+
+def plain(hours: Decimal) -> Decimal:
+    """Hours without trailing zeros (and without an exponent): the same figure prints the
+    same whichever way it was summed (``2.50 + 1.0 - 1.0`` in the totals is ``2.5``)."""
+    normal = hours.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -294,7 +349,8 @@ def figures(state: State, bucket: list[Item]) -> Figures:
     recruited: set[uuid.UUID] = set()
     active: set[uuid.UUID] = set()
     hours = Decimal(0)
-    published = cancelled = filled = no_shows = 0
+    published = cancelled = filled = no_shows = certificates = 0
+    proposals: dict[str, int] = defaultdict(int)
     for item in bucket:
         entity = item.entity
         if isinstance(entity, Enrolment):
@@ -311,6 +367,12 @@ def figures(state: State, bucket: list[Item]) -> Figures:
         elif isinstance(entity, HoursEntry):
             active.add(entity.volunteer_id)
             hours += entity.hours
+        elif isinstance(entity, Proposal):
+            proposals["made"] += 1  # every proposal was made; an answer ends some
+            if entity.status != "made":
+                proposals[entity.status] += 1
+        elif isinstance(entity, Certificate):
+            certificates += 1
     known = [
         state.volunteers[v]
         for v in recruited | active
@@ -320,13 +382,18 @@ def figures(state: State, bucket: list[Item]) -> Figures:
         branches_enrolled=len(branches),
         volunteers_recruited=len(recruited),
         volunteers_active=len(active),
-        approved_hours=hours,
+        approved_hours=plain(hours),
         tasks_published=published,
         tasks_cancelled=cancelled,
         tasks_filled=filled,
         fill_rate=_ratio(filled, published - cancelled),
         no_shows=no_shows,
         minors_share=_ratio(sum(1 for v in known if v.minor), len(known)),
+        proposals_made=proposals["made"],
+        proposals_accepted=proposals["accepted"],
+        proposals_declined=proposals["declined"],
+        proposals_expired=proposals["expired"],
+        certificates_issued=certificates,
     )
 
 
@@ -340,13 +407,13 @@ def breakdown(state: State, filters: Filters, by: Dimension) -> list[dict[str, A
     for item in selected(items(state), filters):
         groups[item.dims[by]].append(item)
     rows = []
-    for key in sorted(groups, key=lambda k: (k is None, _sort_key(state, by, k))):
+    for key in sorted(groups, key=lambda k: (k is None, sort_key(state, by, k))):
         label = state.edition_label(uuid.UUID(key)) if by == "edition" and key else key
         rows.append({"key": key, "label": label, **figures(state, groups[key]).__dict__})
     return rows
 
 
-def _sort_key(state: State, by: Dimension, key: str | None) -> str:
+def sort_key(state: State, by: Dimension, key: str | None) -> str:
     if by == "edition" and key:
         edition = state.editions.get(uuid.UUID(key))
         return f"{edition.year:04d}" if edition else key
@@ -388,7 +455,7 @@ def retention(
             key = item.dims["edition"]
             if key is None:
                 continue
-            order[key] = _sort_key(state, "edition", key) + key
+            order[key] = sort_key(state, "edition", key) + key
         else:
             key = period_start(item.day, "month").isoformat()
             order[key] = key
@@ -410,6 +477,17 @@ def retention(
             }
         )
     return rows
+
+
+def messages(state: State) -> list[dict[str, Any]]:
+    """Messages sent and failed per channel and template (no recipients, no wording)."""
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"sent": 0, "failed": 0})
+    for message in state.messages:
+        counts[(message.channel, message.template)][message.status] += 1
+    return [
+        {"channel": channel, "template": template, **numbers}
+        for (channel, template), numbers in sorted(counts.items())
+    ]
 
 
 def current_stage(stages: dict[str, date]) -> str | None:
