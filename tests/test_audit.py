@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ EDITION = {
 }
 
 
-def audit_lines(logged: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def audit_lines(logged: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [line for line in logged if line.get("audit") is True]
 
 

@@ -18,12 +18,12 @@ from fastapi.responses import Response
 from markupsafe import Markup, escape
 from starlette.datastructures import UploadFile
 
-from console.api import ApiClient, ApiError, get_api
-from console.pages.coordinator import TASK_TYPES, attempt, field, flash_refusal
+from console.api import ApiClient, ApiError
+from console.pages._common import CSRF, Api, attempt, field, fields, flash_refusal
+from console.pages.coordinator import TASK_TYPES
 from console.pages.trainer import STAGES
 from console.web import (
     User,
-    check_csrf,
     error_page,
     flash,
     gettext,
@@ -36,8 +36,6 @@ from console.web import (
 router = APIRouter()
 
 CityOffice = Annotated[User, Depends(require_role("city_admin"))]
-Api = Annotated[ApiClient, Depends(get_api)]
-CSRF = [Depends(check_csrf)]
 
 INSTITUTION_TYPES = {
     "library_branch": "Biblioteka",
@@ -156,11 +154,8 @@ async def editions(request: Request, user: CityOffice, api: Api) -> Response:
 async def create_edition(request: Request, user: CityOffice, api: Api) -> Response:
     form = await request.form()
     body = {
-        "year": field(form, "year"),
-        "name": field(form, "name"),
+        **fields(form, "year", "name", "starts_on", "ends_on"),
         "institution_type": field(form, "institution_type") or "library_branch",
-        "starts_on": field(form, "starts_on"),
-        "ends_on": field(form, "ends_on"),
     }
     edition = await attempt(
         request,
@@ -176,24 +171,23 @@ async def open_edition(
     request: Request, edition_id: uuid.UUID, user: CityOffice, api: Api
 ) -> Response:
     """Open a planned edition (registry allows one open edition per institution type)."""
-    await attempt(
-        request,
-        api.post("registry", f"/v1/editions/{edition_id}/open"),
-        done="Edycja otwarta.",
-        failed="Nie otwarto edycji.",
-    )
-    return redirect(await _back(request, edition_id))
+    done, failed = "Edycja otwarta.", "Nie otwarto edycji."
+    return await _edition_step(request, api, edition_id, "open", done=done, failed=failed)
 
 
 @router.post("/miasto/edycje/{edition_id}/zamkniecie", dependencies=CSRF)
 async def close_edition(
     request: Request, edition_id: uuid.UUID, user: CityOffice, api: Api
 ) -> Response:
+    done, failed = "Edycja zamknięta.", "Nie zamknięto edycji."
+    return await _edition_step(request, api, edition_id, "close", done=done, failed=failed)
+
+
+async def _edition_step(
+    request: Request, api: ApiClient, edition_id: uuid.UUID, step: str, *, done: str, failed: str
+) -> Response:
     await attempt(
-        request,
-        api.post("registry", f"/v1/editions/{edition_id}/close"),
-        done="Edycja zamknięta.",
-        failed="Nie zamknięto edycji.",
+        request, api.post("registry", f"/v1/editions/{edition_id}/{step}"), done=done, failed=failed
     )
     return redirect(await _back(request, edition_id))
 

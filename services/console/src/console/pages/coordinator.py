@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,12 +18,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from console.api import ApiClient, ApiError, get_api
+from console.api import ApiClient, ApiError
+from console.pages._common import CSRF, Api, attempt, field, fields, flash_refusal
 from console.web import (
     WARSAW,
     User,
     api_error_message,
-    check_csrf,
     flash,
     local_date,
     redirect,
@@ -34,8 +34,6 @@ from console.web import (
 router = APIRouter()
 
 Coordinator = Annotated[User, Depends(require_role("coordinator"))]
-Api = Annotated[ApiClient, Depends(get_api)]
-CSRF = [Depends(check_csrf)]
 
 BRANCH_KEY = "coordinator_branch"
 MANY = 200  # rows fetched for one task's lists: a branch's task has a few dozen at most
@@ -109,44 +107,12 @@ def short_id(value: str) -> str:
     return value.split("-")[0]
 
 
-def field(form: FormData, name: str) -> str | None:
-    """A form field's text, stripped; None when empty or missing."""
-    value = form.get(name)
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    return value or None
-
-
 def number_or_text(value: str | None) -> int | str | None:
     """A whole number from a form; anything else goes on as typed and the service names
     the field that is wrong."""
     if not value:
         return None
     return int(value) if value.isdigit() else value
-
-
-async def attempt(
-    request: Request, call: Awaitable[Any], *, done: str, failed: str, **values: Any
-) -> Any | None:
-    """Run one call for a POST form: a success message, or the service's refusal in Polish.
-    An expired session (401) goes on to the application, which asks to sign in again."""
-    try:
-        result = await call
-    except ApiError as error:
-        if error.status == 401:
-            raise
-        flash_refusal(request, error, failed)
-        return None
-    flash(request, done, kind="success", **values)
-    return result
-
-
-def flash_refusal(request: Request, error: ApiError, failed: str) -> None:
-    """The refusal in Polish with the service's detail, and each invalid field by name."""
-    fields = "; ".join(f"{name}: {text}" for name, text in error.field_errors().items())
-    message = api_error_message(request, error, failed)
-    flash(request, f"{message} {fields}".strip(), kind="error")
 
 
 def back_to(form: FormData, default: str) -> str:
@@ -530,68 +496,65 @@ def describe_schedule(task: Mapping[str, Any]) -> str:
 # -- applications, waitlist, assignments, hours ----------------------------------------------
 
 
+# Each row button posts its choice; the value is the service's verb and the two messages.
+APPLICATION_DECISIONS = {
+    "akceptacja": ("accept", "Zgłoszenie przyjęte.", "Nie przyjęto zgłoszenia."),
+    "odrzucenie": ("reject", "Zgłoszenie odrzucone.", "Nie odrzucono zgłoszenia."),
+}
+ASSIGNMENT_OUTCOMES = {
+    "wykonany": ("complete", "Dyżur oznaczony jako wykonany.", "Nie zmieniono dyżuru."),
+    "nieobecnosc": ("no-show", "Zapisano nieobecność.", "Nie zmieniono dyżuru."),
+    "odwolanie": (
+        "cancel",
+        "Dyżur odwołany; miejsce dostaje osoba z listy rezerwowej.",
+        "Nie zmieniono dyżuru.",
+    ),
+}
+HOURS_DECISIONS = {
+    "zatwierdzenie": ("approve", "Godziny zatwierdzone.", "Nie zmieniono wpisu godzin."),
+    "odrzucenie": ("reject", "Godziny odrzucone.", "Nie zmieniono wpisu godzin."),
+}
+
+
+async def row_action(
+    request: Request,
+    api: ApiClient,
+    resource: str,
+    choice: str,
+    actions: Mapping[str, tuple[str, str, str]],
+) -> Response:
+    """Post the chosen verb to matching's ``resource``, then back to the page the row is on;
+    an unknown choice changes nothing."""
+    form = await request.form()
+    if choice in actions:
+        action, done, failed = actions[choice]
+        await attempt(
+            request, api.post("matching", f"{resource}/{action}"), done=done, failed=failed
+        )
+    return redirect(back_to(form, "/koordynator"))
+
+
 @router.post("/koordynator/zgloszenia/{application_id}/{decision}", dependencies=CSRF)
 async def decide_application(
     request: Request, application_id: uuid.UUID, decision: str, user: Coordinator, api: Api
 ) -> Response:
-    form = await request.form()
-    actions = {
-        "akceptacja": ("accept", "Zgłoszenie przyjęte.", "Nie przyjęto zgłoszenia."),
-        "odrzucenie": ("reject", "Zgłoszenie odrzucone.", "Nie odrzucono zgłoszenia."),
-    }
-    if decision not in actions:
-        return redirect(back_to(form, "/koordynator"))
-    action, done, failed = actions[decision]
-    await attempt(
-        request,
-        api.post("matching", f"/v1/applications/{application_id}/{action}"),
-        done=done,
-        failed=failed,
-    )
-    return redirect(back_to(form, "/koordynator"))
+    resource = f"/v1/applications/{application_id}"
+    return await row_action(request, api, resource, decision, APPLICATION_DECISIONS)
 
 
 @router.post("/koordynator/przydzialy/{assignment_id}/{outcome}", dependencies=CSRF)
 async def finish_assignment(
     request: Request, assignment_id: uuid.UUID, outcome: str, user: Coordinator, api: Api
 ) -> Response:
-    form = await request.form()
-    actions = {
-        "wykonany": ("complete", "Dyżur oznaczony jako wykonany."),
-        "nieobecnosc": ("no-show", "Zapisano nieobecność."),
-        "odwolanie": ("cancel", "Dyżur odwołany; miejsce dostaje osoba z listy rezerwowej."),
-    }
-    if outcome not in actions:
-        return redirect(back_to(form, "/koordynator"))
-    action, done = actions[outcome]
-    await attempt(
-        request,
-        api.post("matching", f"/v1/assignments/{assignment_id}/{action}"),
-        done=done,
-        failed="Nie zmieniono dyżuru.",
-    )
-    return redirect(back_to(form, "/koordynator"))
+    resource = f"/v1/assignments/{assignment_id}"
+    return await row_action(request, api, resource, outcome, ASSIGNMENT_OUTCOMES)
 
 
 @router.post("/koordynator/godziny/{entry_id}/{decision}", dependencies=CSRF)
 async def decide_hours(
     request: Request, entry_id: uuid.UUID, decision: str, user: Coordinator, api: Api
 ) -> Response:
-    form = await request.form()
-    actions = {
-        "zatwierdzenie": ("approve", "Godziny zatwierdzone."),
-        "odrzucenie": ("reject", "Godziny odrzucone."),
-    }
-    if decision not in actions:
-        return redirect(back_to(form, "/koordynator"))
-    action, done = actions[decision]
-    await attempt(
-        request,
-        api.post("matching", f"/v1/hours/{entry_id}/{action}"),
-        done=done,
-        failed="Nie zmieniono wpisu godzin.",
-    )
-    return redirect(back_to(form, "/koordynator"))
+    return await row_action(request, api, f"/v1/hours/{entry_id}", decision, HOURS_DECISIONS)
 
 
 # -- ranked candidates and proposals ----------------------------------------------------------
@@ -695,9 +658,7 @@ async def conclude_agreement(
     body = {
         "volunteer_id": str(volunteer_id),
         "branch_code": branch,
-        "scope": field(form, "scope"),
-        "starts_on": field(form, "starts_on"),
-        "ends_on": field(form, "ends_on"),
+        **fields(form, "scope", "starts_on", "ends_on"),
     }
     await attempt(
         request,
@@ -741,11 +702,7 @@ async def certificate_pdf(
 async def record_check(
     request: Request, volunteer_id: uuid.UUID, user: Coordinator, api: Api
 ) -> Response:
-    form = await request.form()
-    body = {
-        "register_checked_on": field(form, "register_checked_on"),
-        "criminal_record_on": field(form, "criminal_record_on"),
-    }
+    body = fields(await request.form(), "register_checked_on", "criminal_record_on")
     await attempt(
         request,
         api.put("matching", f"/v1/volunteers/{volunteer_id}/child-protection-check", json=body),

@@ -15,15 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from console.api import ApiClient, get_api
-from console.pages.coordinator import attempt, field
-from console.web import WARSAW, User, check_csrf, redirect, render, require_role
+from console.pages._common import CSRF, Api, attempt, fields
+from console.web import WARSAW, User, redirect, render, require_role
 
 router = APIRouter()
 
 Trainer = Annotated[User, Depends(require_role("trainer"))]
-Api = Annotated[ApiClient, Depends(get_api)]
-CSRF = [Depends(check_csrf)]
 
 STAGES = {
     "trained": "Zespół przeszkolony",
@@ -98,12 +95,7 @@ async def record_visit(
     request: Request, enrolment_id: uuid.UUID, user: Trainer, api: Api
 ) -> Response:
     form = await request.form()
-    body = {
-        "visited_on": field(form, "visited_on"),
-        "notes": field(form, "notes"),
-        "next_steps": field(form, "next_steps"),
-        "follow_up_on": field(form, "follow_up_on"),
-    }
+    body = fields(form, "visited_on", "notes", "next_steps", "follow_up_on")
     await attempt(
         request,
         api.post("registry", f"/v1/enrolments/{enrolment_id}/visits", json=body),
@@ -117,12 +109,7 @@ async def record_visit(
 async def reach_stage(
     request: Request, enrolment_id: uuid.UUID, user: Trainer, api: Api
 ) -> Response:
-    form = await request.form()
-    body = {
-        "stage": field(form, "stage"),
-        "reached_on": field(form, "reached_on"),
-        "reason": field(form, "reason"),
-    }
+    body = fields(await request.form(), "stage", "reached_on", "reason")
     await attempt(
         request,
         api.post("registry", f"/v1/enrolments/{enrolment_id}/stages", json=body),

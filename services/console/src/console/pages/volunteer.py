@@ -21,7 +21,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from console.api import ApiClient, ApiError, get_api
+from console.api import ApiClient, ApiError
+from console.pages._common import Api
 from console.settings import ConsoleSettings
 from console.web import (
     SignInRequired,
@@ -128,7 +129,6 @@ async def signed_in_volunteer(request: Request) -> User:
 
 
 Volunteer = Annotated[User, Depends(signed_in_volunteer)]
-Api = Annotated[ApiClient, Depends(get_api)]
 
 
 # -- the link that opens a session ------------------------------------------------------------
@@ -233,25 +233,34 @@ def _past(moment: str) -> bool:
 async def accept_proposal(
     request: Request, proposal_id: uuid.UUID, user: Volunteer, api: Api
 ) -> Response:
-    try:
-        await api.post("matching", f"/v1/proposals/{proposal_id}/accept")
-    except ApiError as error:
-        flash_api_error(request, error, "Nie udało się przyjąć propozycji.")
-    else:
-        flash(request, "Dziękujemy! Propozycja przyjęta — dyżur jest na liście.", kind="success")
-    return redirect(HOME)
+    done = "Dziękujemy! Propozycja przyjęta — dyżur jest na liście."
+    failed = "Nie udało się przyjąć propozycji."
+    return await _answer_proposal(request, api, proposal_id, "accept", done=done, failed=failed)
 
 
 @router.post("/propozycje/{proposal_id}/odrzuc", dependencies=[Depends(check_csrf)])
 async def decline_proposal(
     request: Request, proposal_id: uuid.UUID, user: Volunteer, api: Api
 ) -> Response:
+    done, failed = "Propozycja odrzucona.", "Nie udało się odrzucić propozycji."
+    return await _answer_proposal(request, api, proposal_id, "decline", done=done, failed=failed)
+
+
+async def _answer_proposal(
+    request: Request,
+    api: ApiClient,
+    proposal_id: uuid.UUID,
+    answer: str,
+    *,
+    done: str,
+    failed: str,
+) -> Response:
     try:
-        await api.post("matching", f"/v1/proposals/{proposal_id}/decline")
+        await api.post("matching", f"/v1/proposals/{proposal_id}/{answer}")
     except ApiError as error:
-        flash_api_error(request, error, "Nie udało się odrzucić propozycji.")
+        flash_api_error(request, error, failed)
     else:
-        flash(request, "Propozycja odrzucona.", kind="success")
+        flash(request, done, kind="success")
     return redirect(HOME)
 
 
