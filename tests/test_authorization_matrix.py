@@ -256,6 +256,37 @@ async def test_every_route_is_in_the_matrix() -> None:
     assert sorted(declared - served) == [], "rules for routes that do not exist"
 
 
+# What the path parameters name, found in the seeded databases, in order.
+LOOKUPS: tuple[tuple[str, str, str | None], ...] = (
+    ("enrolment_id", "SELECT e.id FROM registry.enrolments e JOIN registry.branches b"
+     " ON b.id = e.branch_id WHERE b.code = $1", "branch"),
+    ("edition_id", "SELECT edition_id FROM registry.enrolments WHERE id = $1", "enrolment_id"),
+    ("staff_id", "SELECT staff_id FROM registry.coordinator_assignments a JOIN registry.branches b"
+     " ON b.id = a.branch_id WHERE b.code = $1", "branch"),
+    ("trainer_id", "SELECT id FROM registry.trainers LIMIT 1", None),
+    ("module_id", "SELECT id FROM registry.training_modules WHERE edition_id = $1", "edition_id"),
+    ("session_id", "SELECT id FROM registry.training_sessions WHERE module_id = $1", "module_id"),
+    # A shift done in branch A, with approved hours: its volunteer is "the volunteer".
+    ("assignment_id", "SELECT a.id FROM matching.assignments a JOIN matching.tasks t"
+     " ON t.id = a.task_id WHERE t.branch_code = $1 AND a.status = 'completed'"
+     " ORDER BY a.id LIMIT 1", "branch"),
+    ("task_id", "SELECT task_id FROM matching.assignments WHERE id = $1", "assignment_id"),
+    ("volunteer_id", "SELECT volunteer_id FROM matching.assignments WHERE id = $1",
+     "assignment_id"),
+    ("other_volunteer_id", "SELECT id FROM matching.volunteers WHERE id <> $1 LIMIT 1",
+     "volunteer_id"),
+    ("proposal_id", "SELECT id FROM matching.proposals WHERE volunteer_id = $1 LIMIT 1",
+     "volunteer_id"),
+    ("entry_id", "SELECT id FROM matching.hours WHERE assignment_id = $1", "assignment_id"),
+    ("application_id", "SELECT a.id FROM matching.applications a JOIN matching.tasks t"
+     " ON t.id = a.task_id WHERE t.branch_code = $1 LIMIT 1", "branch"),
+    ("certificate_id", "SELECT id FROM matching.certificates WHERE volunteer_id = $1 LIMIT 1",
+     "volunteer_id"),
+    ("message_id", "SELECT id FROM notifications.messages WHERE volunteer_id = $1 LIMIT 1",
+     "volunteer_id"),
+)  # fmt: skip
+
+
 class Seeded:
     """Real objects of branch A, found in the services' databases after the seed."""
 
@@ -298,71 +329,16 @@ class Seeded:
         return str(response.json()["id"])
 
     async def load(self, registry: Service) -> None:
-        one = self.one
         v = self.values
         v["key"] = self.branch_a
-        v["enrolment_id"] = await one(
-            "SELECT e.id FROM registry.enrolments e JOIN registry.branches b"
-            " ON b.id = e.branch_id WHERE b.code = $1",
-            self.branch_a,
-        )
-        v["edition_id"] = await one(
-            "SELECT edition_id FROM registry.enrolments WHERE id = $1", uuid.UUID(v["enrolment_id"])
-        )
-        v["staff_id"] = await one(
-            "SELECT staff_id FROM registry.coordinator_assignments a JOIN registry.branches b"
-            " ON b.id = a.branch_id WHERE b.code = $1",
-            self.branch_a,
-        )
-        v["trainer_id"] = await one("SELECT id FROM registry.trainers LIMIT 1")
-        v["module_id"] = await one(
-            "SELECT id FROM registry.training_modules WHERE edition_id = $1",
-            uuid.UUID(v["edition_id"]),
-        )
-        v["session_id"] = await one(
-            "SELECT id FROM registry.training_sessions WHERE module_id = $1",
-            uuid.UUID(v["module_id"]),
-        )
+        # Each lookup's parameter is branch A ("branch") or a value found before it.
+        for name, query, parameter in LOOKUPS:
+            argument: Any = self.branch_a if parameter == "branch" else None
+            if parameter not in ("branch", None):
+                argument = uuid.UUID(v[parameter])
+            v[name] = await self.one(query, *([] if parameter is None else [argument]))
         v["visit_id"] = await self.visit(registry, v["enrolment_id"])
-        # A shift done in branch A, with approved hours: its volunteer is "the volunteer".
-        v["assignment_id"] = await one(
-            "SELECT a.id FROM matching.assignments a JOIN matching.tasks t ON t.id = a.task_id"
-            " WHERE t.branch_code = $1 AND a.status = 'completed' ORDER BY a.id LIMIT 1",
-            self.branch_a,
-        )
-        v["task_id"] = await one(
-            "SELECT task_id FROM matching.assignments WHERE id = $1",
-            uuid.UUID(v["assignment_id"]),
-        )
-        v["volunteer_id"] = await one(
-            "SELECT volunteer_id FROM matching.assignments WHERE id = $1",
-            uuid.UUID(v["assignment_id"]),
-        )
-        v["other_volunteer_id"] = await one(
-            "SELECT id FROM matching.volunteers WHERE id <> $1 LIMIT 1",
-            uuid.UUID(v["volunteer_id"]),
-        )
-        v["proposal_id"] = await one(
-            "SELECT id FROM matching.proposals WHERE volunteer_id = $1 LIMIT 1",
-            uuid.UUID(v["volunteer_id"]),
-        )
-        v["entry_id"] = await one(
-            "SELECT id FROM matching.hours WHERE assignment_id = $1",
-            uuid.UUID(v["assignment_id"]),
-        )
-        v["application_id"] = await one(
-            "SELECT a.id FROM matching.applications a JOIN matching.tasks t ON t.id = a.task_id"
-            " WHERE t.branch_code = $1 LIMIT 1",
-            self.branch_a,
-        )
-        v["certificate_id"] = await one(
-            "SELECT id FROM matching.certificates WHERE volunteer_id = $1 LIMIT 1",
-            uuid.UUID(v["volunteer_id"]),
-        )
-        v["message_id"] = await one(
-            "SELECT id FROM notifications.messages WHERE volunteer_id = $1 LIMIT 1",
-            uuid.UUID(v["volunteer_id"]),
-        )
+        one = self.one
         # Staff sign in with their identity provider's subject, as registry knows them.
         for side, code in (("a", self.branch_a), ("b", self.branch_b)):
             self.subjects[("coordinator", side)] = await one(
