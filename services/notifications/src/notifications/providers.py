@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import signal
 import threading
 import time
@@ -21,7 +22,14 @@ def main() -> int:
     args = parser.parse_args()
 
     def show(mail: ReceivedMail) -> None:
-        shown = {"mail_to": mail.to, "subject": mail.subject, "message_id": mail.message_id}
+        # The links too: locally they are the way into the console's volunteer pages.
+        links = re.findall(r"https?://\S+", mail.body)
+        shown = {
+            "mail_to": mail.to,
+            "subject": mail.subject,
+            "message_id": mail.message_id,
+            "links": links,
+        }
         print(json.dumps(shown, ensure_ascii=False), flush=True)
 
     catcher = MailCatcher(args.smtp_port)
