@@ -10,10 +10,10 @@ raw       N persistent messages of a portal event's size, published with confirm
           confirms awaited together) to a durable quorum queue, and consumed with manual acks
           and the services' prefetch on a second connection: first publish to last ack.
 pipeline  N ``pl.waw.portal.volunteer.registered.v1`` CloudEvents published the same way into
-          city.inbound, consumed by matching (inbox, volunteer and two outbox rows per
-          event, a batch of deliveries per transaction), relayed from matching's outbox,
-          consumed by reporting (inbox, fact and totals per event, batched the same way):
-          first publish until reporting's ``volunteer_totals.registered`` reaches N.
+          city.inbound, consumed by matching (inbox, volunteer and two outbox rows in one
+          transaction), relayed from matching's outbox, consumed by reporting (inbox, fact
+          and totals in one transaction): first publish until reporting's
+          ``volunteer_totals.registered`` reaches N.
 
 Matching and reporting run as their own processes by default (``python -m <service>``
 under uvicorn, as deployed: one process, one event loop and one core per service); with

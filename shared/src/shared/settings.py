@@ -38,8 +38,9 @@ class ServiceSettings(BaseSettings):
     # Redeliveries come within minutes; a month of inbox keeps duplicates out with room to spare.
     inbox_retention_days: int = Field(default=30, ge=1)
 
-    # Consumer: prefetch bounds the deliveries held; up to half of them are applied in one
-    # transaction (one database connection). The delivery limit bounds redeliveries.
+    # Consumer: prefetch bounds the work in flight; the delivery limit bounds redeliveries.
+    # About the database pool's size: more in flight only waits for connections and starves
+    # the outbox relay, which shares the event loop.
     consumer_prefetch: int = Field(default=16, ge=1)
     delivery_limit: int = Field(default=20, ge=1)
     transient_retry_window_s: float = Field(default=60.0, ge=0)

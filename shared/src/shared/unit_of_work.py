@@ -1,37 +1,29 @@
-"""One transaction: a state change, the messages it consumed, the events it causes.
-
-A transaction may apply one consumed event or a batch of them; each event's handler gets a
-``UnitOfWork`` of its own (its own cause) on the shared session. The inbox rows of a batch
-are claimed in one statement, and the events the handlers emit are written to the outbox in
-one statement just before the commit. Both are plain SQL for asyncpg, run on the session's
-connection as they are: the ORM would build and compile a statement per row on the hot path
-of every consumer. They go through the session's connection, not around it, because that is
-where the transaction begins (lazily, at the first statement).
-"""
+"""One transaction: a state change, the message it consumed, the events it causes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.cloudevents import CloudEvent
 from shared.db import Database
 from shared.events import IntegrationEvent
+from shared.messaging_tables import inbox_table, outbox_table
 from shared.topology import EVENTS_EXCHANGE
-
-InboxKey = tuple[str, str]  # (source, id): what CloudEvents call a unique event
 
 
 class UnitOfWork:
     """What a handler works with: a session, plus ``emit`` for the events its change causes."""
 
-    def __init__(self, transaction: MessagingTransaction, cause: CloudEvent | None = None) -> None:
-        self.session: AsyncSession = transaction.session
-        self._transaction = transaction
-        self._messaging = transaction.messaging
+    def __init__(
+        self, session: AsyncSession, messaging: Messaging, cause: CloudEvent | None
+    ) -> None:
+        self.session = session
+        self._messaging = messaging
         self._cause = cause
         self.emitted: list[CloudEvent] = []
 
@@ -47,7 +39,7 @@ class UnitOfWork:
             correlationid=(cause.correlationid or cause.id) if cause else None,
             causationid=cause.id if cause else None,
         )
-        self._transaction.add_to_outbox(event)
+        await self._messaging.write_outbox(self.session, event)
         self.emitted.append(event)
         return event
 
@@ -58,85 +50,35 @@ class Messaging:
     def __init__(self, service: str) -> None:
         self.service = service
         self.source = f"/volunteering/{service}"
-        self._claim_inbox_sql = (
-            f'INSERT INTO "{service}".inbox (source, message_id, event_type) '
-            f"SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) "
-            f"ON CONFLICT DO NOTHING RETURNING source, message_id"
-        )
-        # unnest keeps the order of the arrays, so seq (the relay's order) is emit order.
-        self._write_outbox_sql = (
-            f'INSERT INTO "{service}".outbox '
-            f"(event_id, event_type, exchange, routing_key, body, correlation_id) "
-            f"SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
-            f"$5::bytea[], $6::text[])"
-        )
-
-    async def claim_inbox(
-        self, connection: AsyncConnection, events: Sequence[CloudEvent]
-    ) -> set[InboxKey]:
-        """Record the events as handled; return those not handled before (the rest are
-        redeliveries: do nothing for them)."""
-        result = await connection.exec_driver_sql(
-            self._claim_inbox_sql,
-            (
-                [event.source for event in events],
-                [event.id for event in events],
-                [event.type for event in events],
-            ),
-        )
-        return {(row["source"], row["message_id"]) for row in result.mappings()}
+        metadata = sa.MetaData(schema=service)
+        self.outbox = outbox_table(metadata)
+        self.inbox = inbox_table(metadata)
 
     async def write_outbox(
-        self, connection: AsyncConnection, events: Sequence[tuple[CloudEvent, str]]
+        self, session: AsyncSession, event: CloudEvent, *, exchange: str = EVENTS_EXCHANGE
     ) -> None:
-        """Write ``(event, exchange)`` pairs to the outbox; the relay is woken by a trigger."""
-        await connection.exec_driver_sql(
-            self._write_outbox_sql,
-            (
-                [event.id for event, _ in events],
-                [event.type for event, _ in events],
-                [exchange for _, exchange in events],
-                [event.type for event, _ in events],
-                [event.to_structured() for event, _ in events],
-                [event.correlationid for event, _ in events],
-            ),
+        connection = await session.connection()
+        await connection.execute(
+            self.outbox.insert().values(
+                event_id=event.id,
+                event_type=event.type,
+                exchange=exchange,
+                routing_key=event.type,
+                body=event.to_structured(),
+                correlation_id=event.correlationid,
+            )
         )
 
-
-class MessagingTransaction:
-    """A session in one database transaction, with the inbox and the outbox of its service."""
-
-    def __init__(self, session: AsyncSession, messaging: Messaging) -> None:
-        self.session = session
-        self.messaging = messaging
-        self._outbox: list[tuple[CloudEvent, str]] = []
-
-    def unit_of_work(self, cause: CloudEvent | None = None) -> UnitOfWork:
-        return UnitOfWork(self, cause)
-
-    def add_to_outbox(self, event: CloudEvent, *, exchange: str = EVENTS_EXCHANGE) -> None:
-        self._outbox.append((event, exchange))
-
-    async def claim_inbox(self, events: Sequence[CloudEvent]) -> set[InboxKey]:
-        return await self.messaging.claim_inbox(await self.session.connection(), events)
-
-    async def write_outbox(self) -> None:
-        """Write what the handlers emitted; called once, right before the commit."""
-        if self._outbox:
-            await self.messaging.write_outbox(await self.session.connection(), self._outbox)
-            self._outbox.clear()
-
-
-@asynccontextmanager
-async def messaging_transaction(
-    database: Database, messaging: Messaging
-) -> AsyncIterator[MessagingTransaction]:
-    """Commit the handlers' changes, their inbox rows and their events together, or nothing."""
-    async with database.transaction() as session:
-        transaction = MessagingTransaction(session, messaging)
-        yield transaction
-        await session.flush()  # the handlers' last changes go first, then their events
-        await transaction.write_outbox()
+    async def claim_inbox(self, session: AsyncSession, event: CloudEvent) -> bool:
+        """Record the event as handled; False when it already was (a redelivery: do nothing)."""
+        connection = await session.connection()
+        result = await connection.execute(
+            insert(self.inbox)
+            .values(source=event.source, message_id=event.id, event_type=event.type)
+            .on_conflict_do_nothing()
+            .returning(self.inbox.c.message_id)
+        )
+        return result.first() is not None
 
 
 @asynccontextmanager
@@ -144,5 +86,5 @@ async def unit_of_work(
     database: Database, messaging: Messaging, cause: CloudEvent | None = None
 ) -> AsyncIterator[UnitOfWork]:
     """Commit the handler's change and its events together, or neither."""
-    async with messaging_transaction(database, messaging) as transaction:
-        yield transaction.unit_of_work(cause)
+    async with database.transaction() as session:
+        yield UnitOfWork(session, messaging, cause)
