@@ -4,40 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from notifications.tables import metadata
 from shared.testing.platform import TestPlatform
+from shared.testing.schema import schema_differences
 
 
-def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "include_schemas": True,
-            "include_name": lambda name, kind, _: kind != "schema" or name == "notifications",
-            "include_object": lambda obj, name, kind, *_: (
-                obj.table.name == "staff" if kind in ("column", "index") else name == "staff"
-            ),
-        },
-    )
-    return list(compare_metadata(context, metadata))
+def _staff_only(obj: Any, name: str | None, kind: str, *_: Any) -> bool:
+    return bool(obj.table.name == "staff" if kind in ("column", "index") else name == "staff")
 
 
 async def test_the_migrated_staff_table_matches_its_model(platform: TestPlatform) -> None:
-    # Reflected from outside the schema, so foreign keys carry its name as the models' do.
-    engine = create_async_engine(
-        platform.database_url("notifications"),
-        connect_args={"server_settings": {"search_path": "pg_catalog"}},
-    )
-    try:
-        async with engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
-    finally:
-        await engine.dispose()
+    differences = await schema_differences(platform, "notifications", metadata, _staff_only)
     assert differences == [], "\n".join(map(str, differences))
     index = await platform.fetchval(
         "SELECT indexdef FROM pg_indexes WHERE schemaname = 'notifications' "

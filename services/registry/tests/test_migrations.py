@@ -6,15 +6,11 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from registry.app import MIGRATIONS_DIR
 from registry.tables import metadata
 from shared.reference import warsaw_districts
 from shared.testing.platform import TestPlatform
+from shared.testing.schema import schema_differences
 
 
 def _migration(name: str) -> Any:
@@ -35,30 +31,11 @@ def test_the_district_rows_are_the_reference_data_written_out() -> None:
     assert len({organisation_id for *_, organisation_id in rows}) == 18
 
 
-def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "include_schemas": True,
-            "include_name": lambda name, kind, _: kind != "schema" or name == "registry",
-            # The outbox and inbox are shared.messaging_tables', not this metadata's.
-            "include_object": lambda obj, name, kind, *_: (
-                not (kind == "table" and name in ("outbox", "inbox", "alembic_version"))
-            ),
-        },
-    )
-    return list(compare_metadata(context, metadata))
+def _own_tables(obj: Any, name: str | None, kind: str, *_: Any) -> bool:
+    # The outbox and inbox are shared.messaging_tables', not this metadata's.
+    return not (kind == "table" and name in ("outbox", "inbox", "alembic_version"))
 
 
 async def test_the_migrated_tables_match_the_models(platform: TestPlatform) -> None:
-    # Reflected from outside the schema, so foreign keys carry its name as the models' do.
-    engine = create_async_engine(
-        platform.database_url("registry"),
-        connect_args={"server_settings": {"search_path": "pg_catalog"}},
-    )
-    try:
-        async with engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
-    finally:
-        await engine.dispose()
+    differences = await schema_differences(platform, "registry", metadata, _own_tables)
     assert differences == [], "\n".join(map(str, differences))
