@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 from datetime import date, timedelta
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 
 from shared.testing.platform import TestPlatform, cloud_event, eventually
 from shared.testing.proxy import CuttableProxy
+from shared.topology import ServiceTopology
 from tests.portal import REGISTERED, minor_data, registered, volunteer_data
 
 
@@ -35,10 +37,36 @@ async def wait_for_reporting_count(
     async def reached() -> bool:
         return await registered_in_reporting(platform) >= expected
 
-    await eventually(reached, timeout=timeout, message=f"reporting did not count {expected}")
+    try:
+        await eventually(reached, timeout=timeout, message=f"reporting did not count {expected}")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; {await where_events_stand(platform)}") from None
     # Nothing more may arrive: a second application would push the count past `expected`.
     await asyncio.sleep(1.0)
     assert await registered_in_reporting(platform) == expected
+
+
+async def where_events_stand(platform: TestPlatform) -> str:
+    """What a stalled pipeline holds at each step, for the failure message."""
+    counts = {
+        "matching volunteers": "SELECT count(*) FROM matching.volunteers",
+        "matching outbox pending": (
+            "SELECT count(*) FROM matching.outbox WHERE published_at IS NULL"
+        ),
+        "reporting registered": "SELECT registered FROM reporting.volunteer_totals",
+    }
+    found = [f"{name}: {await platform.fetchval(query)}" for name, query in counts.items()]
+    connection = await aio_pika.connect(platform.amqp_url, timeout=5)
+    async with connection:
+        for service in ("matching", "reporting"):
+            topology = ServiceTopology(service)
+            for queue_name in (topology.queue, topology.dead_letter_queue):
+                # A passive declaration of a missing queue closes its channel: one each.
+                with contextlib.suppress(aio_pika.exceptions.AMQPError):
+                    channel = await connection.channel()
+                    queue = await channel.declare_queue(queue_name, passive=True)
+                    found.append(f"{queue_name}: {queue.declaration_result.message_count} ready")
+    return ", ".join(found)
 
 
 # 1 ---------------------------------------------------------------------------------------

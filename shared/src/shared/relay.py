@@ -1,8 +1,9 @@
 """The outbox relay: publishes committed events, shared safely between replicas.
 
 Each replica claims pending rows with ``FOR UPDATE SKIP LOCKED``, publishes them with
-confirms and marks them published in the same transaction. A crash after the publish and
-before the commit republishes the same event id, which consumers' inboxes drop.
+confirms (waited for a bounded time) and marks them published in the same transaction. A
+crash after the publish and before the commit republishes the same event id, which
+consumers' inboxes drop.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class OutboxRelay:
         poll_interval_s: float = 2.0,
         retention_hours: int = 72,
         inbox_retention_days: int = 30,
+        confirm_timeout_s: float = 20.0,
     ) -> None:
         self._dsn = dsn
         self._schema = schema
@@ -43,6 +45,7 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._retention_hours = retention_hours
         self._inbox_retention_days = inbox_retention_days
+        self._confirm_timeout_s = confirm_timeout_s
         self._wakeup = asyncio.Event()
         self._claim_sql = (
             f"SELECT seq, event_id, event_type, exchange, routing_key, body, correlation_id "
@@ -105,10 +108,13 @@ class OutboxRelay:
                 return 0
             if not self._publisher.is_connected:
                 raise ConnectionError("broker connection is down; pending events wait")
-            # One channel keeps the publish order; confirms are awaited together.
-            outcomes = await asyncio.gather(
-                *(self._publish(row) for row in rows), return_exceptions=True
-            )
+            # One channel keeps the publish order; confirms are awaited together, for a
+            # bounded time: a confirm lost with its connection would otherwise hold the
+            # claimed rows forever. Unconfirmed rows stay pending and go out again.
+            async with asyncio.timeout(self._confirm_timeout_s):
+                outcomes = await asyncio.gather(
+                    *(self._publish(row) for row in rows), return_exceptions=True
+                )
             confirmed = [
                 row["seq"]
                 for row, outcome in zip(rows, outcomes, strict=True)

@@ -91,6 +91,7 @@ class Service:
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
             retention_hours=settings.relay_retention_hours,
+            confirm_timeout_s=settings.relay_confirm_timeout_s,
             inbox_retention_days=settings.inbox_retention_days,
         )
         self.broker = self._build_broker()

@@ -35,6 +35,8 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=200, ge=1, le=5000)
     relay_poll_interval_s: float = Field(default=2.0, gt=0)
     relay_retention_hours: int = Field(default=72, ge=1)
+    # A confirm lost with its connection must not hold the claimed rows forever.
+    relay_confirm_timeout_s: float = Field(default=20.0, gt=0)
     # Redeliveries come within minutes; a month of inbox keeps duplicates out with room to spare.
     inbox_retention_days: int = Field(default=30, ge=1)
 
