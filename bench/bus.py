@@ -657,6 +657,7 @@ async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
         )
     machine["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     ratio = pipeline.per_s / raw.per_s if raw.per_s else 0.0
+    budget = cpu_budget(pipeline.cpu_ms_per_event, raw.per_s, os.cpu_count() or 1)
     return {
         "started_at": None,
         "events": options.events,
@@ -677,7 +678,32 @@ async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
         "lost": checks["lost"],
         "duplicated": checks["duplicated"],
         "service_log_lines": dict(logs.counts),
+        "cpu_budget": budget,
         "machine": machine,
+    }
+
+
+def cpu_budget(cpu_ms: Mapping[str, float], raw_per_s: float, cores: int) -> dict[str, Any]:
+    """What the measured CPU costs allow on this machine, next to what the target needs.
+
+    All cores busy for a second give ``cores * 1000`` ms: at the pipeline's cost per event
+    that is the most it can carry; at the broker's and the database's cost alone (as if
+    both services cost nothing) it is the most any service code could reach.
+    """
+    if not cpu_ms or not raw_per_s:
+        return {}
+    total = sum(cpu_ms.values())
+    servers = cpu_ms.get("rabbitmq", 0.0) + cpu_ms.get("postgres", 0.0)
+    capacity_ms = cores * 1000.0
+    return {
+        "cores": cores,
+        "pipeline_ms_per_event": round(total, 3),
+        "servers_ms_per_event": round(servers, 3),
+        "target_ms_per_event": round(capacity_ms / (TARGET_RATIO * raw_per_s), 3),
+        "cpu_bound_per_s": round(capacity_ms / total, 1) if total else None,
+        "servers_only_ratio_ceiling": (
+            round(capacity_ms / servers / raw_per_s, 3) if servers else None
+        ),
     }
 
 
@@ -697,6 +723,18 @@ def _cpu_text(cpu: Mapping[str, float]) -> str:
     if not cpu:
         return "not measured (no /proc)"
     return ", ".join(f"{group} {ms:.2f}" for group, ms in cpu.items())
+
+
+def _budget_lines(budget: Mapping[str, Any]) -> list[str]:
+    if not budget:
+        return []
+    return [
+        f"  on {budget['cores']} cores the target needs <= {budget['target_ms_per_event']:.2f} "
+        f"ms per event in all; the pipeline spends {budget['pipeline_ms_per_event']:.2f} "
+        f"(CPU-bound at {budget['cpu_bound_per_s']}/s), of which the broker and the "
+        f"database {budget['servers_ms_per_event']:.2f} (ratio ceiling with services at "
+        f"no cost: {budget['servers_only_ratio_ceiling']})",
+    ]
 
 
 def report(result: Mapping[str, Any]) -> str:
@@ -734,6 +772,7 @@ def report(result: Mapping[str, Any]) -> str:
         "CPU ms per event (this process, service processes, local servers):",
         f"  raw       {_cpu_text(raw['cpu_ms_per_event'])}",
         f"  pipeline  {_cpu_text(pipeline['cpu_ms_per_event'])}",
+        *_budget_lines(result["cpu_budget"]),
         "",
         f"lost {checks['lost']}, duplicated {checks['duplicated']} "
         f"(of {checks['expected']}, warm-up included); matching volunteers "
