@@ -196,12 +196,13 @@ async def _totals(service: Service) -> AsyncIterator[AsyncConnection]:
 
 
 async def _summary(service: Service, filters: Filters) -> views.Figures:
-    """From the totals (one row) when they answer the filters, else from the snapshots."""
+    """From the totals (one row) when they answer the filters, else from a selection of
+    the contributions (a date range, a reader's branches, several filters at once)."""
     question = totals.summary_question(filters)
-    if question is None:
-        figures: views.Figures = await _view(service, "summary", filters)
-        return figures
     async with _totals(service) as connection:
+        if question is None:
+            selected = await totals_store.read_selection(connection, filters, "all")
+            return totals.selection_summary(selected)
         cells = await totals_store.read_cells(connection, question)
     return totals.answer_summary(question, cells)
 
@@ -210,12 +211,12 @@ async def _breakdown(
     service: Service, filters: Filters, by: views.Dimension
 ) -> list[dict[str, Any]]:
     question = totals.breakdown_question(filters, by)
-    if question is None:
-        rows: list[dict[str, Any]] = await _view(service, "breakdown", filters, by)
-        return rows
     async with _totals(service) as connection:
-        cells = await totals_store.read_cells(connection, question)
         editions = await totals_store.editions(connection) if by == "edition" else State()
+        if question is None:
+            selected = await totals_store.read_selection(connection, filters, by)
+            return totals.selection_breakdown(selected, by, editions, filters)
+        cells = await totals_store.read_cells(connection, question)
     return totals.answer_breakdown(question, cells, by, editions, filters)
 
 
@@ -223,10 +224,10 @@ async def _timeseries(
     service: Service, filters: Filters, period: views.Period
 ) -> list[dict[str, Any]]:
     question = totals.timeseries_question(filters, period)
-    if question is None:
-        rows: list[dict[str, Any]] = await _view(service, "timeseries", filters, period)
-        return rows
     async with _totals(service) as connection:
+        if question is None:
+            selected = await totals_store.read_selection(connection, filters, period)
+            return totals.selection_timeseries(selected, period)
         cells = await totals_store.read_cells(connection, question)
     return totals.answer_timeseries(question, cells)
 

@@ -15,7 +15,9 @@ dropped afterwards:
    API: token check, one query of the totals) p95 over ``--queries`` requests while
    ``--writers`` tasks in the same process keep recording new facts as the consumer does
    (the live stream), and again with no stream; under the same stream, the read of the
-   totals and the answer alone (without the HTTP stack), to tell them apart;
+   totals and the answer alone (without the HTTP stack), to tell them apart; then, with no
+   stream, questions the cells do not answer (a month of an edition, a trainer's eight
+   branches), read from a selection of the contributions;
 4. the same question answered by a plain GROUP BY over the raw facts, p95; at the end the
    dashboard's figures are checked against the plain query's.
 
@@ -211,6 +213,38 @@ GROUP BY branch.district
 """
 
 
+async def selection(
+    client: httpx.AsyncClient,
+    rng: random.Random,
+    editions: dict[int, str],
+    branch_ids: list[tuple[str, str]],
+    token_for: Callable[[list[str], list[str]], str],
+) -> None:
+    """A question the cells do not answer: a month of an edition for the city office, or
+    an edition's figures for a trainer's eight branches."""
+    year = rng.choice(YEARS)
+    edition = f"edition_id={editions[year]}"
+    headers = {}
+    if rng.random() < 0.5:
+        month = rng.randrange(1, 13)
+        last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+        dates = f"date_from={year}-{month:02d}-01&date_to={year}-{month:02d}-{last}"
+        path = rng.choice(
+            (
+                f"/v1/reports/summary?{edition}&{dates}",
+                f"/v1/reports/breakdown?by=district&{edition}&{dates}",
+            )
+        )
+    else:
+        codes = [code for _, code in rng.sample(branch_ids, 8)]
+        headers["authorization"] = f"Bearer {token_for(['trainer'], codes)}"
+        path = rng.choice(
+            (f"/v1/reports/summary?{edition}", f"/v1/reports/breakdown?by=branch&{edition}")
+        )
+    response = await client.get(path, headers=headers)
+    response.raise_for_status()
+
+
 def plain_arguments(edition_id: str) -> tuple[str, ...]:
     return (
         f.EDITION_OPENED,
@@ -290,6 +324,17 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
             audience=str(defaults["auth_audience"].default),
         )
         editions = shape[0]
+
+        def token_for(roles: list[str], branches: list[str]) -> str:
+            return mint_token(
+                SECRET,
+                subject="bench",
+                roles=roles,
+                branches=branches,
+                issuer=str(defaults["auth_issuer"].default),
+                audience=str(defaults["auth_audience"].default),
+            )
+
         paths = [
             path
             for edition_id in editions.values()
@@ -343,6 +388,9 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
             streaming = False
             await asyncio.gather(*writers)
             idle_p95, _ = await p95(dashboard, options.queries)
+            selection_p95, _ = await p95(
+                lambda: selection(client, rng, editions, shape[1], token_for), options.queries
+            )
             by_district = {
                 edition_id: (
                     await client.get(f"/v1/reports/breakdown?by=district&edition_id={edition_id}")
@@ -383,6 +431,7 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
             "dashboard_stream_writers": options.writers,
             "dashboard_idle_p95_ms": round(idle_p95, 2),
             "totals_read_under_stream_p95_ms": round(read_p95, 2),
+            "selection_p95_ms": round(selection_p95, 2),
             "plain_p95_ms": round(plain_p95, 2),
             "speedup": round(plain_p95 / live_p95, 1),
             "dashboard_matches_plain": matches,

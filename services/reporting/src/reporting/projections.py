@@ -207,4 +207,7 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
         )
     )
     await bump_log_version(session)
+    # Every row was just replaced: the planner's statistics follow before the first
+    # question (a selection chooses its indexes by them).
+    await connection.execute(text("ANALYZE reporting.snapshots, reporting.contributions"))
     return replayed

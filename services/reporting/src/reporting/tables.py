@@ -96,6 +96,11 @@ class Contribution(ReportingTable, table=True):
     its context (branch, enrolments, editions, task) changes, and adds the new one."""
 
     __tablename__ = "contributions"
+    # A selection (a date range, a reader's branches) reads by edition or branch, and days.
+    __table_args__ = (
+        sa.Index("ix_contributions_edition_day", "edition", "day"),
+        sa.Index("ix_contributions_branch_day", "branch", "day"),
+    )
 
     kind: str = Field(primary_key=True)
     key: str = Field(primary_key=True)

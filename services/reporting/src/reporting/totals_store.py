@@ -42,13 +42,15 @@ from reporting.domain.entities import (
 from reporting.domain.totals import (
     COUNTERS,
     MEASURES,
+    ROLES,
     Cell,
     CellTotals,
     Contribution,
     Delta,
     Question,
+    SelectionGrouping,
 )
-from reporting.domain.views import State
+from reporting.domain.views import Filters, State
 from reporting.tables import Contribution as ContributionRow
 from reporting.tables import MessageTotal, Total, TotalBranch, TotalVolunteer
 
@@ -644,6 +646,102 @@ async def read_cells(connection: AsyncConnection, question: Question) -> dict[Ce
         )
         for row in rows
     }
+
+
+# -- a selection of the contributions: what the cells do not answer -------------------------
+
+_SELECTION_GROUPS: dict[str, str] = {
+    "all": "''",
+    "edition": "edition",
+    "district": "district",
+    "branch": "branch",
+    "institution_type": "institution_type",
+    "task_type": "task_type",
+    "week": "to_char(date_trunc('week', day), 'YYYY-MM-DD')",
+    "month": "to_char(date_trunc('month', day), 'YYYY-MM-DD')",
+}
+
+
+def _selection_conditions(filters: Filters) -> tuple[list[str], list[Any]]:
+    """``views.selected`` as SQL over the contributions, with its arguments."""
+    conditions: list[str] = []
+    arguments: list[Any] = []
+
+    def argument(value: Any) -> str:
+        arguments.append(value)
+        return f"${len(arguments)}"
+
+    if filters.edition_id is not None:
+        conditions.append(f"edition = {argument(str(filters.edition_id))}")
+    for column in ("district", "branch", "institution_type"):
+        value = getattr(filters, column)
+        if value is not None:
+            conditions.append(f"{column} = {argument(value)}")
+    if filters.task_type is not None:
+        # An enrolment has no task type: it stays in a selection by task type.
+        conditions.append(f"(task_type = {argument(filters.task_type)} OR role = 'enrolled')")
+    if filters.scope is not None:
+        conditions.append(f"branch = ANY({argument(sorted(filters.scope))}::text[])")
+    # Undated items (enrolments) belong to every period; one range, so that the index on
+    # (edition or branch, day) reads just the days asked for.
+    days = []
+    if filters.date_from is not None:
+        days.append(f"day >= {argument(filters.date_from)}")
+    if filters.date_to is not None:
+        days.append(f"day <= {argument(filters.date_to)}")
+    if days:
+        conditions.append(f"(day IS NULL OR ({' AND '.join(days)}))")
+    return conditions, arguments
+
+
+def _selection_sql(grouping: SelectionGrouping, conditions: list[str]) -> str:
+    where = list(conditions)
+    if grouping in ("week", "month"):
+        where.append("day IS NOT NULL")  # undated items belong to no period
+    sums = ", ".join(f"sum({name})" for name in MEASURES)
+    members = ", ".join(
+        f"count(DISTINCT member_id) FILTER (WHERE role = '{role}')" for role in ROLES
+    )
+    # Distinct counts per group in one pass; the share of minors reads each recruited or
+    # active volunteer's profile once per group.
+    return f"""
+        WITH chosen AS (
+            SELECT {_SELECTION_GROUPS[grouping]} AS value, role, member_id, {", ".join(MEASURES)}
+            FROM reporting.contributions WHERE {" AND ".join(where) or "true"}
+        ), grouped AS (
+            SELECT value, {sums}, {members} FROM chosen GROUP BY value
+        ), people AS (
+            SELECT DISTINCT value, member_id FROM chosen WHERE role IN ('recruited', 'active')
+        ), profiles AS (
+            SELECT people.value,
+                   count((profile.data->>'minor')::boolean) AS known,
+                   count(*) FILTER (WHERE (profile.data->>'minor')::boolean) AS minors
+            FROM people LEFT JOIN reporting.snapshots AS profile
+                ON profile.kind = 'volunteer' AND profile.key = people.member_id::text
+            GROUP BY people.value
+        )
+        SELECT grouped.*, coalesce(profiles.known, 0), coalesce(profiles.minors, 0)
+        FROM grouped LEFT JOIN profiles USING (value)
+    """
+
+
+async def read_selection(
+    connection: AsyncConnection, filters: Filters, grouping: SelectionGrouping
+) -> dict[Cell, CellTotals]:
+    """The contributions ``filters`` select (dates, the reader's branches, any filters at
+    once), summed per value of ``grouping`` as the cells would be."""
+    conditions, arguments = _selection_conditions(filters)
+    rows = await (await asyncpg_connection(connection)).fetch(
+        _selection_sql(grouping, conditions), *arguments
+    )
+    width = len(MEASURES)
+    return totals.selection_cells(
+        grouping,
+        {
+            row[0]: CellTotals(measures=list(row[1 : 1 + width]), counters=list(row[1 + width :]))
+            for row in rows
+        },
+    )
 
 
 async def editions(connection: AsyncConnection) -> State:

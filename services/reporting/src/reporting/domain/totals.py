@@ -22,8 +22,8 @@ the minors among them. A profile arriving or changing moves the volunteer's cell
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -515,3 +515,37 @@ def answer_timeseries(question: Question, rows: dict[Cell, CellTotals]) -> list[
             }
         )
     return result
+
+
+# -- questions the cells do not answer: a selection of the contributions ------------------
+
+SelectionGrouping = Literal[
+    "all", "edition", "district", "branch", "institution_type", "task_type", "week", "month"
+]
+SELECTION = ALL_EDITIONS
+"""The edition of a selection's cells: its rows are read as cells of their own."""
+
+
+def selection_cells(
+    grouping: SelectionGrouping, rows: Mapping[str, CellTotals]
+) -> dict[Cell, CellTotals]:
+    """A selection's rows (one per value of ``grouping``) as the cells the answers read."""
+    if grouping == "edition":
+        return {(edition, "all", ""): row for edition, row in rows.items()}
+    return {(SELECTION, grouping, value): row for value, row in rows.items()}
+
+
+def selection_summary(cells: dict[Cell, CellTotals]) -> Figures:
+    return figures(cells.get((SELECTION, "all", "")))
+
+
+def selection_breakdown(
+    cells: dict[Cell, CellTotals], by: Dimension, state: State, filters: Filters
+) -> list[dict[str, Any]]:
+    """``state`` holds the editions; the reader's scope was applied by the selection."""
+    question = Question(None, "all", "") if by == "edition" else Question(SELECTION, by, None)
+    return answer_breakdown(question, cells, by, state, replace(filters, scope=None))
+
+
+def selection_timeseries(cells: dict[Cell, CellTotals], period: Period) -> list[dict[str, Any]]:
+    return answer_timeseries(Question(SELECTION, period, None), cells)
