@@ -122,6 +122,38 @@ async def test_two_replicas_share_the_queue_and_the_outbox_without_duplicates(
     )
 
 
+async def test_an_api_only_replica_answers_http_and_leaves_the_queue_to_the_consumer(
+    platform: TestPlatform,
+) -> None:
+    async with platform.running("reporting", consumer_enabled="false") as (api_only,):
+        connection = await aio_pika.connect(platform.amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            queue = await channel.get_queue("reporting")
+            assert (await queue.declare()).consumer_count == 0
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=api_only.http), base_url="http://reporting"
+        ) as client:
+            assert (await client.get("/health/ready")).status_code == 200
+        async with platform.running("matching"):
+            await publish_all(platform, [registered("api-only-1")])
+
+            async def relayed() -> bool:
+                published = await platform.fetchval(
+                    "SELECT count(*) FROM matching.outbox WHERE published_at IS NOT NULL"
+                )
+                return bool(published == 2)
+
+            await eventually(relayed)
+            assert await platform.fetchval("SELECT registered FROM reporting.volunteer_totals") in (
+                None,
+                0,
+            )
+    # A replica with its consumer on takes what waited in the queue.
+    async with platform.running("reporting"):
+        await wait_for_reporting_count(platform, 1)
+
+
 async def test_unroutable_inbound_events_are_kept_not_dropped(platform: TestPlatform) -> None:
     async with platform.running("matching"):
         await platform.publish({"specversion": "1.0"}, routing_key="pl.waw.unknown.system.v1")

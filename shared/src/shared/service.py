@@ -116,7 +116,7 @@ class Service:
         log.info(
             "service started",
             queue=self.topology.queue,
-            consumes=self.definition.handlers.event_types,
+            consumes=self.definition.handlers.event_types if self.settings.consumer_enabled else [],
             relay=self.settings.relay_enabled,
         )
 
@@ -169,7 +169,7 @@ class Service:
             graceful_timeout=15.0,
         )
         handlers = self.definition.handlers
-        if not handlers.event_types:
+        if not handlers.event_types or not self.settings.consumer_enabled:
             return broker
         consumer = self.consumer
 

@@ -40,6 +40,9 @@ class ServiceSettings(BaseSettings):
     # Redeliveries come within minutes; a month of inbox keeps duplicates out with room to spare.
     inbox_retention_days: int = Field(default=30, ge=1)
 
+    # Off for replicas that only answer HTTP: the API can then scale (and keep its latency)
+    # apart from the consumer, with the same image.
+    consumer_enabled: bool = True
     # Consumer: prefetch bounds the work in flight; the delivery limit bounds redeliveries.
     # About the database pool's size: more in flight only waits for connections and starves
     # the outbox relay, which shares the event loop.

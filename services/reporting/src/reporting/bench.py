@@ -17,7 +17,9 @@ dropped afterwards:
    (the live stream), and again with no stream; under the same stream, the read of the
    totals and the answer alone (without the HTTP stack), to tell them apart; then, with no
    stream, questions the cells do not answer (a month of an edition, a trainer's eight
-   branches), read from a selection of the contributions;
+   branches), read from a selection of the contributions; then the dashboard again from
+   an API replica of its own (``python -m reporting`` with its consumer off, over HTTP)
+   while this process records the same kind of stream, as the consumer replica would;
 4. the same question answered by a plain GROUP BY over the raw facts, p95; at the end the
    dashboard's figures are checked against the plain query's.
 
@@ -36,7 +38,8 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -58,7 +61,8 @@ from shared.db import Database
 from shared.errors import is_transient
 from shared.logging import configure_logging
 from shared.testing.databases import Databases, service_database_url
-from shared.testing.infrastructure import discover
+from shared.testing.infrastructure import Infrastructure, VirtualHosts, discover
+from shared.testing.platform import ServiceProcess, free_port
 
 SECRET = "bench-secret-for-development-tokens-only"
 DISTRICTS = 18
@@ -213,6 +217,61 @@ GROUP BY branch.district
 """
 
 
+class Stream:
+    """``writers`` tasks recording new facts as the consumer does, until stopped."""
+
+    def __init__(self, database: Database, writers: int) -> None:
+        self._database = database
+        self._writers = writers
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
+        self.recorded = 0
+
+    def start(self, facts: list[tuple[str, dict[str, Any]]]) -> None:
+        self._running = True
+        self._tasks = [
+            asyncio.create_task(self._write(facts[n :: self._writers]))
+            for n in range(self._writers)
+        ]
+
+    async def stop(self) -> None:
+        self._running = False
+        await asyncio.gather(*self._tasks)
+
+    async def _write(self, mine: list[tuple[str, dict[str, Any]]]) -> None:
+        for event_type, data in mine:
+            if not self._running:
+                return
+            await record(self._database, event_type, data)
+            self.recorded += 1
+
+
+@asynccontextmanager
+async def api_replica(infrastructure: Infrastructure, database_url: str) -> AsyncIterator[str]:
+    """``python -m reporting`` with its consumer off, in a vhost of its own; its base URL."""
+    vhosts = VirtualHosts(infrastructure)
+    vhost, amqp_url = await vhosts.create()
+    port = free_port()
+    settings = {
+        "DATABASE_URL": database_url,
+        "AMQP_URL": amqp_url,
+        "HTTP_PORT": str(port),
+        "CONSUMER_ENABLED": "false",
+        "RELAY_ENABLED": "false",
+        "AUTH_SHARED_SECRET": SECRET,
+        "LOG_LEVEL": "WARNING",
+    }
+    process = ServiceProcess(
+        "reporting", port, {**os.environ, **{f"REPORTING_{k}": v for k, v in settings.items()}}
+    )
+    try:
+        await process.start(timeout=60)
+        yield process.url
+    finally:
+        process.kill()
+        await vhosts.delete(vhost)
+
+
 async def selection(
     client: httpx.AsyncClient,
     rng: random.Random,
@@ -343,17 +402,7 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
                 f"/v1/reports/breakdown?by=district&edition_id={edition_id}",
             )
         ]
-        stream = hours(options.stream_facts, shape, rng)
-        streamed = 0
-        streaming = True
-
-        async def writer(mine: list[tuple[str, dict[str, Any]]]) -> None:
-            nonlocal streamed
-            for event_type, data in mine:
-                if not streaming:
-                    return
-                await record(database_, event_type, data)
-                streamed += 1
+        stream = Stream(database_, options.writers)
 
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=service.http),
@@ -366,12 +415,9 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
                 (await client.get(rng.choice(paths))).raise_for_status()
 
             await p95(dashboard, 20)  # connections opened, code paths warm
-            writers = [
-                asyncio.create_task(writer(stream[n :: options.writers]))
-                for n in range(options.writers)
-            ]
+            stream.start(hours(options.stream_facts, shape, rng))
             await asyncio.sleep(1)
-            before, started = streamed, time.perf_counter()
+            before, started = stream.recorded, time.perf_counter()
             live_p95, _ = await p95(dashboard, options.queries)
             edition_ids = list(editions.values())
 
@@ -384,9 +430,8 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
                 totals.answer_breakdown(question, cells, "district", State(), filters)
 
             read_p95, _ = await p95(totals_read, options.queries)
-            stream_per_s = (streamed - before) / (time.perf_counter() - started)
-            streaming = False
-            await asyncio.gather(*writers)
+            stream_per_s = (stream.recorded - before) / (time.perf_counter() - started)
+            await stream.stop()
             idle_p95, _ = await p95(dashboard, options.queries)
             selection_p95, _ = await p95(
                 lambda: selection(client, rng, editions, shape[1], token_for), options.queries
@@ -398,6 +443,26 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
                 for edition_id in edition_ids
             }
         await service.database.dispose()
+
+        # The same dashboard from an API replica of its own (consumer off), over HTTP,
+        # while this process records the stream as the consumer replica would.
+        async with (
+            api_replica(infrastructure, url) as base_url,
+            httpx.AsyncClient(
+                base_url=base_url, headers={"authorization": f"Bearer {token}"}, timeout=600
+            ) as remote,
+        ):
+
+            async def remote_dashboard() -> None:
+                (await remote.get(rng.choice(paths))).raise_for_status()
+
+            await p95(remote_dashboard, 20)
+            stream.start(hours(options.stream_facts, shape, rng))
+            await asyncio.sleep(1)
+            before, started = stream.recorded, time.perf_counter()
+            apart_p95, _ = await p95(remote_dashboard, options.queries)
+            apart_stream_per_s = (stream.recorded - before) / (time.perf_counter() - started)
+            await stream.stop()
         await database_.dispose()
 
         connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
@@ -428,6 +493,8 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
             "live_consumer_path_per_s": round(live_per_s),
             "dashboard_p95_ms": round(live_p95, 2),
             "dashboard_stream_facts_per_s": round(stream_per_s),
+            "dashboard_api_replica_p95_ms": round(apart_p95, 2),
+            "dashboard_api_replica_stream_facts_per_s": round(apart_stream_per_s),
             "dashboard_stream_writers": options.writers,
             "dashboard_idle_p95_ms": round(idle_p95, 2),
             "totals_read_under_stream_p95_ms": round(read_p95, 2),
