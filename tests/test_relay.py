@@ -52,7 +52,9 @@ async def test_confirms_that_never_come_release_the_rows_for_the_next_attempt(
         publisher=broker,  # type: ignore[arg-type]
         confirm_timeout_s=0.5,
     )
-    pool = await asyncpg.create_pool(asyncpg_dsn(platform.database_url("matching")), max_size=2)
+    pool = await asyncpg.create_pool(
+        asyncpg_dsn(platform.database_url("matching")), min_size=1, max_size=2
+    )
     try:
         with pytest.raises(TimeoutError):
             await relay.publish_pending(pool)
