@@ -117,3 +117,12 @@ def test_edition_report_pdf_in_polish() -> None:
     assert "Wydane zaświadczenia 1" in text
     images = sum(len(page.images) for page in reader.pages)
     assert images == 3
+
+
+def test_rows_by_district_are_labelled_with_the_districts_polish_names() -> None:
+    state = demo_state()
+    rows = views.breakdown(state, Filters(), "district")
+    assert [(row["key"], row["label"]) for row in rows if row["key"]] == [("wola", "Wola")]
+    assert views.row_label(state, "district", "bialoleka") == "Białołęka"
+    assert views.row_label(state, "district", "poza-warszawa") == "poza-warszawa"
+    assert views.row_label(state, "branch", "wola-7") == "wola-7"

@@ -493,7 +493,7 @@ def answer_breakdown(
         groups[key] = row
     result = []
     for key in sorted(groups, key=lambda k: (k is None, views.sort_key(state, by, k))):
-        label = state.edition_label(uuid.UUID(key)) if by == "edition" and key else key
+        label = views.row_label(state, by, key)
         result.append({"key": key, "label": label, **figures(groups[key]).__dict__})
     return result
 

@@ -45,6 +45,7 @@ from reporting.domain.entities import (
     Volunteer,
 )
 from reporting.domain.facts import STAGES
+from shared.reference import warsaw_districts
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 NO_ACTIVITY_DAYS = 30
@@ -408,9 +409,21 @@ def breakdown(state: State, filters: Filters, by: Dimension) -> list[dict[str, A
         groups[item.dims[by]].append(item)
     rows = []
     for key in sorted(groups, key=lambda k: (k is None, sort_key(state, by, k))):
-        label = state.edition_label(uuid.UUID(key)) if by == "edition" and key else key
+        label = row_label(state, by, key)
         rows.append({"key": key, "label": label, **figures(state, groups[key]).__dict__})
     return rows
+
+
+def row_label(state: State, by: Dimension, key: str | None) -> str | None:
+    """What a reader sees for a row's key: an edition's name, a district's Polish name."""
+    if key is None:
+        return None
+    if by == "edition":
+        return state.edition_label(uuid.UUID(key))
+    if by == "district":
+        district = warsaw_districts().get(key)
+        return district.name if district else key
+    return key
 
 
 def sort_key(state: State, by: Dimension, key: str | None) -> str:
