@@ -1,8 +1,9 @@
 """Static checks of what `docker compose up` and operations use; no Docker engine needed.
 
-docker-compose.yml, the Dockerfiles, .dockerignore, deploy/postgres/init.sql and
-deploy/rabbitmq/* are checked against the repository and against the code they configure:
-settings fields, the Postgres bootstrap SQL and the broker topology in ``shared``.
+docker-compose.yml, the Dockerfile (read for each application's build args, the way
+BuildKit reads it), .dockerignore, deploy/postgres/init.sql and deploy/rabbitmq/* are
+checked against the repository and against the code they configure: settings fields, the
+Postgres bootstrap SQL and the broker topology in ``shared``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import importlib
 import json
 import re
 import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -37,13 +40,16 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DEFINITIONS_FILE = ROOT / "deploy" / "rabbitmq" / "definitions.json"
 INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
+# One Dockerfile for every application: `docker build --build-arg SERVICE=<application> .`
+DOCKERFILE = ROOT / "Dockerfile"
 
 SERVICE_PORTS = {"registry": 8001, "matching": 8002, "notifications": 8003, "reporting": 8004}
 SERVICES = tuple(SERVICE_PORTS)
 PREFIXES = {service: f"{service.upper()}_" for service in SERVICES}
 INFRASTRUCTURE = ("postgres", "rabbitmq", "mailpit", "keycloak")
 # Python programs of this repository that compose runs: the services and the console.
-APPLICATIONS = (*SERVICES, "console")
+APPLICATION_PORTS = {**SERVICE_PORTS, "console": 8005}
+APPLICATIONS = tuple(APPLICATION_PORTS)
 # Containers that do one thing and exit 0.
 ONE_SHOT = {f"migrate-{service}" for service in SERVICES} | {"issuer-keys"}
 GATEWAY_TEMPLATE = ROOT / "deploy" / "gateway" / "templates" / "default.conf.template"
@@ -237,6 +243,168 @@ def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
     return instructions
 
 
+# Instructions whose arguments Docker expands with the build args and ENV in scope (RUN's
+# are expanded by the shell, from the same values in its environment). CMD, ENTRYPOINT and
+# HEALTHCHECK keep theirs as written.
+EXPANDED = frozenset(
+    {"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "RUN", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"}
+)
+# Where an unknown variable may stand: the base image's ENV (``$PATH``) or the shell's own.
+LENIENT = frozenset({"ENV", "RUN"})
+VARIABLE = re.compile(r"\$\{(?P<braced>\w+)(?P<required>:?\?[^}]*)?\}|\$(?P<plain>\w+)")
+
+
+# An image reference as Docker parses it: path components of lower-case letters and digits
+# joined by separators (never ending in one), an optional registry host, tag and digest.
+IMAGE_REFERENCE = re.compile(
+    r"(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+)
+
+
+class DockerfileError(Exception):
+    """What would stop `docker build` (or what this model of it does not know)."""
+
+
+@dataclass
+class DockerStage:
+    name: str  # lower case, as stage names are matched
+    base: str  # an image, or an earlier stage's name
+    instructions: list[tuple[str, str]] = field(default_factory=list)  # expanded
+    env: dict[str, str] = field(default_factory=dict)  # in effect at the end of the stage
+    needs: set[str] = field(default_factory=set)  # stages it is FROM or COPYs --from
+
+
+def substitute(text: str, variables: Mapping[str, str], *, strict: bool) -> str:
+    """Docker's ``$NAME``, ``${NAME}`` and ``${NAME:?}`` (stops the build when unset or empty)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group("braced") or match.group("plain")
+        required = match.group("required")
+        known = variables.get(name)
+        if required is not None:
+            if known is None or (required.startswith(":") and not known):
+                raise DockerfileError(f"{name} is required: {match.group(0)}")
+            return known
+        if known is not None:
+            return known
+        if strict:
+            raise DockerfileError(f"{match.group(0)} is not defined")
+        return match.group(0)
+
+    result = VARIABLE.sub(value, text)
+    if strict and "$" in result:
+        raise DockerfileError(f"a substitution this model does not know: {text}")
+    return result
+
+
+def declare_args(
+    arguments: str,
+    scope: dict[str, str],
+    build_args: Mapping[str, str],
+    inherited: Mapping[str, str],
+) -> None:
+    """``ARG NAME[=default]``: a build arg wins over the default; without a default, a stage's
+    ARG takes the value of the global ARG of that name."""
+    for word in arguments.split():
+        name, has_default, default = word.partition("=")
+        if name in build_args:
+            scope[name] = build_args[name]
+        elif has_default:
+            scope[name] = substitute(default, scope, strict=True)
+        elif name in inherited:
+            scope[name] = inherited[name]
+
+
+def docker_build(build_args: Mapping[str, str]) -> list[DockerStage]:
+    """The stages `docker build` builds from the Dockerfile with these build args, in the
+    file's order, the image's stage last: BuildKit builds only what the last stage needs
+    (the stages it is FROM and COPYs --from), and expands its arguments (see EXPANDED)."""
+    instructions = dockerfile_instructions(DOCKERFILE)
+    global_args: dict[str, str] = {}
+    while instructions and instructions[0][0] != "FROM":
+        keyword, arguments = instructions.pop(0)
+        if keyword != "ARG":
+            raise DockerfileError(f"{keyword} before the first FROM")
+        declare_args(arguments, global_args, build_args, {})
+    stages: dict[str, DockerStage] = {}
+    stage: DockerStage | None = None
+    args: dict[str, str] = {}
+    for keyword, arguments in instructions:
+        if keyword == "FROM":
+            words = [word for word in arguments.split() if not word.startswith("--")]
+            base = substitute(words[0], global_args, strict=True)
+            named = len(words) == 3 and words[1].upper() == "AS"
+            name = words[2].lower() if named else str(len(stages))
+            parent = stages.get(base.lower())
+            if parent is None and not IMAGE_REFERENCE.fullmatch(base):
+                raise DockerfileError(f"FROM {words[0]}: {base!r} is neither a stage nor an image")
+            stage = DockerStage(name=name, base=base)
+            if parent is not None:
+                stage.env.update(parent.env)
+                stage.needs.add(parent.name)
+            stages[name] = stage
+            args = {}
+            continue
+        if stage is None:
+            raise DockerfileError(f"{keyword} outside a stage")
+        variables = {**args, **stage.env}
+        if keyword == "ARG":
+            declare_args(arguments, args, build_args, global_args)
+        elif keyword in EXPANDED:
+            arguments = substitute(arguments, variables, strict=keyword not in LENIENT)
+        if keyword == "ENV":
+            for pair in shlex.split(arguments):
+                key, _, value = pair.partition("=")
+                stage.env[key] = value
+        if keyword in ("COPY", "ADD"):
+            for word in arguments.split():
+                if word.startswith("--from=") and word.removeprefix("--from=").lower() in stages:
+                    stage.needs.add(word.removeprefix("--from=").lower())
+        stage.instructions.append((keyword, arguments))
+    if stage is None:
+        raise DockerfileError("no FROM")
+    needed: set[str] = set()
+    pending = [stage.name]
+    while pending:
+        name = pending.pop()
+        if name not in needed:
+            needed.add(name)
+            pending.extend(stages[name].needs)
+    return [built for built in stages.values() if built.name in needed]
+
+
+def image_stages(application: str) -> list[DockerStage]:
+    """The stages that make up the application's image: its own and those it is FROM, base
+    first (what it COPYs from other stages is built, but no part of it)."""
+    built = docker_build({"SERVICE": application})
+    by_name = {stage.name: stage for stage in built}
+    chain = [built[-1]]
+    while chain[0].base.lower() in by_name:
+        chain.insert(0, by_name[chain[0].base.lower()])
+    return chain
+
+
+def image_instructions(application: str) -> list[tuple[str, str]]:
+    """The instructions that made the application's image, with its build args expanded."""
+    return [
+        instruction for stage in image_stages(application) for instruction in stage.instructions
+    ]
+
+
+def image_env(application: str) -> dict[str, str]:
+    """The ENV the application's image sets (the base image's own left out)."""
+    return dict(image_stages(application)[-1].env)
+
+
+def build_args(container: dict[str, Any]) -> dict[str, str]:
+    args = container["build"].get("args") or {}
+    if isinstance(args, list):
+        pairs = (item.split("=", 1) for item in args)
+        return {key: value for key, value in pairs}
+    return {str(key): str(value) for key, value in args.items()}
+
+
 def dockerignore_patterns() -> list[str]:
     lines = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
@@ -289,8 +457,12 @@ def test_command_module_exists(name: str) -> None:
     assert module in APPLICATIONS, f"{name}: command must be `python -m <service>`"
     main = ROOT / "services" / module / "src" / module / "__main__.py"
     assert main.is_file(), f"{name}: {main.relative_to(ROOT)} does not exist"
-    dockerfile = container["build"]["dockerfile"]
-    assert dockerfile == f"services/{module}/Dockerfile", f"{name} runs {module} from {dockerfile}"
+    build = container["build"]
+    assert (ROOT / build.get("context", ".")).resolve() == ROOT, f"{name}: build from the root"
+    dockerfile = build.get("dockerfile", "Dockerfile")
+    assert (ROOT / dockerfile).resolve() == DOCKERFILE, f"{name} is built from {dockerfile}"
+    args = build_args(container)
+    assert args == {"SERVICE": module}, f"{name} runs {module} in an image built with {args}"
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -584,12 +756,24 @@ def test_definitions_topology_matches_what_services_declare() -> None:
 # --------------------------------------------------------------------------- dockerfiles
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_dockerfile_copy_sources_exist(service: str) -> None:
-    dockerfile = ROOT / "services" / service / "Dockerfile"
+def application_settings_fields(application: str) -> set[str]:
+    if application == "console":
+        from console.settings import ConsoleSettings
+
+        return set(ConsoleSettings.model_fields)
+    return settings_fields(application)
+
+
+@pytest.mark.parametrize("application", APPLICATIONS)
+def test_dockerfile_copy_sources_exist(application: str) -> None:
     patterns = dockerignore_patterns()
-    copies = [args for keyword, args in dockerfile_instructions(dockerfile) if keyword == "COPY"]
-    assert copies, f"{dockerfile} copies nothing"
+    copies = [
+        arguments
+        for stage in docker_build({"SERVICE": application})
+        for keyword, arguments in stage.instructions
+        if keyword == "COPY"
+    ]
+    assert copies, f"the image of {application} copies nothing"
     for args in copies:
         words = json.loads(args) if args.startswith("[") else args.split()
         flags = [word for word in words if word.startswith("--")]
@@ -598,37 +782,64 @@ def test_dockerfile_copy_sources_exist(service: str) -> None:
         paths = [word for word in words if not word.startswith("--")]
         assert len(paths) >= 2, f"COPY {args}"
         for source in paths[:-1]:
-            assert (ROOT / source).exists(), f"{service}: COPY source {source} does not exist"
+            assert (ROOT / source).exists(), f"{application}: COPY source {source} does not exist"
             assert not ignored_by_docker(source, patterns), (
-                f"{service}: COPY source {source} is excluded by .dockerignore"
+                f"{application}: COPY source {source} is excluded by .dockerignore"
             )
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_dockerfile_builds_a_small_non_root_image(service: str) -> None:
-    instructions = dockerfile_instructions(ROOT / "services" / service / "Dockerfile")
-    text = "\n".join(f"{keyword} {args}" for keyword, args in instructions)
-    args = {
-        match.group(1): match.group(2)
-        for match in re.finditer(r"^ARG (\w+)=(\S+)$", text, re.MULTILINE)
-    }
-    bases = set()
-    for keyword, value in instructions:
-        if keyword == "FROM":
-            image = value.split()[0]
-            reference = re.fullmatch(r"\$\{?(\w+)\}?", image)
-            bases.add(args[reference.group(1)] if reference else image)
+@pytest.mark.parametrize("application", APPLICATIONS)
+def test_dockerfile_builds_a_small_non_root_image(application: str) -> None:
+    stages = docker_build({"SERVICE": application})
+    names = {stage.name for stage in stages}
+    bases = {stage.base for stage in stages if stage.base.lower() not in names}
     assert bases == {"python:3.11-slim"}, bases
+    text = "\n".join(
+        f"{keyword} {args}" for stage in stages for keyword, args in stage.instructions
+    )
     assert re.search(r"pip install .*\buv\b", text)
-    assert f"uv sync --frozen --no-dev --package {service}" in text
-    users = [a for k, a in instructions if k == "USER"]
+    for last in ("--no-install-workspace", "--no-editable"):
+        assert f"uv sync --frozen --no-dev --package {application} {last}" in text
+
+    image = image_instructions(application)
+    port = APPLICATION_PORTS[application]
+    users = [a for k, a in image if k == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0")
-    assert [a for k, a in instructions if k == "EXPOSE"] == [str(SERVICE_PORTS[service])]
-    healthchecks = [a for k, a in instructions if k == "HEALTHCHECK"]
-    assert len(healthchecks) == 1 and "/health/live" in healthchecks[0]
-    assert "curl" not in healthchecks[0] and "wget" not in healthchecks[0]
-    commands = [a for k, a in instructions if k == "CMD"]
-    assert json.loads(commands[-1]) == ["python", "-m", service]
+    assert [a for k, a in image if k == "EXPOSE"] == [str(port)]
+    env = image_env(application)
+    prefix = f"{application.upper()}_"
+    assert env[f"{prefix}HTTP_HOST"] == "0.0.0.0"
+    assert env[f"{prefix}HTTP_PORT"] == str(port)
+    fields = application_settings_fields(application)
+    for key in env:
+        for other in APPLICATIONS:
+            assert other == application or not key.startswith(f"{other.upper()}_"), key
+        if key.startswith(prefix):
+            assert key.removeprefix(prefix).lower() in fields, f"{key} is no settings field"
+    if application == "console":
+        assert env["CONSOLE_DEV_SIGN_IN"] == "false", "development sign-in stays off"
+    healthchecks = [a for k, a in image if k == "HEALTHCHECK"]
+    assert len(healthchecks) == 1
+    _options, separator, probe = healthchecks[0].partition(" CMD ")
+    assert separator, f"HEALTHCHECK {healthchecks[0]}"
+    argv = json.loads(probe)
+    assert argv[:2] == ["python", "-c"], argv
+    url = f"'http://127.0.0.1:' + os.environ.get('{prefix}HTTP_PORT', '{port}') + '/health/live'"
+    assert url in argv[2], argv[2]
+    assert "curl" not in probe and "wget" not in probe
+    commands = [a for k, a in image if k == "CMD"]
+    assert json.loads(commands[-1]) == ["python", "-m", application]
+
+
+def test_dockerfile_needs_the_application() -> None:
+    with pytest.raises(DockerfileError, match="SERVICE"):
+        docker_build({})
+    with pytest.raises(DockerfileError, match="SERVICE"):
+        docker_build({"SERVICE": ""})
+    for application in APPLICATIONS:
+        built = [stage.name for stage in docker_build({"SERVICE": application})]
+        own = [name for name in built if name.startswith("service-")]
+        assert own == [f"service-{application}"], f"{application}'s image builds {built}"
 
 
 def test_dockerignore_keeps_the_context_small() -> None:
@@ -742,9 +953,8 @@ def test_each_image_copies_every_workspace_manifest(application: str) -> None:
     )
     copies = {
         arguments.split()[0]
-        for keyword, arguments in dockerfile_instructions(
-            ROOT / "services" / application / "Dockerfile"
-        )
+        for stage in docker_build({"SERVICE": application})
+        for keyword, arguments in stage.instructions
         if keyword == "COPY"
     }
     for member in members:

@@ -28,6 +28,8 @@ from fastapi import FastAPI
 from pydantic_settings import BaseSettings
 from starlette.routing import Match
 
+from tests.test_compose import image_instructions
+
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "k8s"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -175,14 +177,11 @@ def http_app(application: str) -> FastAPI:
     return http
 
 
-def dockerfile_last(path: Path, instruction: str) -> str:
-    lines = [
-        line.split(None, 1)[1].strip()
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.startswith(f"{instruction} ")
-    ]
-    assert lines, f"{path.name} has no {instruction}"
-    return lines[-1]
+def image_last(application: str, instruction: str) -> str:
+    """The image's last ``instruction``: the root Dockerfile built with SERVICE=<application>."""
+    values = [args for keyword, args in image_instructions(application) if keyword == instruction]
+    assert values, f"the image of {application} has no {instruction}"
+    return values[-1]
 
 
 def template_text() -> str:
@@ -283,9 +282,8 @@ def test_image_and_command_are_the_applications(application: str) -> None:
     assert importlib.util.find_spec(f"{application}.__main__") is not None
     image, _, tag = container["image"].partition(":")
     assert image == f"volunteering/{application}" and tag
-    dockerfile = ROOT / "services" / application / "Dockerfile"
-    assert json.loads(dockerfile_last(dockerfile, "CMD")) == container["command"]
-    user, _, group = dockerfile_last(dockerfile, "USER").partition(":")
+    assert json.loads(image_last(application, "CMD")) == container["command"]
+    user, _, group = image_last(application, "USER").partition(":")
     assert pod["securityContext"]["runAsUser"] == int(user)
     assert pod["securityContext"]["runAsGroup"] == int(group or user)
 
