@@ -44,6 +44,9 @@ async def test_candidates_plan_and_answers(platform: TestPlatform) -> None:
             (ids["coder"], 2),
         ]
         assert "skills czytanie (+10)" in ranked[0]["reasons"]
+        details = ranked[0]["reason_details"]
+        assert {"code": "skills", "points": 10, "values": ["czytanie"], "days": None} in details
+        assert len(details) == len(ranked[0]["reasons"])
         assert ranked[0]["first_name"] == "Zofia"
         other = bearer(platform.token("coordinator", branches=("ochota-1",)))
         assert (

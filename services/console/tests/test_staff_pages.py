@@ -20,7 +20,7 @@ from console.app import build_app
 from console.i18n import CATALOGUES
 from console.pages import city, coordinator, trainer
 from console.pages.city import bar_chart, import_summary
-from console.pages.coordinator import reason_in_polish, weekly_rule
+from console.pages.coordinator import candidate_reasons, reason_text, weekly_rule
 from console.settings import ConsoleSettings
 
 SESSION_SECRET = "test-session-secret-for-the-staff-pages"
@@ -357,8 +357,17 @@ async def test_candidates_read_in_polish_and_a_refused_proposal_says_why() -> No
                 "volunteer_id": VOLUNTEER_ID,
                 "first_name": "Zofia",
                 "rank": 1,
-                "points": 38,
-                "reasons": ["skills czytanie (+10)", "never asked or assigned yet (+20)"],
+                "points": 42,
+                "reasons": [
+                    "skills czytanie (+10)",
+                    "home district bialoleka (+4)",
+                    "never asked or assigned yet (+20)",
+                ],
+                "reason_details": [
+                    {"code": "skills", "points": 10, "values": ["czytanie"], "days": None},
+                    {"code": "home_district", "points": 4, "values": ["bialoleka"], "days": None},
+                    {"code": "never_engaged", "points": 20, "values": [], "days": None},
+                ],
             }
         ],
     )
@@ -376,8 +385,15 @@ async def test_candidates_read_in_polish_and_a_refused_proposal_says_why() -> No
         page = await client.get(f"/koordynator/zadania/{TASK_ID}/kandydaci")
         assert h1(page) == "Kandydaci do zadania: Głośne czytanie"
         assert "umiejętności: czytanie (+10)" in page.text
+        assert "mieszka w dzielnicy Białołęka (+4)" in page.text
         assert "jeszcze bez propozycji (+20)" in page.text
+        assert "bialoleka" not in page.text
         assert 'aria-label="Zaproponuj: Zofia (7d1e2f3a)"' in page.text
+        english = await client.get(f"/koordynator/zadania/{TASK_ID}/kandydaci?lang=en")
+        assert "skills: czytanie (+10)" in english.text
+        assert "lives in Białołęka (+4)" in english.text
+        assert "not asked or assigned yet (+20)" in english.text
+        await client.get(f"/koordynator/zadania/{TASK_ID}/kandydaci?lang=pl")
         done = await client.post(
             f"/koordynator/zadania/{TASK_ID}/propozycje",
             data={"csrf": CSRF, "volunteer_id": VOLUNTEER_ID, "expires_in_hours": "48"},
@@ -435,12 +451,23 @@ async def test_a_certificate_is_issued_and_its_pdf_streamed_through_the_console(
 def test_weekly_rules_and_reasons() -> None:
     assert weekly_rule(["SA"], None, "2027-01-30") == "FREQ=WEEKLY;BYDAY=SA;UNTIL=20270130T235959"
     assert weekly_rule([], "5", None) is None
-    assert reason_in_polish("home district wola (+4)") == "mieszka w dzielnicy wola (+4)"
-    assert (
-        reason_in_polish("last asked or assigned 12 days ago (+4)")
-        == "ostatnia propozycja lub przydział 12 dni temu (+4)"
-    )
-    assert reason_in_polish("something new") == "something new"
+    home = {"code": "home_district", "points": 4, "values": ["wola"], "days": None}
+    assert reason_text("pl", home) == "mieszka w dzielnicy Wola (+4)"
+    unknown = {"code": "home_district", "points": 4, "values": ["atlantyda"], "days": None}
+    assert reason_text("pl", unknown) == "mieszka w dzielnicy atlantyda (+4)"
+    last = {"code": "last_engaged", "points": 4, "values": [], "days": 12}
+    assert reason_text("pl", last) == "ostatnia propozycja lub przydział 12 dni temu (+4)"
+    assert reason_text("en", last) == "last asked or assigned 12 days ago (+4)"
+    languages = {"code": "languages", "points": 3, "values": ["en", "pl"], "days": None}
+    assert reason_text("pl", languages) == "języki: en, pl (+3)"
+    new = {"code": "reads_minds", "points": 2, "values": ["x"], "days": None}
+    assert reason_text("pl", new, "reads minds (+2)") == "reads minds (+2)"
+    assert reason_text("pl", new) == "reads_minds: x (+2)"
+    # A matching that sends only the English sentences: they are shown as they are.
+    assert candidate_reasons("pl", {"reasons": ["skills x (+10)"]}) == ["skills x (+10)"]
+    assert candidate_reasons("pl", {"reasons": ["new (+2)"], "reason_details": [new]}) == [
+        "new (+2)"
+    ]
 
 
 # -- trainer ------------------------------------------------------------------------------
@@ -801,6 +828,7 @@ def test_every_staff_text_has_an_english_translation() -> None:
         coordinator.SCHEDULE_KINDS,
         coordinator.WEEKDAYS,
         coordinator.STATUSES,
+        coordinator.REASONS,
         trainer.STAGES,
         trainer.RISKS,
         city.INSTITUTION_TYPES,

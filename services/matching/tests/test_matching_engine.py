@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from matching.domain.eligibility import ChildProtection
 from matching.domain.matching import (
+    Reason,
     TaskSpec,
     VolunteerArrays,
     VolunteerSpec,
@@ -123,6 +124,13 @@ def test_score_explains_each_point() -> None:
     )
     result = score(task(skills=frozenset({"fotografia"})), keen, NOW)
     assert result.points == 1 + 10 + 5 + 3 + 4 + 10
+    assert result.details == (
+        Reason("skills", 10, ("fotografia",)),
+        Reason("interests", 5, ("konkursie",)),
+        Reason("languages", 3, ("pl",)),
+        Reason("home_district", 4, ("wola",)),
+        Reason("last_engaged", 10, days=30),
+    )
     assert result.reasons == (
         "skills fotografia (+10)",
         "interests konkursie (+5)",
@@ -143,7 +151,23 @@ def test_rank_puts_people_asked_less_recently_first() -> None:
         ("long-ago", 2),
         ("recent", 3),
     ]
+    assert ranked[0].details[-1] == Reason("never_engaged", 20)
     assert ranked[0].reasons[-1] == "never asked or assigned yet (+20)"
+    assert ranked[2].details == (Reason("home_district", 4, ("wola",)),)  # asked yesterday
+
+
+def test_reasons_add_up_to_the_points_and_read_in_english() -> None:
+    many = volunteer(
+        skills=frozenset({"scratch", "czytanie"}),
+        languages=frozenset({"pl", "en", "uk"}),
+        districts=("ochota", "wola"),
+        last_engaged_at=NOW - timedelta(days=1),
+    )
+    the_task = task(skills=frozenset({"scratch", "czytanie"}), languages=frozenset({"en", "pl"}))
+    result = score(the_task, many, NOW)
+    assert result.points == 1 + sum(reason.points for reason in result.details)
+    assert result.points == points(the_task, many, NOW)
+    assert result.reasons == ("skills czytanie, scratch (+20)", "speaks en, pl (+3)")
 
 
 # -- the plan ----------------------------------------------------------------------------

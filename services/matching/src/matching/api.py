@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from matching import agreements, assignments, feeds, handlers, hours, proposals, tasks
+from matching.domain.matching import ReasonCode
 from matching.settings import MatchingSettings
 from shared.auth import Principal, require_roles
 from shared.problems import Problem
@@ -416,12 +417,30 @@ async def no_show_assignment(
 # -- the matching engine: candidates, plans and proposals -------------------------------
 
 
+class ReasonView(BaseModel):
+    """One part of a candidate's points, as data for a client to word in its own language."""
+
+    code: ReasonCode = Field(
+        description="skills, interests, languages (the task's languages the volunteer "
+        "speaks), home_district, never_engaged (never asked or assigned) or last_engaged"
+    )
+    points: int = Field(description="the points this part adds")
+    values: list[str] = Field(
+        description="the matched skills, interests or language codes (sorted), or the "
+        "home district's slug; empty for never_engaged and last_engaged"
+    )
+    days: int | None = Field(
+        default=None, description="last_engaged: days since last asked or assigned"
+    )
+
+
 class CandidateView(BaseModel):
     volunteer_id: uuid.UUID
     first_name: str | None
     rank: int
     points: int
-    reasons: list[str]
+    reasons: list[str] = Field(description="the reason_details in English, one sentence each")
+    reason_details: list[ReasonView]
 
 
 @router.get("/tasks/{task_id}/candidates", response_model=list[CandidateView], tags=["matching"])
@@ -443,6 +462,15 @@ async def rank_candidates(
             rank=c.ranked.rank,
             points=c.ranked.points,
             reasons=list(c.ranked.reasons),
+            reason_details=[
+                ReasonView(
+                    code=reason.code,
+                    points=reason.points,
+                    values=list(reason.values),
+                    days=reason.days,
+                )
+                for reason in c.ranked.details
+            ],
         )
         for c in found
     ]

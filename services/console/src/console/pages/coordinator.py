@@ -8,7 +8,6 @@ own token: the services decide what the role may see and do; these pages show it
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -19,17 +18,20 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from console.api import ApiClient, ApiError
+from console.i18n import translate
 from console.pages._common import CSRF, Api, attempt, field, fields, flash_refusal
 from console.web import (
     WARSAW,
     User,
     api_error_message,
     flash,
+    language,
     local_date,
     redirect,
     render,
     require_role,
 )
+from shared.reference import warsaw_districts
 
 router = APIRouter()
 
@@ -78,29 +80,56 @@ STATUSES = {
     "declined": "odrzucona",
     "expired": "wygasła",
 }
-# The engine explains each rank in English; coordinators read it in Polish.
-_REASONS = (
-    (re.compile(r"^skills (.+) \((\+\d+)\)$"), "umiejętności: {0} ({1})"),
-    (re.compile(r"^interests (.+) \((\+\d+)\)$"), "zainteresowania: {0} ({1})"),
-    (re.compile(r"^speaks (.+) \((\+\d+)\)$"), "języki: {0} ({1})"),
-    (re.compile(r"^home district (.+) \((\+\d+)\)$"), "mieszka w dzielnicy {0} ({1})"),
-    (re.compile(r"^never asked or assigned yet \((\+\d+)\)$"), "jeszcze bez propozycji ({0})"),
-    (
-        re.compile(r"^last asked or assigned (\d+) days ago \((\+\d+)\)$"),
-        "ostatnia propozycja lub przydział {0} dni temu ({1})",
-    ),
-)
+# Matching explains each rank as reasons with a code, points and values; these are their
+# Polish sentences (translated for the page), by code.
+REASONS = {
+    "skills": "umiejętności: {values} ({points})",
+    "interests": "zainteresowania: {values} ({points})",
+    "languages": "języki: {values} ({points})",
+    "home_district": "mieszka w dzielnicy {district} ({points})",
+    "never_engaged": "jeszcze bez propozycji ({points})",
+    "last_engaged": "ostatnia propozycja lub przydział {days} dni temu ({points})",
+}
 
 
 # -- small helpers ---------------------------------------------------------------------------
 
 
-def reason_in_polish(reason: str) -> str:
-    for pattern, text in _REASONS:
-        found = pattern.match(reason)
-        if found:
-            return text.format(*found.groups())
-    return reason
+def district_name(slug: str) -> str:
+    """A Warsaw district's name ("bialoleka" → "Białołęka"); an unknown slug as it is."""
+    district = warsaw_districts().get(slug)
+    return district.name if district else slug
+
+
+def reason_text(lang: str, reason: Mapping[str, Any], english: str | None = None) -> str:
+    """One of matching's reasons in the page language. A code this console does not know
+    shows as the service's English sentence ``english`` (else as the code and its data)."""
+    values = [str(value) for value in reason.get("values") or []]
+    points = f"+{reason.get('points', 0)}"
+    text = REASONS.get(str(reason.get("code")))
+    if text is None:
+        return english or f"{reason.get('code')}: {', '.join(values)} ({points})"
+    return translate(
+        lang,
+        text,
+        values=", ".join(values),
+        points=points,
+        district=district_name(values[0]) if values else "",
+        days=reason.get("days"),
+    )
+
+
+def candidate_reasons(lang: str, candidate: Mapping[str, Any]) -> list[str]:
+    """Why a candidate ranks where they do, one sentence per reason, in the page language
+    (the English sentences alone when the service sends no ``reason_details``)."""
+    english = [str(sentence) for sentence in candidate.get("reasons") or []]
+    details = candidate.get("reason_details")
+    if details is None:
+        return english
+    return [
+        reason_text(lang, reason, english[index] if index < len(english) else None)
+        for index, reason in enumerate(details)
+    ]
 
 
 def short_id(value: str) -> str:
@@ -566,8 +595,9 @@ async def candidates(request: Request, task_id: uuid.UUID, user: Coordinator, ap
         api.get("matching", f"/v1/tasks/{task_id}"),
         api.get("matching", f"/v1/tasks/{task_id}/candidates", params={"limit": 20}),
     )
+    lang = language(request)
     for candidate in ranked:
-        candidate["reasons_pl"] = [reason_in_polish(r) for r in candidate["reasons"]]
+        candidate["reasons_read"] = candidate_reasons(lang, candidate)
     return render(
         request,
         "coordinator/candidates.html",

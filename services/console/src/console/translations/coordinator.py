@@ -165,6 +165,14 @@ EN: dict[str, str] = {
     "Dlaczego": "Why",
     "Propozycja": "Proposal",
     "Zaproponuj": "Propose",
+    "umiejętności: {values} ({points})": "skills: {values} ({points})",
+    "zainteresowania: {values} ({points})": "interests: {values} ({points})",
+    "języki: {values} ({points})": "languages: {values} ({points})",
+    "mieszka w dzielnicy {district} ({points})": "lives in {district} ({points})",
+    "jeszcze bez propozycji ({points})": "not asked or assigned yet ({points})",
+    "ostatnia propozycja lub przydział {days} dni temu ({points})": (
+        "last asked or assigned {days} days ago ({points})"
+    ),
     "Nikt nie spełnia teraz warunków tego zadania (dzielnica, wiek, dostępność, weryfikacja "
     "do pracy z dziećmi).": (
         "Nobody meets this task's conditions now (district, age, availability, "

@@ -3,7 +3,8 @@
 Pure: no I/O. Two uses:
 
 - ``rank(task, volunteers, now)``: every eligible volunteer for one task, best first, with
-  the reasons behind each score;
+  the reasons behind each score: ``Reason(code, points, values, days)`` as data, and
+  ``describe(reason)`` for the engine's English sentence;
 - ``plan(tasks, volunteers, now)``: the assignment of volunteers to many tasks at once that
   maximises the total score under every task's free places and every volunteer's limit,
   solved exactly as a min-cost flow (OR-Tools ``SimpleMinCostFlow``), never greedily.
@@ -35,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Literal
 
 import numpy as np
 from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]
@@ -183,39 +185,73 @@ def ineligibility(task: TaskSpec, volunteer: VolunteerSpec) -> str | None:
     return None
 
 
+ReasonCode = Literal[
+    "skills", "interests", "languages", "home_district", "never_engaged", "last_engaged"
+]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One part of a score, as data: what it is (``code``), the points it adds, and what it
+    rests on. ``values`` are the matched skills, interests or language codes (sorted) or the
+    home district's slug; ``days`` is for ``last_engaged`` only."""
+
+    code: ReasonCode
+    points: int
+    values: tuple[str, ...] = ()
+    days: int | None = None
+
+
+# The engine's English words for each reason (the API's ``reasons``).
+_ENGLISH: dict[ReasonCode, str] = {
+    "skills": "skills {values}",
+    "interests": "interests {values}",
+    "languages": "speaks {values}",
+    "home_district": "home district {values}",
+    "never_engaged": "never asked or assigned yet",
+    "last_engaged": "last asked or assigned {days} days ago",
+}
+
+
+def describe(reason: Reason) -> str:
+    """A reason in the engine's English words, e.g. "skills scratch (+10)"."""
+    text = _ENGLISH[reason.code].format(values=", ".join(reason.values), days=reason.days)
+    return f"{text} (+{reason.points})"
+
+
 @dataclass(frozen=True)
 class Score:
     points: int
-    reasons: tuple[str, ...]
+    details: tuple[Reason, ...]
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The details in English words, one sentence each."""
+        return tuple(describe(reason) for reason in self.details)
 
 
 def score(task: TaskSpec, volunteer: VolunteerSpec, now: datetime) -> Score:
-    """Points for an eligible pair, each with the reason a coordinator reads."""
-    points = BASE_POINTS
-    reasons: list[str] = []
-    skills = sorted(task.skills & volunteer.skills)
+    """Points for an eligible pair, each part with the reason behind it."""
+    details: list[Reason] = []
+    skills = tuple(sorted(task.skills & volunteer.skills))
     if skills:
-        points += SKILL_POINTS * len(skills)
-        reasons.append(f"skills {', '.join(skills)} (+{SKILL_POINTS * len(skills)})")
-    interests = sorted(task.topics() & volunteer.interests)
+        details.append(Reason("skills", SKILL_POINTS * len(skills), skills))
+    interests = tuple(sorted(task.topics() & volunteer.interests))
     if interests:
-        points += INTEREST_POINTS * len(interests)
-        reasons.append(f"interests {', '.join(interests)} (+{INTEREST_POINTS * len(interests)})")
-    if task.languages & volunteer.languages:
-        points += LANGUAGE_POINTS
-        spoken = ", ".join(sorted(task.languages & volunteer.languages))
-        reasons.append(f"speaks {spoken} (+{LANGUAGE_POINTS})")
+        details.append(Reason("interests", INTEREST_POINTS * len(interests), interests))
+    spoken = tuple(sorted(task.languages & volunteer.languages))
+    if spoken:
+        details.append(Reason("languages", LANGUAGE_POINTS, spoken))
     if volunteer.districts and volunteer.districts[0] == task.district:
-        points += HOME_DISTRICT_POINTS
-        reasons.append(f"home district {task.district} (+{HOME_DISTRICT_POINTS})")
+        details.append(Reason("home_district", HOME_DISTRICT_POINTS, (task.district,)))
     fairness = fairness_points(volunteer.last_engaged_at, now)
-    points += fairness
     if volunteer.last_engaged_at is None:
-        reasons.append(f"never asked or assigned yet (+{fairness})")
+        details.append(Reason("never_engaged", fairness))
     elif fairness:
         days = (now - volunteer.last_engaged_at).days
-        reasons.append(f"last asked or assigned {days} days ago (+{fairness})")
-    return Score(points, tuple(reasons))
+        details.append(Reason("last_engaged", fairness, days=days))
+    total = BASE_POINTS + sum(reason.points for reason in details)
+    return Score(total, tuple(details))
 
 
 def points(task: TaskSpec, volunteer: VolunteerSpec, now: datetime) -> int:
@@ -242,7 +278,12 @@ class Ranked:
     volunteer_id: Hashable
     rank: int
     points: int
-    reasons: tuple[str, ...]
+    details: tuple[Reason, ...]
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The details in English words, one sentence each."""
+        return tuple(describe(reason) for reason in self.details)
 
 
 def rank(
@@ -277,7 +318,7 @@ def rank(
     ranked: list[Ranked] = []
     for position, (_, volunteer) in enumerate(scored, start=1):
         result = score(task, volunteer, now)
-        ranked.append(Ranked(volunteer.id, position, result.points, result.reasons))
+        ranked.append(Ranked(volunteer.id, position, result.points, result.details))
     return ranked
 
 
