@@ -117,6 +117,10 @@ class Reminder(NotificationsTable, table=True):
     FOR UPDATE SKIP LOCKED, so replicas never fire one twice."""
 
     __tablename__ = "reminders"
+    # The sender reads only what is still to fire.
+    __table_args__ = (
+        sa.Index("reminders_pending_due", "due_at", postgresql_where=sa.text("status = 'pending'")),
+    )
 
     key: str = Field(primary_key=True)  # e.g. "shift_reminder:<assignment id>"
     kind: str  # "shift_reminder" | "task_unfilled" | "follow_up_due" | "daily_digest"
@@ -131,6 +135,10 @@ class Message(NotificationsTable, table=True):
     """One message to one recipient on one channel; the idempotency key makes it one."""
 
     __tablename__ = "messages"
+    # The sender reads only what is queued.
+    __table_args__ = (
+        sa.Index("messages_queued", "created_at", postgresql_where=sa.text("status = 'queued'")),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     idempotency_key: str = Field(unique=True)
@@ -142,13 +150,13 @@ class Message(NotificationsTable, table=True):
     branch_code: str | None = None
     address: str | None = None
     subject: str | None = None
-    body: str | None = None
+    body: str | None = Field(default=None, sa_type=sa.Text)
     # "queued" | "sent" | "failed" | "cancelled"; "held" for a digest, then "digested"
     status: str = "queued"
     attempts: int = 0
     not_before: datetime | None = Field(default=None, sa_type=TZ)
     lease_until: datetime | None = Field(default=None, sa_type=TZ)
-    last_answer: str | None = None
+    last_answer: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=TZ)
     sent_at: datetime | None = Field(default=None, sa_type=TZ)
     read_at: datetime | None = Field(default=None, sa_type=TZ)
@@ -157,11 +165,15 @@ class Message(NotificationsTable, table=True):
 class DeliveryLogEntry(NotificationsTable, table=True):
     __tablename__ = "delivery_log"
 
-    id: int | None = Field(default=None, primary_key=True)
-    message_id: uuid.UUID = Field(foreign_key="notifications.messages.id", index=True)
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True)
+    )
+    message_id: uuid.UUID = Field(
+        foreign_key="notifications.messages.id", ondelete="CASCADE", index=True
+    )
     at: datetime = Field(sa_type=TZ)
     status: str  # "queued" | "sent" | "retry" | "failed" | "cancelled"
-    detail: str | None = None
+    detail: str | None = Field(default=None, sa_type=sa.Text)
 
 
 metadata = NotificationsTable.metadata
