@@ -67,7 +67,7 @@ class Branch(MatchingTable, table=True):
 
     id: uuid.UUID = Field(primary_key=True)
     code: str = Field(max_length=64, unique=True)
-    name: str
+    name: str = Field(sa_type=sa.Text)
     district: str = Field(max_length=64)
     institution_type: str = Field(max_length=32)
     changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
@@ -80,7 +80,7 @@ class Edition(MatchingTable, table=True):
 
     id: uuid.UUID = Field(primary_key=True)
     year: int
-    name: str
+    name: str = Field(sa_type=sa.Text)
     institution_type: str = Field(max_length=32)
     starts_on: date
     ends_on: date
@@ -105,8 +105,8 @@ class Coordinator(MatchingTable, table=True):
 
     branch_id: uuid.UUID = Field(primary_key=True)
     staff_id: uuid.UUID = Field(primary_key=True)
-    name: str | None = None
-    email: str | None = None
+    name: str | None = Field(default=None, sa_type=sa.Text)
+    email: str | None = Field(default=None, sa_type=sa.Text)
     active: bool
     changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
@@ -116,19 +116,21 @@ class Task(MatchingTable, table=True):
     ``starts_at`` / ``ends_at`` are the whole span in UTC."""
 
     __tablename__ = "tasks"
+    # A branch's tasks by status: the coordinator's lists.
+    __table_args__ = (sa.Index("tasks_branch", "branch_code", "status"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     branch_id: uuid.UUID
     branch_code: str = Field(max_length=64)
     type: str = Field(max_length=32)
     title: str = Field(max_length=200)
-    description: str | None = None
+    description: str | None = Field(default=None, sa_type=sa.Text)
     schedule_kind: str = Field(max_length=16)
     first_day: date
     last_day: date | None = None
     start: time | None = None
     end: time | None = None
-    rrule: str | None = None
+    rrule: str | None = Field(default=None, sa_type=sa.Text)
     hours: Decimal | None = Field(default=None, sa_type=sa.Numeric(7, 2))
     starts_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     ends_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
@@ -137,8 +139,8 @@ class Task(MatchingTable, table=True):
     skills: list[str] = Field(default_factory=list, sa_type=pg.ARRAY(sa.Text))
     with_children: bool = False
     status: str = Field(default="published", max_length=16)
-    cancel_reason: str | None = None
-    calendar_id: str | None = Field(default=None, unique=True)
+    cancel_reason: str | None = Field(default=None, sa_type=sa.Text)
+    calendar_id: str | None = Field(default=None, unique=True, sa_type=sa.Text)
     source_time: datetime = Field(sa_type=sa.DateTime(timezone=True))
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
@@ -148,7 +150,7 @@ class CalendarCancellation(MatchingTable, table=True):
 
     __tablename__ = "calendar_cancellations"
 
-    calendar_id: str = Field(primary_key=True)
+    calendar_id: str = Field(primary_key=True, sa_type=sa.Text)
     cancelled_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
@@ -170,6 +172,16 @@ class Assignment(MatchingTable, table=True):
     """A volunteer's place on a task: confirmed, then completed, no-show or cancelled."""
 
     __tablename__ = "assignments"
+    # One live place per person and task, whatever path (application, proposal) led there.
+    __table_args__ = (
+        sa.Index(
+            "assignments_one_confirmed",
+            "task_id",
+            "volunteer_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'confirmed'"),
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     task_id: uuid.UUID = Field(index=True)
@@ -235,12 +247,13 @@ class Agreement(MatchingTable, table=True):
     volunteer_id: uuid.UUID = Field(index=True)
     branch_id: uuid.UUID
     branch_code: str = Field(max_length=64)
-    scope: str
+    scope: str = Field(sa_type=sa.Text)
     starts_on: date
     ends_on: date
     written_form_required: bool
     guardian_role: str = Field(max_length=32)
-    guardian_name: str | None = None  # personal: cleared on erasure
+    # Personal: cleared on erasure.
+    guardian_name: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 

@@ -13,12 +13,20 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.testing.platform import TestPlatform
 
+SHARED_TABLES = frozenset({"inbox", "outbox", "alembic_version"})
+"""In every service's schema, not in its models: ``shared.messaging_tables`` and Alembic's."""
+
+
+def own_tables(obj: Any, name: str | None, kind: str, *_: Any) -> bool:
+    """Every table of the service's own models (and with them their columns and indexes)."""
+    return not (kind == "table" and name in SHARED_TABLES)
+
 
 async def schema_differences(
     platform: TestPlatform,
     service: str,
     metadata: MetaData,
-    include_object: Callable[..., bool],
+    include_object: Callable[..., bool] = own_tables,
 ) -> list[Any]:
     """What the migrated schema of ``service`` lacks or has beyond ``metadata``."""
 
