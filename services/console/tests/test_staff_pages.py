@@ -458,8 +458,9 @@ def test_weekly_rules_and_reasons() -> None:
     last = {"code": "last_engaged", "points": 4, "values": [], "days": 12}
     assert reason_text("pl", last) == "ostatnia propozycja lub przydział 12 dni temu (+4)"
     assert reason_text("en", last) == "last asked or assigned 12 days ago (+4)"
-    languages = {"code": "languages", "points": 3, "values": ["en", "pl"], "days": None}
-    assert reason_text("pl", languages) == "języki: en, pl (+3)"
+    languages = {"code": "languages", "points": 3, "values": ["en", "uk", "xx"], "days": None}
+    assert reason_text("pl", languages) == "języki: angielski, ukraiński, xx (+3)"
+    assert reason_text("en", languages) == "languages: English, Ukrainian, xx (+3)"
     new = {"code": "reads_minds", "points": 2, "values": ["x"], "days": None}
     assert reason_text("pl", new, "reads minds (+2)") == "reads minds (+2)"
     assert reason_text("pl", new) == "reads_minds: x (+2)"

@@ -92,6 +92,22 @@ REASONS = {
 }
 
 
+# ISO 639-1 codes (as the portal sends them) of the languages Warsaw's volunteers most
+# often speak, named in Polish and in English; any other code shows as it is.
+LANGUAGE_NAMES = {
+    "pl": ("polski", "Polish"),
+    "en": ("angielski", "English"),
+    "uk": ("ukraiński", "Ukrainian"),
+    "ru": ("rosyjski", "Russian"),
+    "be": ("białoruski", "Belarusian"),
+    "de": ("niemiecki", "German"),
+    "fr": ("francuski", "French"),
+    "es": ("hiszpański", "Spanish"),
+    "it": ("włoski", "Italian"),
+    "vi": ("wietnamski", "Vietnamese"),
+}
+
+
 # -- small helpers ---------------------------------------------------------------------------
 
 
@@ -101,10 +117,20 @@ def district_name(slug: str) -> str:
     return district.name if district else slug
 
 
+def language_name(lang: str, code: str) -> str:
+    """A language's name in the page language ("uk" → "ukraiński"); an unknown code as it is."""
+    names = LANGUAGE_NAMES.get(code.lower())
+    if names is None:
+        return code
+    return names[0] if lang == "pl" else names[1]
+
+
 def reason_text(lang: str, reason: Mapping[str, Any], english: str | None = None) -> str:
     """One of matching's reasons in the page language. A code this console does not know
     shows as the service's English sentence ``english`` (else as the code and its data)."""
     values = [str(value) for value in reason.get("values") or []]
+    if reason.get("code") == "languages":
+        values = [language_name(lang, value) for value in values]
     points = f"+{reason.get('points', 0)}"
     text = REASONS.get(str(reason.get("code")))
     if text is None:
