@@ -18,6 +18,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import aio_pika
@@ -27,7 +28,12 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from pypdf import PdfReader
 
 from reporting import demo
+from reporting.api import BranchStagesRow, MonitoringRow
 from reporting.domain import facts as f
+from reporting.domain import views
+from reporting.domain.views import Filters
+from reporting.projections import load_state
+from shared.db import Database
 from shared.service import Service
 from shared.testing.platform import TestPlatform, cloud_event, eventually
 from shared.topology import EVENTS_EXCHANGE
@@ -74,6 +80,7 @@ TOTALS_TABLES = {
     "total_volunteers": "edition, grouped_by, value, volunteer_id",
     "total_branches": "edition, grouped_by, value, branch_id",
     "message_totals": "channel, template",
+    "branch_activity": "kind, key",
 }
 
 
@@ -258,6 +265,64 @@ async def test_cached_views_follow_every_new_fact(
             return bool((await client.get(path)).json()["volunteers_active"] == 2)
 
         await eventually(piotr_counted, message="the cached summary did not follow the fact")
+
+
+async def test_monitoring_and_stages_over_http_answer_as_the_views_and_follow_new_hours(
+    platform: TestPlatform, reporting: Service
+) -> None:
+    """Served from the small kinds and ``branch_activity``: the views' rows over every
+    snapshot, before and after a new hours entry moves a branch's last activity."""
+    events = demo.scenario()
+    await publish_events(platform, events)
+    await wait_for_facts(platform, len(events))
+    database = Database(platform.database_url("reporting"), "reporting")
+    days = ("2025-01-01", "2025-04-11", "2026-03-02", "2026-06-01", "2026-07-01", "2027-01-01")
+
+    async def served_and_expected() -> tuple[list[Any], list[Any]]:
+        async with database.transaction() as session:
+            state = await load_state(session)
+        served: list[Any] = []
+        expected: list[Any] = []
+        for day in days:
+            page = (await client.get(f"/v1/monitoring?as_of={day}&limit=1000")).json()
+            served.append(page["items"])
+            rows = views.monitoring(state, Filters(), date.fromisoformat(day))
+            expected.append([MonitoringRow.model_validate(r).model_dump(mode="json") for r in rows])
+        exported = (await client.get("/v1/exports/monitoring.csv?as_of=2026-07-01")).content
+        served.append(exported.decode("utf-8-sig").count("\n"))
+        expected.append(len(expected[days.index("2026-07-01")]) + 1)
+        page = (await client.get("/v1/reports/branches?limit=1000")).json()
+        served.append(page["items"])
+        rows = views.branch_stages(state, Filters())
+        expected.append([BranchStagesRow.model_validate(r).model_dump(mode="json") for r in rows])
+        return served, expected
+
+    try:
+        async with client_for(reporting, platform, "city_admin") as client:
+            served, expected = await served_and_expected()
+            assert served == expected
+            july = {row["branch"]: row for row in served[days.index("2026-07-01")]}
+            assert "no_activity_30_days" in july["wola-12"]["risks"]
+
+            logged = next(
+                e
+                for e in events
+                if e["type"] == f.matching("hours.logged.v1")
+                and e["data"]["branch_code"] == "wola-12"
+            )
+            entry = {**logged["data"], "entry_id": str(uuid.uuid4()), "worked_on": "2026-06-20"}
+            await publish_events(
+                platform, [cloud_event(f.matching("hours.logged.v1"), entry, source=demo.MATCHING)]
+            )
+            await wait_for_facts(platform, len(events) + 1)
+
+            served, expected = await served_and_expected()
+            assert served == expected
+            july = {row["branch"]: row for row in served[days.index("2026-07-01")]}
+            assert july["wola-12"]["last_activity_on"] == "2026-06-20"
+            assert "no_activity_30_days" not in july["wola-12"]["risks"]
+    finally:
+        await database.dispose()
 
 
 async def test_who_sees_what(platform: TestPlatform, reporting: Service) -> None:

@@ -5,19 +5,29 @@ reads from them are the views' answers."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import random
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from reporting import demo, totals_store
+from reporting.app import MIGRATIONS_DIR
 from reporting.domain import facts as f
 from reporting.domain import totals, views
 from reporting.domain.views import Filters
-from reporting.projections import apply_fact, bump_log_version, load_state, rebuild
+from reporting.projections import (
+    apply_fact,
+    bump_log_version,
+    latest_activity,
+    load_monitoring_state,
+    load_state,
+    rebuild,
+)
 from reporting.tables import Fact
 from shared.db import Database
 from shared.errors import is_transient
@@ -31,6 +41,7 @@ TABLES = {
     "total_branches": "edition, grouped_by, value, branch_id",
     "message_totals": "channel, template",
     "snapshots": "kind, key",
+    "branch_activity": "kind, key",
 }
 
 
@@ -102,6 +113,7 @@ async def test_concurrent_shuffled_duplicated_facts_then_rebuild_give_the_same_r
     rebuilt = await read_tables(database)
 
     assert live["totals"] and live["total_volunteers"] and live["message_totals"]
+    assert live["branch_activity"]
     for table in TABLES:
         assert live[table] == rebuilt[table], table
     async with database.transaction() as session:
@@ -219,3 +231,73 @@ async def test_a_selection_of_the_contributions_answers_as_the_views(
                     state, filters, period
                 ), (filters, period)
     assert checked > 50  # most selections are not empty: the comparison means something
+
+
+async def test_monitoring_and_stages_from_the_small_state_and_branch_activity_answer_as_the_views(
+    database: Database,
+) -> None:
+    """The monitoring's snapshots and the branches' latest activity from
+    ``branch_activity``: the same rows as from every snapshot, on any day."""
+    for event in demo.scenario():
+        await record(database, event)
+    async with database.transaction() as session:
+        connection = await session.connection()
+        full = await load_state(session)
+        small = await load_monitoring_state(session)
+        assert small.trainers and small.enrolments and small.visits and small.stages
+        assert not (small.tasks or small.assignments or small.hours or small.volunteers)
+        assert not (small.proposals or small.certificates or small.messages)
+        days = sorted({day for branch in full.branches for day in full.activity_days(branch)})
+        todays = sorted(
+            {date(2024, 6, 1), date(2027, 6, 1)}
+            | {day + timedelta(days=shift) for day in days for shift in (-1, 0, 31)}
+        )
+        branches = {assignment.branch_id for assignment in small.trainers}
+        filters_tried = [
+            Filters(),
+            Filters(edition_id=EDITION_2026),
+            Filters(edition_id=uuid.UUID(demo.uid("edition:2025"))),
+            Filters(district="wola"),
+            Filters(district="mokotow"),
+            Filters(branch="wola-7"),
+            Filters(scope=frozenset({"wola-12"})),
+            Filters(task_type="reading_help", date_from=date(2026, 1, 1)),
+            Filters(institution_type="library_branch", scope=frozenset({"wola-7", "mokotow-3"})),
+        ]
+        trainers = (None, uuid.UUID(demo.TRAINER), uuid.uuid4())
+        items_decide = at_risk = 0
+        for today in todays:
+            recorded = await latest_activity(connection, branches, today)
+            assert all(day <= today for day in recorded.values())
+            for filters in filters_tried:
+                for trainer in trainers:
+                    expected = views.monitoring(full, filters, today, trainer)
+                    rows = views.monitoring(small, filters, today, trainer, recorded)
+                    assert rows == expected, (filters, today, trainer)
+                    items_decide += views.monitoring(small, filters, today, trainer) != rows
+                    at_risk += sum(row["at_risk"] for row in rows)
+        for filters in filters_tried:
+            assert views.branch_stages(small, filters) == views.branch_stages(full, filters)
+    # The items' days are the last activity on some of those days; some rows are at risk.
+    assert items_decide and at_risk
+    assert any(views.branch_stages(full, filters) for filters in filters_tried)
+
+
+def _migration(name: str) -> Any:
+    path = next(Path(MIGRATIONS_DIR, "versions").glob(f"{name}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"reporting_migration_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_the_migration_fills_branch_activity_as_the_live_path(database: Database) -> None:
+    for event in demo.scenario():
+        await record(database, event)
+    live = (await read_tables(database))["branch_activity"]
+    async with database.transaction() as session:
+        connection = await session.connection()
+        await connection.execute(text("DELETE FROM reporting.branch_activity"))
+        await connection.execute(text(_migration("0005").BACKFILL))
+    assert live and (await read_tables(database))["branch_activity"] == live

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -153,6 +153,53 @@ def test_monitoring_follow_ups_and_risks() -> None:
     assert july["wola-12"]["risks"] == ["no_activity_30_days", "stage_stalled"]
     assert june["wola-7"]["current_stage"] == "trained"
     assert next(s["stage"] for s in june["wola-12"]["stages"]) == "trained"
+
+
+def latest_item_activity(state: State, today: date) -> dict[uuid.UUID, date]:
+    """What ``reporting.branch_activity`` answers: per branch, the items' latest day up to
+    ``today``."""
+    latest: dict[uuid.UUID, date] = {}
+    for entity in [*state.tasks.values(), *state.assignments, *state.hours]:
+        found = views.activity_of(entity)
+        assert found is not None
+        branch_id, day = found
+        if day <= today and (branch_id not in latest or latest[branch_id] < day):
+            latest[branch_id] = day
+    return latest
+
+
+def test_monitoring_and_stages_from_the_small_kinds_and_the_items_latest_days() -> None:
+    entities = list(fold(as_facts(demo.scenario())).values())
+    full = State.of(entities)
+    small = State.of(e for e in entities if e.kind in views.MONITORING_KINDS)
+    assert not (small.tasks or small.assignments or small.hours or small.volunteers)
+    days = sorted({day for branch in full.branches for day in full.activity_days(branch)})
+    todays = [days[0] - timedelta(days=1), *days, days[-1] + timedelta(days=45)]
+    items_decide = 0
+    for today in todays:
+        recorded = latest_item_activity(full, today)
+        for filters in (Filters(), Filters(edition_id=EDITION_2026), Filters(branch="wola-7")):
+            for trainer in (None, uuid.UUID(demo.TRAINER), uuid.uuid4()):
+                expected = views.monitoring(full, filters, today, trainer)
+                assert views.monitoring(small, filters, today, trainer, recorded) == expected
+                items_decide += views.monitoring(small, filters, today, trainer) != expected
+            assert views.branch_stages(small, filters) == views.branch_stages(full, filters)
+    assert items_decide  # the items' days are the last activity on some of these days
+
+
+def test_an_items_activity_is_its_branch_and_day() -> None:
+    state = state_of(demo.scenario())
+    task = next(iter(state.tasks.values()))
+    assignment, entry = state.assignments[0], state.hours[0]
+
+    assert views.activity_of(task) == (task.branch_id, views.local_date(task.published_at))
+    assert views.activity_of(assignment) == (
+        assignment.branch_id,
+        views.local_date(assignment.first_seen_at),
+    )
+    assert views.activity_of(entry) == (entry.branch_id, entry.worked_on)
+    assert views.activity_of(state.editions[EDITION_2026]) is None
+    assert views.activity_of(state.visits[0]) is None  # the state's own: in every state
 
 
 @pytest.mark.parametrize("seed", range(5))

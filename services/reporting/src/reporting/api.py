@@ -20,9 +20,10 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reporting import exports, handlers, totals_store
-from reporting.cache import view_cache
+from reporting.cache import in_thread, monitoring_cache, view_cache
 from reporting.domain import totals, views
 from reporting.domain.views import WARSAW, Filters, State
+from reporting.projections import latest_activity
 from shared.auth import Principal, require_roles
 from shared.problems import Problem
 from shared.service import Service, get_service
@@ -184,7 +185,36 @@ async def _view(service: Service, name: str, filters: Filters, *args: Any) -> An
     cache = view_cache(service)
     state = await cache.current(service)
     compute = getattr(views, name)
-    return await cache.memo(state, (name, filters, *args), lambda: compute(state, filters, *args))
+    key = (name, filters, *args)
+    return await cache.memo(state, key, in_thread(compute, state, filters, *args))
+
+
+async def _branch_stages(service: Service, filters: Filters) -> list[dict[str, Any]]:
+    """From the monitoring's snapshots (editions, branches, enrolments, stages...) only."""
+    cache = monitoring_cache(service)
+    state = await cache.current(service)
+    key = ("branch_stages", filters)
+    return await cache.memo(state, key, in_thread(views.branch_stages, state, filters))
+
+
+async def _monitoring(
+    service: Service, filters: Filters, today: date, trainer_id: uuid.UUID | None
+) -> list[dict[str, Any]]:
+    """From the monitoring's snapshots, and the trainers' branches' latest activity up to
+    ``today`` read from ``branch_activity`` (once per version of the log and day)."""
+    cache = monitoring_cache(service)
+    state = await cache.current(service)
+
+    async def recorded() -> dict[uuid.UUID, date]:
+        async with _totals(service) as connection:
+            branches = {assignment.branch_id for assignment in state.trainers}
+            return await latest_activity(connection, branches, today)
+
+    activity = await cache.memo(state, ("activity", today), recorded)
+    key = ("monitoring", filters, today, trainer_id)
+    return await cache.memo(
+        state, key, in_thread(views.monitoring, state, filters, today, trainer_id, activity)
+    )
 
 
 @asynccontextmanager
@@ -317,7 +347,7 @@ async def branch_stages(
     offset: Offset = 0,
 ) -> Page[BranchStagesRow]:
     """Enrolled branches and the date each reached each implementation stage."""
-    rows = await _view(service, "branch_stages", scoped(query, principal))
+    rows = await _branch_stages(service, scoped(query, principal))
     return _page(rows, BranchStagesRow, limit, offset)
 
 
@@ -342,7 +372,7 @@ async def monitoring(
 ) -> Page[MonitoringRow]:
     """Per trainer and branch: stage timeline, last visit, follow-ups due, risks."""
     filters = scoped(query, principal)
-    rows = await _view(service, "monitoring", filters, as_of or _today(), trainer_id)
+    rows = await _monitoring(service, filters, as_of or _today(), trainer_id)
     if at_risk is not None:
         rows = [row for row in rows if row["at_risk"] == at_risk]
     return _page(rows, MonitoringRow, limit, offset)
@@ -395,9 +425,9 @@ async def export_view(
     elif view == "retention":
         rows = await _view(service, "retention", filters, retention_by)
     elif view == "branches":
-        rows = await _view(service, "branch_stages", filters)
+        rows = await _branch_stages(service, filters)
     else:
-        rows = await _view(service, "monitoring", filters, as_of or _today(), trainer_id)
+        rows = await _monitoring(service, filters, as_of or _today(), trainer_id)
     if fmt == "csv":
         body = await asyncio.to_thread(exports.to_csv, rows)
         return _download(body, "text/csv; charset=utf-8", f"{view}.csv")

@@ -6,19 +6,23 @@ the stored snapshot of its entity by rules that do not depend on order or repeti
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection, Iterable
+from datetime import date
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, text
+from sqlalchemy import bindparam, delete, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reporting import totals_store
 from reporting.domain import facts as f
 from reporting.domain.entities import ENTITY_TYPES, Entity, Volunteer, fold, merge, snapshots
-from reporting.domain.views import State
-from reporting.tables import Fact, Snapshot, VolunteerFact, VolunteerTotals
+from reporting.domain.views import MONITORING_KINDS, State, activity_of
+from reporting.tables import BranchActivity, Fact, Snapshot, VolunteerFact, VolunteerTotals
 
 
 async def apply_fact(session: AsyncSession, fact: Fact) -> None:
@@ -30,6 +34,7 @@ async def apply_fact(session: AsyncSession, fact: Fact) -> None:
     for incoming in snapshots(fact.event_type, data, fact.occurred_at):
         before, merged = await _merge_into_store(session, incoming)
         changes.append((before, merged))
+        await _follow_activity(session, before, merged)
         if isinstance(merged, Volunteer):
             await _volunteer_totals(session, merged)
     await totals_store.follow(await session.connection(), changes)
@@ -68,6 +73,47 @@ async def _merge_into_store(
             merged.model_dump_json(),
         )
     return existing, merged
+
+
+async def _follow_activity(session: AsyncSession, before: Entity | None, after: Entity) -> None:
+    """An item's row in ``branch_activity``, written when its branch or day changes (the
+    snapshot's row, locked until commit, orders concurrent facts about the item)."""
+    activity = activity_of(after)
+    if activity is None or (before is not None and activity_of(before) == activity):
+        return
+    driver = await totals_store.asyncpg_connection(await session.connection())
+    await driver.execute(
+        "INSERT INTO reporting.branch_activity (kind, key, branch_id, day) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (kind, key) "
+        "DO UPDATE SET branch_id = excluded.branch_id, day = excluded.day",
+        after.kind,
+        after.key,
+        *activity,
+    )
+
+
+def activity_rows(entities: Iterable[Entity]) -> list[tuple[str, str, uuid.UUID, date]]:
+    """``branch_activity``'s rows for these snapshots."""
+    return [
+        (entity.kind, entity.key, *activity)
+        for entity in entities
+        if (activity := activity_of(entity)) is not None
+    ]
+
+
+async def latest_activity(
+    connection: AsyncConnection, branches: Collection[uuid.UUID], today: date
+) -> dict[uuid.UUID, date]:
+    """Per branch, the latest day up to ``today`` of its items' activity: one step down
+    the index (branch, day) each, however many items a branch has."""
+    rows = await (await totals_store.asyncpg_connection(connection)).fetch(
+        "SELECT b.branch_id, (SELECT max(a.day) FROM reporting.branch_activity a "
+        "WHERE a.branch_id = b.branch_id AND a.day <= $2) "
+        "FROM unnest($1::uuid[]) AS b(branch_id)",
+        sorted(branches),
+        today,
+    )
+    return {branch_id: day for branch_id, day in rows if day is not None}
 
 
 async def _totals(session: AsyncSession) -> VolunteerTotals:
@@ -126,16 +172,31 @@ async def log_version(session: AsyncSession) -> int:
     return int(version or 0)
 
 
-async def load_state(session: AsyncSession) -> State:
-    """Every snapshot, parsed kind by kind from the stored JSON in one pass each."""
+async def load_state(session: AsyncSession, kinds: Collection[str] | None = None) -> State:
+    """Every snapshot (or those of ``kinds``), parsed kind by kind from the stored JSON in
+    one pass each."""
     connection = await session.connection()
-    rows = await connection.execute(
-        text("SELECT kind, string_agg(data::text, ',') FROM reporting.snapshots GROUP BY kind")
-    )
+    if kinds is None:
+        statement = text(
+            "SELECT kind, string_agg(data::text, ',') FROM reporting.snapshots GROUP BY kind"
+        )
+    else:
+        statement = text(
+            "SELECT kind, string_agg(data::text, ',') FROM reporting.snapshots "
+            "WHERE kind IN :kinds GROUP BY kind"
+        ).bindparams(bindparam("kinds", value=sorted(kinds), expanding=True))
+    rows = await connection.execute(statement)
     entities: list[Entity] = []
     for kind, joined in rows:
         entities.extend(_LIST_ADAPTERS[kind].validate_json(f"[{joined}]"))
     return State.of(entities)
+
+
+async def load_monitoring_state(session: AsyncSession) -> State:
+    """The snapshots ``views.monitoring`` and ``views.branch_stages`` read: editions,
+    branches, enrolments, stages, trainers, visits, submissions; not the items (their
+    activity is in ``branch_activity``), not volunteers, applications or messages."""
+    return await load_state(session, MONITORING_KINDS)
 
 
 _LIST_ADAPTERS: dict[str, TypeAdapter[list[Any]]] = {
@@ -156,6 +217,7 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
     connection = await session.connection()
     await connection.execute(text("LOCK TABLE reporting.facts IN SHARE ROW EXCLUSIVE MODE"))
     await connection.execute(delete(Snapshot))
+    await connection.execute(delete(BranchActivity))
     await connection.execute(delete(VolunteerFact))
     await connection.execute(delete(VolunteerTotals))
     await totals_store.empty(connection)
@@ -178,6 +240,9 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
         "snapshots",
         ["kind", "key", "data"],
         ((e.kind, e.key, e.model_dump_json()) for e in entities),
+    )
+    await totals_store.copy_rows(
+        connection, "branch_activity", ["kind", "key", "branch_id", "day"], activity_rows(entities)
     )
     await totals_store.write_all(connection, State.of(entities))
     # The running counts are, by construction, the counts over the volunteer snapshots.
@@ -209,5 +274,7 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
     await bump_log_version(session)
     # Every row was just replaced: the planner's statistics follow before the first
     # question (a selection chooses its indexes by them).
-    await connection.execute(text("ANALYZE reporting.snapshots, reporting.contributions"))
+    await connection.execute(
+        text("ANALYZE reporting.snapshots, reporting.contributions, reporting.branch_activity")
+    )
     return replayed

@@ -76,6 +76,20 @@ class Snapshot(ReportingTable, table=True):
     data: dict[str, Any] = Field(sa_type=pg.JSONB)
 
 
+class BranchActivity(ReportingTable, table=True):
+    """The day each task, assignment and hours entry is activity at its branch on
+    (``views.activity_of``), kept with its snapshot: the monitoring's last activity is
+    read from here (the latest day per branch) instead of from every item's snapshot."""
+
+    __tablename__ = "branch_activity"
+    __table_args__ = (sa.Index("ix_branch_activity_branch_day", "branch_id", "day"),)
+
+    kind: str = Field(primary_key=True, sa_type=sa.Text)
+    key: str = Field(primary_key=True, sa_type=sa.Text)
+    branch_id: uuid.UUID
+    day: date
+
+
 class LogVersion(ReportingTable, table=True):
     """Bumped in the transaction of every fact (and by a rebuild): readers that cache the
     views know from it, in one cheap query, whether anything changed."""

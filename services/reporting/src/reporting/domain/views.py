@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -61,10 +61,28 @@ DIMENSIONS: tuple[Dimension, ...] = (
     "task_type",
 )
 Period = Literal["week", "month"]
+MONITORING_KINDS: tuple[str, ...] = tuple(
+    entity.kind
+    for entity in (Edition, Branch, Enrolment, StageReached, TrainerAssignment, Visit, Submission)
+)
+"""The kinds of snapshots ``monitoring`` and ``branch_stages`` read: a few per branch. The
+items' activity (``activity_of``: tasks, assignments, hours) is read day by day instead."""
 
 
 def local_date(moment: datetime) -> date:
     return moment.astimezone(WARSAW).date()
+
+
+def activity_of(entity: Entity) -> tuple[uuid.UUID, date] | None:
+    """The branch and the day an item (task, assignment, hours entry) is activity on."""
+    match entity:
+        case Task():
+            return entity.branch_id, local_date(entity.published_at)
+        case Assignment():
+            return entity.branch_id, local_date(entity.first_seen_at)
+        case HoursEntry():
+            return entity.branch_id, entity.worked_on
+    return None
 
 
 def period_start(day: date, period: Period) -> date:
@@ -75,7 +93,8 @@ def period_start(day: date, period: Period) -> date:
 
 @dataclass
 class State:
-    """Every snapshot, indexed the way the views need them."""
+    """The snapshots (every one, or the kinds a view reads), indexed the way the views
+    need them."""
 
     editions: dict[uuid.UUID, Edition] = field(default_factory=dict)
     branches: dict[uuid.UUID, Branch] = field(default_factory=dict)
@@ -169,12 +188,12 @@ class State:
                 activity[stage.branch_id].append(stage.reached_on)
             for submission in self.submissions:
                 activity[submission.branch_id].append(submission.submitted_on)
-            for task in self.tasks.values():
-                activity[task.branch_id].append(local_date(task.published_at))
-            for assignment in self.assignments:
-                activity[assignment.branch_id].append(local_date(assignment.first_seen_at))
-            for entry in self.hours:
-                activity[entry.branch_id].append(entry.worked_on)
+            groups: list[Iterable[Entity]] = [self.tasks.values(), self.assignments, self.hours]
+            for group in groups:
+                for item in group:
+                    found = activity_of(item)
+                    if found is not None:
+                        activity[found[0]].append(found[1])
             self._activity = dict(activity)
         return self._activity.get(branch_id, [])
 
@@ -511,7 +530,8 @@ def current_stage(stages: dict[str, date]) -> str | None:
 def branch_stages(state: State, filters: Filters) -> list[dict[str, Any]]:
     """Each enrolled branch with the date it reached each stage."""
     rows = []
-    for enrolment in selected(items(state), filters):
+    enrolments = (item for e in state.enrolments if (item := item_of(state, e)) is not None)
+    for enrolment in selected(enrolments, filters):
         entity = enrolment.entity
         if not isinstance(entity, Enrolment):
             continue
@@ -548,15 +568,31 @@ def _stages(state: State, branch_id: uuid.UUID, edition_id: uuid.UUID) -> dict[s
     }
 
 
-def _last_activity(state: State, branch_id: uuid.UUID, today: date) -> date | None:
+def _last_activity(
+    state: State, branch_id: uuid.UUID, today: date, recorded: Mapping[uuid.UUID, date]
+) -> date | None:
     past = [day for day in state.activity_days(branch_id) if day <= today]
+    latest = recorded.get(branch_id)
+    if latest is not None and latest <= today:
+        past.append(latest)
     return max(past) if past else None
 
 
 def monitoring(
-    state: State, filters: Filters, today: date, trainer_id: uuid.UUID | None = None
+    state: State,
+    filters: Filters,
+    today: date,
+    trainer_id: uuid.UUID | None = None,
+    recorded_activity: Mapping[uuid.UUID, date] | None = None,
 ) -> list[dict[str, Any]]:
-    """Per trainer and branch: stage timeline, last visit, follow-ups due, risks."""
+    """Per trainer and branch: stage timeline, last visit, follow-ups due, risks.
+
+    ``recorded_activity``: per branch, the latest day up to ``today`` of activity kept
+    outside ``state`` (a state of ``MONITORING_KINDS`` only leaves the items out, and
+    ``reporting.branch_activity`` holds their days); the last activity is the latest of
+    those and of the state's own.
+    """
+    recorded = recorded_activity or {}
     rows = []
     for assignment in state.trainers:
         if trainer_id is not None and assignment.trainer_id != trainer_id:
@@ -589,7 +625,7 @@ def monitoring(
             and v.follow_up_on <= today + timedelta(days=FOLLOW_UP_HORIZON_DAYS)
             and not any(later.visited_on >= v.follow_up_on for later in visits)
         )
-        last_activity = _last_activity(state, assignment.branch_id, today)
+        last_activity = _last_activity(state, assignment.branch_id, today, recorded)
         risks = []
         running = (
             edition is not None
