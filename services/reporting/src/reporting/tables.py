@@ -27,13 +27,15 @@ class Fact(ReportingTable, table=True):
     """Append-only log of every event consumed; every read model can be rebuilt from it."""
 
     __tablename__ = "facts"
+    # A redelivered event is one fact.
+    __table_args__ = (sa.UniqueConstraint("event_source", "event_id"),)
 
     seq: int | None = Field(
-        default=None, primary_key=True, sa_column_kwargs={"autoincrement": True}
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True)
     )
-    event_id: str
-    event_source: str
-    event_type: str = Field(index=True)
+    event_id: str = Field(sa_type=sa.Text)
+    event_source: str = Field(sa_type=sa.Text)
+    event_type: str = Field(index=True, sa_type=sa.Text)
     occurred_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     recorded_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     data: dict[str, Any] = Field(sa_type=pg.JSONB)
@@ -70,9 +72,23 @@ class Snapshot(ReportingTable, table=True):
     """
 
     __tablename__ = "snapshots"
+    # The context an item's contribution is derived from: a branch's enrolments, a task's
+    # assignments (whether it is filled).
+    __table_args__ = tuple(
+        sa.Index(
+            f"snapshots_{kind}_{field}",
+            sa.text(f"(data ->> '{field}'::text)"),
+            postgresql_where=sa.text(f"kind = '{kind}'::text"),
+        )
+        for kind, field in (
+            ("enrolment", "branch_id"),
+            ("enrolment", "edition_id"),
+            ("assignment", "task_id"),
+        )
+    )
 
-    kind: str = Field(primary_key=True)
-    key: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True, sa_type=sa.Text)
+    key: str = Field(primary_key=True, sa_type=sa.Text)
     data: dict[str, Any] = Field(sa_type=pg.JSONB)
 
 
@@ -116,8 +132,8 @@ class Contribution(ReportingTable, table=True):
         sa.Index("ix_contributions_branch_day", "branch", "day"),
     )
 
-    kind: str = Field(primary_key=True)
-    key: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True, sa_type=sa.Text)
+    key: str = Field(primary_key=True, sa_type=sa.Text)
     branch_id: uuid.UUID = Field(index=True)
     task_id: uuid.UUID | None = Field(default=None, index=True)
     edition: str = Field(sa_type=CELL_TEXT)
@@ -126,7 +142,7 @@ class Contribution(ReportingTable, table=True):
     institution_type: str = Field(sa_type=CELL_TEXT)
     task_type: str = Field(sa_type=CELL_TEXT)
     day: date | None = None
-    role: str | None = None
+    role: str | None = Field(default=None, sa_type=sa.Text)
     member_id: uuid.UUID | None = None
     items: int = 0
     approved_hours: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric)
@@ -198,8 +214,8 @@ class MessageTotal(ReportingTable, table=True):
 
     __tablename__ = "message_totals"
 
-    channel: str = Field(primary_key=True)
-    template: str = Field(primary_key=True)
+    channel: str = Field(primary_key=True, sa_type=sa.Text)
+    template: str = Field(primary_key=True, sa_type=sa.Text)
     sent: int = 0
     failed: int = 0
 
