@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
+import ssl
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pydantic import ValidationError
 
 from notifications.channels import DeliveryFailed, Email, EmailSender, SmsSender
 from notifications.settings import NotificationsSettings
@@ -75,3 +85,73 @@ async def test_sms_provider_accepts_fails_and_refuses(sms: SmsProvider) -> None:
         assert refused.value.permanent and "invalid number" in refused.value.answer
     finally:
         await sender.close()
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by its own key: (certificate, key) PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "smtp.test")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_file, key_file = directory / "relay.pem", directory / "relay.key"
+    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certificate_file, key_file
+
+
+async def test_email_goes_over_implicit_tls_to_a_relay_verified_by_its_ca(
+    tmp_path: Path,
+) -> None:
+    certificate, key = self_signed_certificate(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(certificate, key)
+    relay = MailCatcher(free_port(), tls=server_tls).start()
+    try:
+        trusted = EmailSender(
+            settings(smtp_port=relay.port, smtp_tls=True, smtp_ca_file=str(certificate))
+        )
+        try:
+            await trusted.send(
+                Email(to="ola@example.org", subject="s", body="b", message_id="<t@x>")
+            )
+        finally:
+            await trusted.close()
+        assert [mail.message_id for mail in relay.to("ola@example.org")] == ["<t@x>"]
+
+        # Without the relay's CA the certificate is not trusted: nothing is sent.
+        untrusted = EmailSender(settings(smtp_port=relay.port, smtp_tls=True, smtp_timeout_s=5))
+        try:
+            with pytest.raises(DeliveryFailed):
+                await untrusted.send(
+                    Email(to="ola@example.org", subject="s", body="b", message_id="<u@x>")
+                )
+        finally:
+            await untrusted.close()
+        assert len(relay.to("ola@example.org")) == 1
+    finally:
+        relay.stop()
+
+
+def test_starttls_and_implicit_tls_exclude_each_other() -> None:
+    with pytest.raises(ValidationError, match="exclude each other"):
+        settings(smtp_start_tls=True, smtp_tls=True)

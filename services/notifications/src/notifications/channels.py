@@ -96,6 +96,8 @@ class EmailSender:
             port=settings.smtp_port,
             timeout=settings.smtp_timeout_s,
             start_tls=settings.smtp_start_tls,
+            use_tls=settings.smtp_tls,
+            cert_bundle=settings.smtp_ca_file,
             username=settings.smtp_username,
             password=settings.smtp_password,
         )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings, local_database_url
@@ -18,7 +18,11 @@ class NotificationsSettings(ServiceSettings):
     smtp_port: int = 1025
     smtp_username: str | None = None
     smtp_password: str | None = None
+    # STARTTLS after connecting (port 587), or TLS from the first byte (port 465), not both.
     smtp_start_tls: bool = False
+    smtp_tls: bool = False
+    # A CA bundle (PEM file) to verify the relay by, when the system's roots do not.
+    smtp_ca_file: str | None = None
     smtp_timeout_s: float = Field(default=10.0, gt=0)
     smtp_connections: int = Field(default=4, ge=1, le=64)
     mail_from: str = "Wolontariat w bibliotekach <wolontariat@um.warszawa.pl>"
@@ -38,6 +42,12 @@ class NotificationsSettings(ServiceSettings):
     retry_first_delay_s: float = Field(default=30.0, gt=0)
     retry_max_delay_s: float = Field(default=3600.0, gt=0)
     retry_max_attempts: int = Field(default=12, ge=1)
+
+    @model_validator(mode="after")
+    def _one_way_to_tls(self) -> NotificationsSettings:
+        if self.smtp_start_tls and self.smtp_tls:
+            raise ValueError("smtp_start_tls and smtp_tls exclude each other: choose one")
+        return self
 
     # What and when.
     reminder_hours_before: int = Field(default=24, ge=1, le=168)

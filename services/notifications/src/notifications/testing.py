@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import ssl
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -77,13 +78,16 @@ class _MailHandler:
 class MailCatcher:
     """An SMTP server on 127.0.0.1 that can be stopped and started again on its port."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, tls: ssl.SSLContext | None = None) -> None:
         self.port = port
+        self._tls = tls  # a server context: TLS from the first byte, as on port 465
         self._handler = _MailHandler()
         self._controller: Controller | None = None
 
     def start(self) -> MailCatcher:
-        self._controller = Controller(self._handler, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self._handler, hostname="127.0.0.1", port=self.port, ssl_context=self._tls
+        )
         self._controller.start()
         return self
 
