@@ -375,14 +375,6 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
             ReportingSettings(database_url=url, auth_shared_secret=SECRET, log_json=True)
         )
         defaults = ReportingSettings.model_fields
-        token = mint_token(
-            SECRET,
-            subject="bench",
-            roles=["city_admin"],
-            issuer=str(defaults["auth_issuer"].default),
-            audience=str(defaults["auth_audience"].default),
-        )
-        editions = shape[0]
 
         def token_for(roles: list[str], branches: list[str]) -> str:
             return mint_token(
@@ -394,6 +386,8 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
                 audience=str(defaults["auth_audience"].default),
             )
 
+        token = token_for(["city_admin"], [])
+        editions = shape[0]
         paths = [
             path
             for edition_id in editions.values()

@@ -23,3 +23,9 @@ def warsaw_districts() -> dict[str, District]:
     return {
         row["slug"]: District(row["slug"], row["district"], row["district_library"]) for row in rows
     }
+
+
+def district_name(slug: str) -> str:
+    """A Warsaw district's name ("bialoleka" → "Białołęka"); an unknown slug as it is."""
+    district = warsaw_districts().get(slug)
+    return district.name if district else slug

@@ -31,7 +31,7 @@ from console.web import (
     render,
     require_role,
 )
-from shared.reference import warsaw_districts
+from shared.reference import district_name
 
 router = APIRouter()
 
@@ -109,12 +109,6 @@ LANGUAGE_NAMES = {
 
 
 # -- small helpers ---------------------------------------------------------------------------
-
-
-def district_name(slug: str) -> str:
-    """A Warsaw district's name ("bialoleka" → "Białołęka"); an unknown slug as it is."""
-    district = warsaw_districts().get(slug)
-    return district.name if district else slug
 
 
 def language_name(lang: str, code: str) -> str:

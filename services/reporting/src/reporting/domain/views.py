@@ -45,7 +45,7 @@ from reporting.domain.entities import (
     Volunteer,
 )
 from reporting.domain.facts import STAGES
-from shared.reference import warsaw_districts
+from shared.reference import district_name
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 NO_ACTIVITY_DAYS = 30
@@ -440,8 +440,7 @@ def row_label(state: State, by: Dimension, key: str | None) -> str | None:
     if by == "edition":
         return state.edition_label(uuid.UUID(key))
     if by == "district":
-        district = warsaw_districts().get(key)
-        return district.name if district else key
+        return district_name(key)
     return key
 
 
