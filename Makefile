@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 DEV_AUTH_SECRET ?= local-development-secret-not-for-production
 export DEV_AUTH_SECRET
 
-.PHONY: help install infra tools run test lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token dead-letters init-sql catalogue seed
+.PHONY: help install infra tools run test lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token dead-letters init-sql catalogue docs seed
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,3 +63,6 @@ init-sql: ## regenerate deploy/postgres/init.sql from shared.bootstrap
 
 catalogue: ## regenerate the AsyncAPI event catalogue docs/asyncapi.json from the code
 	$(UV) run --frozen python -m shared.catalogue > docs/asyncapi.json
+
+docs: ## regenerate every generated doc: the event catalogue, docs/openapi/*.json, the tables and diagram in docs/*.md
+	$(UV) run --frozen python -m shared.docs

@@ -29,7 +29,7 @@ def test_only_the_contact_event_carries_contact_data() -> None:
         if personal & set(data_schema["properties"]):
             carriers.add(name)
     # Contact data goes only where a consumer needs it: volunteers' to notifications, and
-    # staff's (name, email, language) with their assignment, as CONTRACTS.md lists.
+    # staff's (name, email, language) with their assignment, as docs/contracts.md says.
     assert carriers == {
         "PlWawVolunteeringMatchingVolunteerContactChangedV1",
         "PlWawVolunteeringRegistryCoordinatorAssignedV1",

@@ -1,4 +1,4 @@
-"""The CloudEvents envelope of CONTRACTS.md, in both RabbitMQ binding modes."""
+"""The CloudEvents envelope of docs/contracts.md, in both RabbitMQ binding modes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The portal's inbound contracts (CONTRACTS.md), field by field.
+"""The portal's inbound contracts (docs/contracts.md), field by field.
 
 A rejected message is dead-lettered with ``describe_validation_error`` as its detail, so
 each rejection is checked to name the field a person has to fix.

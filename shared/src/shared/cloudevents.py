@@ -1,4 +1,4 @@
-"""The CloudEvents 1.0 envelope of CONTRACTS.md, in both RabbitMQ binding modes.
+"""The CloudEvents 1.0 envelope of docs/contracts.md, in both RabbitMQ binding modes.
 
 Inbound messages may be *structured* (the whole event as JSON in the body) or *binary*
 (attributes as ``ce-`` headers, ``datacontenttype`` as the AMQP content type, data alone in

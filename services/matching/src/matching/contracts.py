@@ -1,4 +1,4 @@
-"""The portal's inbound contracts (CONTRACTS.md), validated field by field."""
+"""The portal's inbound contracts (docs/contracts.md), validated field by field."""
 
 from __future__ import annotations
 
@@ -54,6 +54,12 @@ def _phone(value: str) -> str:
 
 
 PersonName = Annotated[str, AfterValidator(_person_name)]
+
+# The rules the validators above enforce, as the generated contract documents them.
+_NAME_RULE = "1-100 letters of any alphabet, with spaces, hyphens, dots or apostrophes"
+_PHONE_RULE = "E.164, e.g. +48601234567"
+_TAG_RULE = "free tags, compared case-insensitively"
+_OFFSET_RULE = "RFC 3339 with an offset"
 Phone = Annotated[str, AfterValidator(_phone)]
 
 
@@ -63,8 +69,8 @@ class AvailabilitySlot(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     weekday: int = Field(ge=1, le=7, description="Monday = 1")
-    start: str
-    end: str
+    start: str = Field(description="HH:MM, 00:00-23:59")
+    end: str = Field(description="HH:MM; earlier than start crosses midnight")
 
     @field_validator("start", "end")
     @classmethod
@@ -94,7 +100,7 @@ class PortalGuardian(BaseModel):
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
     email: EmailStr
-    phone: Phone | None = None
+    phone: Phone | None = Field(default=None, description=_PHONE_RULE)
     consent_given_at: datetime
 
 
@@ -104,18 +110,22 @@ class PortalVolunteer(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     portal_id: PortalId
-    first_name: PersonName
-    last_name: PersonName
+    first_name: PersonName = Field(description=_NAME_RULE)
+    last_name: PersonName = Field(description=_NAME_RULE)
     email: EmailStr
-    phone: Phone | None = None
-    birth_date: date
-    districts: list[str] = Field(min_length=1)
-    skills: list[Tag] = Field(default_factory=list)
-    interests: list[Tag] = Field(default_factory=list)
-    languages: list[str] = Field(default_factory=list)
+    phone: Phone | None = Field(default=None, description=_PHONE_RULE)
+    birth_date: date = Field(description="YYYY-MM-DD, in the past")
+    districts: list[str] = Field(
+        min_length=1, description="Warsaw district slugs, e.g. `bialoleka`; duplicates dropped"
+    )
+    skills: list[Tag] = Field(default_factory=list, description=_TAG_RULE)
+    interests: list[Tag] = Field(default_factory=list, description=_TAG_RULE)
+    languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes, e.g. `uk`")
     availability: list[AvailabilitySlot] = Field(default_factory=list)
-    consents: PortalConsents
-    guardian: PortalGuardian | None = None
+    consents: PortalConsents = Field(description="no message goes to a channel without consent")
+    guardian: PortalGuardian | None = Field(
+        default=None, description="required when the person is under 18 on the day of the event"
+    )
 
     @field_validator("birth_date")
     @classmethod
@@ -169,13 +179,15 @@ class CalendarEventScheduled(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     calendar_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    branch_code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    branch_code: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="a branch known to the registry"
+    )
     title: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
     description: Annotated[str, StringConstraints(max_length=5000)] | None = None
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: datetime = Field(description=_OFFSET_RULE)
+    ends_at: datetime = Field(description=_OFFSET_RULE + ", after starts_at")
     volunteers_needed: int = Field(ge=1, le=500)
-    skills: list[Tag] = Field(default_factory=list)
+    skills: list[Tag] = Field(default_factory=list, description=_TAG_RULE)
     min_age: int | None = Field(default=None, ge=0, le=99)
 
     @field_validator("starts_at", "ends_at")
