@@ -39,15 +39,23 @@ def test_a_check_holds_until_the_day_it_expires() -> None:
 
 def test_an_expired_check_closes_a_task_under_way_and_says_so() -> None:
     check = ChildProtection(date(2025, 11, 1), date(2025, 11, 1), date(2026, 11, 1))
-    common = {"birth_date": date(2000, 1, 1), "checks": check, "min_age": None}
+
+    def blockers(task_day: date, today: date) -> list[str]:
+        return hard_blockers(
+            birth_date=date(2000, 1, 1),
+            checks=check,
+            task_day=task_day,
+            today=today,
+            min_age=None,
+            with_children=True,
+        )
+
     began = date(2026, 10, 1)
     # Judged on the task's first day alone, the check held; today it no longer does.
-    assert hard_blockers(**common, task_day=began, today=began, with_children=True) == []
-    [reason] = hard_blockers(**common, task_day=began, today=date(2026, 12, 4), with_children=True)
+    assert blockers(began, began) == []
+    [reason] = blockers(began, date(2026, 12, 4))
     assert "expired on 2026-11-01" in reason
-    [later] = hard_blockers(
-        **common, task_day=SATURDAY, today=date(2026, 10, 1), with_children=True
-    )
+    [later] = blockers(SATURDAY, date(2026, 10, 1))
     assert "expires on 2026-11-01" in later and "2026-12-05" in later
 
 
