@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col, select
 
 from matching import branches
@@ -108,7 +109,7 @@ async def latest_checks(
     query = (
         select(ChildProtectionCheck)
         .where(col(ChildProtectionCheck.volunteer_id).in_(ids))
-        .distinct(col(ChildProtectionCheck.volunteer_id))
+        .ext(distinct_on(col(ChildProtectionCheck.volunteer_id)))
         .order_by(
             col(ChildProtectionCheck.volunteer_id), col(ChildProtectionCheck.recorded_at).desc()
         )
