@@ -115,14 +115,16 @@ registry POST   /v1/enrolments/{enrolment_id}/report/accept   admin   -
 matching GET    /health/live                                  public  -
 matching GET    /health/ready                                 public  -
 matching GET    /metrics                                      public  -
-matching GET    /v1/volunteers/{volunteer_id}                 admin   -
+matching GET    /v1/volunteers/{volunteer_id}                 coordinator branch
 matching GET    /v1/me                                        self      -
 matching POST   /v1/tasks                                     coordinator branch
 matching PUT    /v1/tasks/{task_id}                           coordinator branch
 matching POST   /v1/tasks/{task_id}/cancel                    coordinator branch
 matching GET    /v1/tasks                                     everyone -
 matching GET    /v1/tasks/{task_id}                           everyone -
-matching PUT    /v1/volunteers/{volunteer_id}/child-protection-check coordinator -
+matching PUT    /v1/volunteers/{volunteer_id}/child-protection-check coordinator branch
+matching GET    /v1/volunteers/{volunteer_id}/child-protection-checks coordinator branch
+matching POST   /v1/child-protection-checks/sweep             admin   -
 matching POST   /v1/tasks/{task_id}/applications              self    -
 matching GET    /v1/tasks/{task_id}/applications              coordinator branch
 matching POST   /v1/applications/{application_id}/accept      coordinator branch
@@ -382,6 +384,11 @@ class Seeded:
             ("PUT", "/v1/tasks/{task_id}"): task_body(self.branch_a),
             ("POST", "/v1/plans"): {"task_ids": [v["task_id"]]},
             ("POST", "/v1/tasks/{task_id}/proposals"): {"volunteer_id": v["other_volunteer_id"]},
+            ("PUT", "/v1/volunteers/{volunteer_id}/child-protection-check"): {
+                "branch_code": self.branch_a,
+                "register_checked_on": today.isoformat(),
+                "criminal_record_on": today.isoformat(),
+            },
             ("POST", "/v1/certificates"): {
                 "volunteer_id": v["volunteer_id"],
                 "branch_code": self.branch_a,
@@ -488,8 +495,18 @@ async def test_every_route_with_every_role_and_a_foreign_scope(platform: TestPla
         # there is one to fetch, and someone applies to one of its tasks, so there is an
         # application to decide. Branch B: any other branch in the programme.
         branch_a, volunteer_id = await branch_with_a_finished_shift(platform)
+        # "Another branch" is one the volunteer has no link to (no application, proposal,
+        # assignment or agreement there), so that it may not see them either.
         branch_b = await platform.fetchval(
-            "SELECT code FROM registry.branches WHERE code <> $1 ORDER BY code LIMIT 1", branch_a
+            "SELECT code FROM registry.branches WHERE code <> $1 AND code NOT IN ("
+            " SELECT t.branch_code FROM matching.tasks t WHERE t.id IN ("
+            "  SELECT task_id FROM matching.applications WHERE volunteer_id = $2"
+            "  UNION SELECT task_id FROM matching.proposals WHERE volunteer_id = $2"
+            "  UNION SELECT task_id FROM matching.assignments WHERE volunteer_id = $2)"
+            " UNION SELECT branch_code FROM matching.agreements WHERE volunteer_id = $2)"
+            " ORDER BY code LIMIT 1",
+            branch_a,
+            uuid.UUID(volunteer_id),
         )
         await issue_certificate(platform, services["matching"], branch_a, volunteer_id)
         await apply_to_branch(platform, services["matching"], branch_a)

@@ -145,11 +145,20 @@ async def test_minimum_age_and_child_protection_are_checked_on_the_task_day(
         body = one_off_task(with_children=True, min_age=18)
         task = (await http.post("/v1/tasks", json=body, headers=coordinator)).json()
 
-        refused = await http.post(f"/v1/tasks/{task['id']}/applications", headers=volunteer)
+        # The application stands without a check (it links the person to the branch, which
+        # may then record their check), but no place is confirmed before the check holds.
+        applied = await http.post(f"/v1/tasks/{task['id']}/applications", headers=volunteer)
+        assert applied.status_code == 201, applied.text
+        accept = f"/v1/applications/{applied.json()['id']}/accept"
+        refused = await http.post(accept, headers=coordinator)
         assert refused.status_code == 409
         assert "child-protection" in refused.json()["detail"]
 
-        check = {"register_checked_on": "2026-11-02", "criminal_record_on": "2026-11-01"}
+        check = {
+            "branch_code": "wola-12",
+            "register_checked_on": "2026-11-02",
+            "criminal_record_on": "2026-11-01",
+        }
         recorded = await http.put(
             f"/v1/volunteers/{ids['adult-1']}/child-protection-check",
             json=check,
@@ -160,5 +169,5 @@ async def test_minimum_age_and_child_protection_are_checked_on_the_task_day(
             f"/v1/volunteers/{ids['adult-1']}/child-protection-check", json=check, headers=volunteer
         )
         assert forbidden.status_code == 403
-        applied = await http.post(f"/v1/tasks/{task['id']}/applications", headers=volunteer)
-        assert applied.status_code == 201, applied.text
+        accepted = await http.post(accept, headers=coordinator)
+        assert accepted.status_code == 200, accepted.text

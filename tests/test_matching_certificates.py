@@ -32,6 +32,20 @@ async def test_agreements_certificate_pdf_and_erasure(platform: TestPlatform) ->
         await wait_enrolled(platform, "wola-12")
         coordinator = bearer(platform.token("coordinator", branches=("wola-12",)))
         adult = bearer(platform.token("volunteer", subject=ids["adult"]))
+        # Both apply first: a branch concludes agreements only with people linked to it.
+        task = (
+            await http.post(
+                "/v1/tasks",
+                json=one_off_task(schedule=PAST_SHIFT, min_age=None),
+                headers=coordinator,
+            )
+        ).json()
+        application = (
+            await http.post(f"/v1/tasks/{task['id']}/applications", headers=adult)
+        ).json()
+        kid = bearer(platform.token("volunteer", subject=ids["kid"]))
+        applied = await http.post(f"/v1/tasks/{task['id']}/applications", headers=kid)
+        assert applied.status_code == 201, applied.text
 
         agreement = await http.post(
             "/v1/agreements",
@@ -62,14 +76,6 @@ async def test_agreements_certificate_pdf_and_erasure(platform: TestPlatform) ->
         assert child.json()["guardian_name"] == "Anna Kowalska"
         assert child.json()["written_form_required"] is False
 
-        task = (
-            await http.post(
-                "/v1/tasks", json=one_off_task(schedule=PAST_SHIFT), headers=coordinator
-            )
-        ).json()
-        application = (
-            await http.post(f"/v1/tasks/{task['id']}/applications", headers=adult)
-        ).json()
         await http.post(f"/v1/applications/{application['id']}/accept", headers=coordinator)
         [assignment] = (await http.get("/v1/me/assignments", headers=adult)).json()
         entry = (

@@ -22,23 +22,29 @@ async def test_erasure_clears_checks_and_hands_the_place_to_the_waitlist(
         ids = await register_volunteers(platform, "gone", "next")
         await wait_enrolled(platform, "wola-12")
         coordinator = bearer(platform.token("coordinator", branches=("wola-12",)))
-        check = {"register_checked_on": "2026-11-02", "criminal_record_on": "2026-11-01"}
-        for volunteer_id in ids.values():
-            await http.put(
-                f"/v1/volunteers/{volunteer_id}/child-protection-check",
-                json=check,
-                headers=coordinator,
-            )
+        check = {
+            "branch_code": "wola-12",
+            "register_checked_on": "2026-11-02",
+            "criminal_record_on": "2026-11-01",
+        }
         task = (
             await http.post(
                 "/v1/tasks", json=one_off_task(places=1, with_children=True), headers=coordinator
             )
         ).json()
+        # Each applies first: the application links them to the branch, which then records
+        # their checks (a branch records checks only for people linked to it).
         for portal_id in ("gone", "next"):
             volunteer = bearer(platform.token("volunteer", subject=ids[portal_id]))
             application = (
                 await http.post(f"/v1/tasks/{task['id']}/applications", headers=volunteer)
             ).json()
+            recorded = await http.put(
+                f"/v1/volunteers/{ids[portal_id]}/child-protection-check",
+                json=check,
+                headers=coordinator,
+            )
+            assert recorded.status_code == 200, recorded.text
             if portal_id == "gone":
                 await http.post(f"/v1/applications/{application['id']}/accept", headers=coordinator)
 
@@ -58,8 +64,12 @@ async def test_erasure_clears_checks_and_hands_the_place_to_the_waitlist(
     row = (
         await platform.fetch("SELECT * FROM matching.volunteers WHERE id = $1::uuid", ids["gone"])
     )[0]
-    personal = ("first_name", "email", "birth_date", "register_checked_on", "criminal_record_on")
+    personal = ("first_name", "email", "birth_date")
     assert all(row[field] is None for field in personal), dict(row)
+    checked = await platform.fetch(
+        "SELECT volunteer_id::text FROM matching.child_protection_checks ORDER BY 1"
+    )
+    assert [r["volunteer_id"] for r in checked] == [ids["next"]]  # the erased one's went
     statuses = await platform.fetch(
         "SELECT status FROM matching.assignments WHERE volunteer_id = $1::uuid", ids["gone"]
     )

@@ -60,9 +60,16 @@ async def test_a_coordinator_proposes_an_eligible_candidate(platform: TestPlatfo
         assert again.status_code == 409
         assert again.json()["title"] == "Not eligible"
         assert "already assigned or proposed" in again.json()["detail"]
-        far = await http.post(url, json={"volunteer_id": ids["far"]}, headers=coordinator)
+        # Why someone not linked to the branch is ineligible would tell the coordinator about
+        # them (district, hours, age): they hear 404, as for an unknown id; the city office
+        # hears the reason.
+        admin = bearer(platform.token("city_admin"))
+        for volunteer_id in (ids["far"], ids["evening"]):
+            hidden = await http.post(url, json={"volunteer_id": volunteer_id}, headers=coordinator)
+            assert hidden.status_code == 404, hidden.text
+        far = await http.post(url, json={"volunteer_id": ids["far"]}, headers=admin)
         assert far.status_code == 409 and "does not reach district wola" in far.json()["detail"]
-        evening = await http.post(url, json={"volunteer_id": ids["evening"]}, headers=coordinator)
+        evening = await http.post(url, json={"volunteer_id": ids["evening"]}, headers=admin)
         assert evening.status_code == 409
         assert "not available at the task's time" in evening.json()["detail"]
         nobody = await http.post(
@@ -75,7 +82,6 @@ async def test_a_coordinator_proposes_an_eligible_candidate(platform: TestPlatfo
         for foreign in (other, trainer):
             refused = await http.post(url, json={"volunteer_id": ids["coder"]}, headers=foreign)
             assert refused.status_code == 403
-        admin = bearer(platform.token("city_admin"))
         second = await http.post(url, json={"volunteer_id": ids["coder"]}, headers=admin)
         assert second.status_code == 201, second.text
 

@@ -442,7 +442,7 @@ async def test_a_certificate_is_issued_and_its_pdf_streamed_through_the_console(
     }
     assert h1(page) == "Wolontariusz w oddziale"
     assert f'href="/koordynator/zaswiadczenia/{CERTIFICATE_ID}.pdf"' in page.text
-    assert "widzi tylko urząd miasta" in page.text  # the profile is not the coordinator's
+    assert "gdy wolontariusz jest z nim powiązany" in page.text  # no profile without a link
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content == b"%PDF-1.7 zaswiadczenie"
@@ -852,3 +852,24 @@ async def test_the_pages_speak_english_when_asked() -> None:
     assert h1(page) == "Coordinator dashboard"
     assert 'aria-label="Accept application: Zofia K. — Głośne czytanie"' in page.text
     assert "Reading help" in page.text
+
+
+async def test_a_check_is_recorded_for_the_chosen_branch() -> None:
+    fake = FakeServices()
+    url = f"/matching/v1/volunteers/{VOLUNTEER_ID}/child-protection-check"
+    fake.on("PUT", url, {"id": CERTIFICATE_ID}, status=200)
+    async with console(fake, ["coordinator"], ["wola-12"]) as client:
+        recorded = await client.post(
+            f"/koordynator/wolontariusze/{VOLUNTEER_ID}/weryfikacja",
+            data={
+                "csrf": CSRF,
+                "register_checked_on": "2026-11-02",
+                "criminal_record_on": "2026-11-01",
+            },
+        )
+    assert recorded.status_code == 303
+    assert fake.json_sent("PUT", url) == {
+        "branch_code": "wola-12",
+        "register_checked_on": "2026-11-02",
+        "criminal_record_on": "2026-11-01",
+    }

@@ -20,7 +20,7 @@ from matching.domain.matching import (
     rank,
     score,
 )
-from matching.domain.schedule import shift_interval
+from matching.domain.schedule import WARSAW, shift_interval
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 SATURDAY = date(2026, 12, 5)
@@ -198,12 +198,13 @@ def test_plan_respects_places_and_limits() -> None:
 
 
 def scalar_pairs(tasks: list[TaskSpec], people: list[VolunteerSpec]) -> list[tuple[int, int, int]]:
-    """The reference: one pair at a time with the explaining functions."""
+    """The reference: one pair at a time with the explaining functions, on NOW's date."""
+    today = NOW.astimezone(WARSAW).date()
     return [
         (t, v, score(task, person, NOW).points)
         for t, task in enumerate(tasks)
         for v, person in enumerate(people)
-        if ineligibility(task, person) is None
+        if ineligibility(task, person, today) is None
     ]
 
 

@@ -30,6 +30,8 @@ SAMPLE: dict[str, Any] = {
     "original_subject": "Potwierdzenie dyżuru",
     "original_body": "Treść",
     "items": ["wola-12: Nowe zgłoszenie: Pomoc w czytelni", "wola-12: Nieobecność na dyżurze"],
+    "expires_on": date(2026, 12, 4),
+    "volunteer_url": "http://127.0.0.1:8080/koordynator/wolontariusze/1",
 }
 
 RENDERER = Renderer()
@@ -40,7 +42,7 @@ def test_every_template_exists_in_every_language() -> None:
     for language in LANGUAGES:
         found = sorted(path.stem for path in (TEMPLATES_DIR / language).glob("*.txt"))
         assert found == sorted([*NAMES, "_my_page"]), language
-    assert len(NAMES) == 16
+    assert len(NAMES) == 18
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

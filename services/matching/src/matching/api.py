@@ -13,7 +13,17 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from matching import agreements, assignments, feeds, handlers, hours, proposals, tasks
+from matching import (
+    agreements,
+    assignments,
+    child_protection,
+    feeds,
+    handlers,
+    hours,
+    proposals,
+    tasks,
+    volunteer_access,
+)
 from matching.domain.matching import ReasonCode
 from matching.settings import MatchingSettings
 from shared.auth import Principal, require_roles
@@ -46,13 +56,12 @@ class VolunteerView(BaseModel):
 async def read_volunteer(
     volunteer_id: uuid.UUID,
     service: Annotated[Service, Depends(get_service)],
-    _: Annotated[Principal, Depends(require_roles())],
+    principal: Annotated[Principal, Depends(require_roles("coordinator"))],
 ) -> Any:
-    """A volunteer's profile, for the city office (branch-scoped access comes with tasks)."""
+    """A volunteer's profile: the city office, or a coordinator of a branch the volunteer is
+    linked to (an application, proposal, assignment or agreement there); otherwise 404."""
     async with service.unit_of_work() as uow:
-        volunteer = await handlers.get_volunteer(uow, volunteer_id)
-    if volunteer is None:
-        raise Problem(404, "Volunteer not found", f"no volunteer with id {volunteer_id}")
+        volunteer = await volunteer_access.require_linked(uow, principal, volunteer_id)
     return VolunteerView.model_validate(volunteer, from_attributes=True)
 
 
@@ -180,10 +189,22 @@ async def read_task(
 
 
 class ChildProtectionView(BaseModel):
+    id: uuid.UUID
     volunteer_id: uuid.UUID
-    register_checked_on: date | None
-    criminal_record_on: date | None
-    checks_recorded_at: datetime | None
+    branch_code: str | None = Field(description="the branch it was recorded for")
+    recorded_by: str | None = Field(description="the subject of the staff member who recorded it")
+    recorded_at: datetime
+    register_checked_on: date = Field(description="the day the sex-offender register was checked")
+    criminal_record_on: date | None = Field(description="the criminal-record certificate's date")
+    expires_on: date = Field(description="the first day it no longer opens work with children")
+    opens_work_with_children: bool = Field(description="today, if it is the volunteer's latest")
+
+
+def _check_view(check: Any, *, latest: bool) -> ChildProtectionView:
+    holds = child_protection.protection(check).valid_on(child_protection.warsaw_today())
+    return ChildProtectionView.model_validate(
+        {**check.model_dump(), "opens_work_with_children": latest and holds}
+    )
 
 
 @router.put(
@@ -193,19 +214,67 @@ class ChildProtectionView(BaseModel):
 )
 async def record_child_protection_check(
     volunteer_id: uuid.UUID,
-    body: tasks.ChildProtectionCheck,
+    body: child_protection.CheckInput,
     service: Annotated[Service, Depends(get_service)],
-    _: Annotated[Principal, Depends(require_roles(*STAFF))],
+    principal: Annotated[Principal, Depends(require_roles(*STAFF))],
 ) -> Any:
-    """A coordinator records that they saw the register check and the certificate."""
+    """A coordinator records what they saw (register check, certificate) for their branch,
+    for a volunteer linked to it; it becomes the check that counts."""
+    settings = service.settings
+    assert isinstance(settings, MatchingSettings)
     async with service.unit_of_work() as uow:
-        volunteer = await tasks.record_child_protection_check(uow, volunteer_id, body)
-    return ChildProtectionView(
-        volunteer_id=volunteer.id,
-        register_checked_on=volunteer.register_checked_on,
-        criminal_record_on=volunteer.criminal_record_on,
-        checks_recorded_at=volunteer.checks_recorded_at,
-    )
+        volunteer = await volunteer_access.require_linked(
+            uow, principal, volunteer_id, branch_code=body.branch_code
+        )
+        check = await child_protection.record_check(
+            uow,
+            volunteer,
+            body,
+            recorded_by=principal.subject,
+            valid_months=settings.child_protection_valid_months,
+            today=child_protection.warsaw_today(),
+        )
+        return _check_view(check, latest=True)
+
+
+@router.get(
+    "/volunteers/{volunteer_id}/child-protection-checks",
+    response_model=list[ChildProtectionView],
+    tags=["volunteers"],
+)
+async def list_child_protection_checks(
+    volunteer_id: uuid.UUID,
+    service: Annotated[Service, Depends(get_service)],
+    principal: Annotated[Principal, Depends(require_roles(*STAFF))],
+) -> Any:
+    """The volunteer's checks, the one that counts first (staff of a linked branch)."""
+    async with service.unit_of_work() as uow:
+        await volunteer_access.require_linked(uow, principal, volunteer_id)
+        found = await child_protection.checks_of(uow, volunteer_id)
+        return [_check_view(check, latest=index == 0) for index, check in enumerate(found)]
+
+
+class SweepView(BaseModel):
+    expiring: int
+    expired: int
+
+
+@router.post("/child-protection-checks/sweep", response_model=SweepView, tags=["volunteers"])
+async def sweep_child_protection_checks(
+    service: Annotated[Service, Depends(get_service)],
+    _: Annotated[Principal, Depends(require_roles())],
+) -> Any:
+    """For a scheduler (city_admin token): tell branches now about checks that expire soon or
+    have expired. Every replica also sweeps on its own; a check is told of once either way."""
+    settings = service.settings
+    assert isinstance(settings, MatchingSettings)
+    async with service.unit_of_work() as uow:
+        result = await child_protection.sweep(
+            uow,
+            today=child_protection.warsaw_today(),
+            notice_days=settings.child_protection_notice_days,
+        )
+    return SweepView(expiring=result.expiring, expired=result.expired)
 
 
 # -- applications and assignments -------------------------------------------------------
@@ -435,8 +504,15 @@ class ReasonView(BaseModel):
 
 
 class CandidateView(BaseModel):
+    """What deciding needs; the volunteer's record opens to the branch once they are linked
+    to it (an application, proposal, assignment or agreement)."""
+
     volunteer_id: uuid.UUID
     first_name: str | None
+    age_band: str | None = Field(
+        description="age on the task's day: 0-12, 13-15, 16-17, 18-25, 26-59 or 60+"
+    )
+    linked: bool = Field(description="linked to the task's branch: its record is visible")
     rank: int
     points: int
     reasons: list[str] = Field(description="the reason_details in English, one sentence each")
@@ -455,10 +531,15 @@ async def rank_candidates(
         task = await tasks.get_task(uow, task_id)
         _require_branch(principal, task.branch_code)
         found = await proposals.candidates(uow, task, limit)
+        links = await volunteer_access.linked_branches(
+            uow, [uuid.UUID(str(c.ranked.volunteer_id)) for c in found]
+        )
     return [
         CandidateView(
             volunteer_id=uuid.UUID(str(c.ranked.volunteer_id)),
             first_name=c.first_name,
+            age_band=c.age_band,
+            linked=task.branch_code in links.get(uuid.UUID(str(c.ranked.volunteer_id)), set()),
             rank=c.ranked.rank,
             points=c.ranked.points,
             reasons=list(c.ranked.reasons),
@@ -540,8 +621,13 @@ async def propose_candidate(
     async with service.unit_of_work() as uow:
         task = await tasks.get_task(uow, task_id, for_update=True)
         _require_branch(principal, task.branch_code)
+        linked = await volunteer_access.visible_to(uow, principal, [body.volunteer_id])
         proposal = await proposals.propose(
-            uow, task, body.volunteer_id, timedelta(hours=body.expires_in_hours)
+            uow,
+            task,
+            body.volunteer_id,
+            timedelta(hours=body.expires_in_hours),
+            explain=body.volunteer_id in linked,
         )
         return ProposalView.model_validate(proposal, from_attributes=True)
 
@@ -790,9 +876,13 @@ async def conclude_agreement(
     service: Annotated[Service, Depends(get_service)],
     principal: Annotated[Principal, Depends(require_roles(*STAFF))],
 ) -> Any:
-    """An agreement's terms: written form over 30 days; for minors, the guardian's role."""
+    """An agreement's terms: written form over 30 days; for minors, the guardian's role.
+    The volunteer must be linked to the branch already (otherwise 404)."""
     _require_branch(principal, body.branch_code)
     async with service.unit_of_work() as uow:
+        await volunteer_access.require_linked(
+            uow, principal, body.volunteer_id, branch_code=body.branch_code
+        )
         agreement = await agreements.conclude_agreement(uow, body)
     return AgreementView.model_validate(agreement, from_attributes=True)
 
@@ -862,12 +952,18 @@ async def issue_certificate(
     principal: Annotated[Principal, Depends(require_roles(*STAFF, "volunteer"))],
 ) -> Any:
     """A certificate on request: the volunteer asks, or their branch's coordinator issues it."""
-    if principal.has_any_role(("city_admin", "coordinator")) and body.volunteer_id is not None:
+    for_staff = principal.has_any_role(("city_admin", "coordinator"))
+    if for_staff and body.volunteer_id is not None:
         _require_branch(principal, body.branch_code)
         volunteer_id = body.volunteer_id
     else:
+        for_staff = False
         volunteer_id = volunteer_id_of(principal)
     async with service.unit_of_work() as uow:
+        if for_staff:
+            await volunteer_access.require_linked(
+                uow, principal, volunteer_id, branch_code=body.branch_code
+            )
         certificate = await agreements.issue_certificate(uow, volunteer_id, body.branch_code)
     return _certificate_view(certificate)
 

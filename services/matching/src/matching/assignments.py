@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, func, select
 
-from matching.domain.eligibility import ChildProtection, hard_blockers
+from matching.child_protection import protection_of, warsaw_today
+from matching.domain.eligibility import hard_blockers
 from matching.domain.schedule import ScheduleKind, describe, first_clash
 from matching.events import (
     ApplicationAccepted,
@@ -70,13 +71,19 @@ async def volunteer_for_update(uow: UnitOfWork, volunteer_id: uuid.UUID) -> Volu
     return volunteer
 
 
-def blockers(volunteer: Volunteer, task: Task) -> list[str]:
+async def blockers(
+    uow: UnitOfWork, volunteer: Volunteer, task: Task, *, child_protection: bool = True
+) -> list[str]:
+    """The hard rules for a place on the task; ``child_protection=False`` leaves the check
+    out (an application to a task with children stands without it: the branch records the
+    check for the person who applied, and no place is confirmed before it holds)."""
     return hard_blockers(
         birth_date=volunteer.birth_date,
-        checks=ChildProtection(volunteer.register_checked_on, volunteer.criminal_record_on),
+        checks=await protection_of(uow, volunteer.id),
         task_day=task_day(task),
+        today=warsaw_today(),
         min_age=task.min_age,
-        with_children=task.with_children,
+        with_children=task.with_children and child_protection,
     )
 
 
@@ -127,7 +134,7 @@ async def confirm(
     taken = await confirmed_count(uow, task.id)
     if taken >= task.places:
         raise Problem(409, "Task full", f"task {task.id} has all {task.places} places taken")
-    reasons = blockers(volunteer, task)
+    reasons = await blockers(uow, volunteer, task)
     if reasons:
         raise Problem(409, "Not eligible", "; ".join(reasons), reasons=reasons)
     clash = await clash_for(uow, volunteer.id, task)
@@ -157,7 +164,7 @@ async def apply(uow: UnitOfWork, task_id: uuid.UUID, volunteer_id: uuid.UUID) ->
     if task.status != PUBLISHED:
         raise Problem(409, "Task cancelled", f"task {task.id} is cancelled")
     volunteer = await volunteer_for_update(uow, volunteer_id)
-    reasons = blockers(volunteer, task)
+    reasons = await blockers(uow, volunteer, task, child_protection=False)
     if reasons:
         raise Problem(409, "Not eligible", "; ".join(reasons), reasons=reasons)
     existing = (

@@ -246,6 +246,28 @@ class CertificateIssued(IntegrationEvent):
     branch_code: str
 
 
+class ChildProtectionCheckExpiring(IntegrationEvent):
+    """A volunteer's child-protection check expires soon: the branch that recorded it
+    should renew it (a new register check and certificate) before ``expires_on``."""
+
+    fact: ClassVar[str] = "child_protection_check.expiring.v1"
+
+    check_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+    expires_on: date = Field(
+        description="the first day the check no longer opens work with children"
+    )
+
+
+class ChildProtectionCheckExpired(ChildProtectionCheckExpiring):
+    """A volunteer's child-protection check expired: it no longer opens tasks with children
+    until the branch records a new one."""
+
+    fact: ClassVar[str] = "child_protection_check.expired.v1"
+
+
 PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
     VolunteerRegistered,
     VolunteerUpdated,
@@ -271,4 +293,6 @@ PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
     HoursApproved,
     HoursRejected,
     CertificateIssued,
+    ChildProtectionCheckExpiring,
+    ChildProtectionCheckExpired,
 )

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from matching.child_protection import forget_checks
 from matching.contracts import PortalErasureRequested, PortalVolunteer
 from matching.domain.people import is_minor
 from matching.events import (
@@ -109,12 +110,11 @@ async def erase_volunteer(uow: UnitOfWork, request: PortalErasureRequested) -> V
         setattr(volunteer, field, None)
     volunteer.skills, volunteer.interests, volunteer.availability = [], [], []
     volunteer.consent_email = volunteer.consent_sms = False
-    volunteer.register_checked_on = volunteer.criminal_record_on = None
-    volunteer.checks_recorded_at = None
     volunteer.erased_at = now
     session.add(volunteer)
     await uow.emit(VolunteerErased(volunteer_id=volunteer.id), subject=str(volunteer.id))
     await forget_documents(uow, volunteer.id)
+    await forget_checks(uow, volunteer.id)
     from matching.feeds import forget_feed
 
     await forget_feed(uow, volunteer.id)

@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlmodel import col, func, select
 
-from matching import assignments
-from matching.domain.eligibility import ChildProtection
+from matching import assignments, child_protection
 from matching.domain.matching import (
     Plan,
     Ranked,
@@ -25,7 +24,8 @@ from matching.domain.matching import (
     rank,
     score,
 )
-from matching.domain.schedule import Interval
+from matching.domain.people import age_band
+from matching.domain.schedule import WARSAW, Interval
 from matching.events import ProposalAccepted, ProposalDeclined, ProposalExpired, ProposalMade
 from matching.tables import Assignment, Branch, Proposal, Task, UsedLinkToken, Volunteer
 from matching.tasks import PUBLISHED, get_task, occurrences, task_day
@@ -121,6 +121,7 @@ async def _volunteer_specs(
         await session.exec(select(Volunteer).where(col(Volunteer.erased_at).is_(None), who))
     ).all()
     ids = [person.id for person in people]
+    checks = await child_protection.latest_checks(uow, ids)
     busy: dict[uuid.UUID, list[Interval]] = defaultdict(list)
     taken: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     engaged: dict[uuid.UUID, datetime] = {}
@@ -161,7 +162,7 @@ async def _volunteer_specs(
             interests=frozenset(person.interests),
             languages=frozenset(person.languages),
             availability=tuple(WeeklySlot(**slot) for slot in person.availability),
-            checks=ChildProtection(person.register_checked_on, person.criminal_record_on),
+            checks=child_protection.protection(checks.get(person.id)),
             busy=tuple(busy[person.id]),
             taken=frozenset(taken[person.id]),
             last_engaged_at=engaged.get(person.id),
@@ -182,8 +183,12 @@ async def _district_of(uow: UnitOfWork, task: Task) -> str:
 
 @dataclass(frozen=True)
 class Candidate:
+    """What deciding needs: the rank and its reasons, a first name and an age band on the
+    task's day; never contact data or the birth date."""
+
     ranked: Ranked
     first_name: str | None
+    age_band: str | None
 
 
 async def candidates(uow: UnitOfWork, task: Task, limit: int) -> list[Candidate]:
@@ -192,8 +197,8 @@ async def candidates(uow: UnitOfWork, task: Task, limit: int) -> list[Candidate]
     spec = await _task_spec(uow, task, district, task.places)
     people = await _volunteer_specs(uow, {district}, Interval(task.starts_at, task.ends_at), now)
     ranked = rank(spec, people, now, limit=limit)
-    names = {
-        person.id: person.first_name
+    found = {
+        person.id: person
         for person in (
             await uow.session.exec(
                 select(Volunteer).where(
@@ -202,7 +207,12 @@ async def candidates(uow: UnitOfWork, task: Task, limit: int) -> list[Candidate]
             )
         ).all()
     }
-    return [Candidate(entry, names.get(entry.volunteer_id)) for entry in ranked]  # type: ignore[call-overload]
+    result: list[Candidate] = []
+    for entry in ranked:
+        person = found[uuid.UUID(str(entry.volunteer_id))]
+        band = age_band(person.birth_date, spec.day) if person.birth_date else None
+        result.append(Candidate(entry, person.first_name, band))
+    return result
 
 
 # -- (b) a batch plan that becomes proposals ------------------------------------------------
@@ -261,10 +271,17 @@ async def make_plan(
 
 
 async def propose(
-    uow: UnitOfWork, task: Task, volunteer_id: uuid.UUID, expires_in: timedelta
+    uow: UnitOfWork,
+    task: Task,
+    volunteer_id: uuid.UUID,
+    expires_in: timedelta,
+    *,
+    explain: bool = True,
 ) -> Proposal:
     """A proposal to one volunteer, under the same rules as a plan's (the task must be
-    locked by the caller): a free place, and the engine finds the volunteer eligible."""
+    locked by the caller): a free place, and the engine finds the volunteer eligible.
+    ``explain=False`` (the volunteer is not linked to the caller's branch): an ineligible
+    volunteer answers 404, as if unknown, since the reason would tell about the person."""
     now = datetime.now(UTC)
     await expire_overdue(uow, now)
     if task.status != PUBLISHED:
@@ -278,7 +295,9 @@ async def propose(
     await assignments.volunteer_for_update(uow, volunteer_id)
     window = Interval(task.starts_at, task.ends_at)
     [person] = await _volunteer_specs(uow, {district}, window, now, only=volunteer_id)
-    reason = ineligibility(spec, person)
+    reason = ineligibility(spec, person, now.astimezone(WARSAW).date())
+    if reason is not None and not explain:
+        raise Problem(404, "Volunteer not found", f"no volunteer with id {volunteer_id}")
     if reason is not None:
         raise Problem(409, "Not eligible", f"volunteer {volunteer_id} cannot be proposed: {reason}")
     proposal = Proposal(

@@ -43,11 +43,34 @@ class Volunteer(MatchingTable, table=True):
     registered_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     profile_updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     erased_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
-    # Child protection (ustawa Kamilka): the sex-offender register check and the
-    # criminal-record certificate, each with the date it was made / issued.
-    register_checked_on: date | None = None
+
+
+class ChildProtectionCheck(MatchingTable, table=True):
+    """A child-protection check (ustawa Kamilka) as recorded: who recorded it, for which
+    branch, when, and what they saw (the day the sex-offender register was checked, the date
+    of the criminal-record certificate if one was shown). A volunteer's latest check is the
+    one that counts; it opens work with children until ``expires_on``. Erasure deletes them."""
+
+    __tablename__ = "child_protection_checks"
+    # A volunteer's latest check; the daily sweep's expiring checks.
+    __table_args__ = (
+        sa.Index("child_protection_checks_latest", "volunteer_id", "recorded_at"),
+        sa.Index("child_protection_checks_expiry", "expires_on"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    volunteer_id: uuid.UUID
+    # Null only on checks recorded before checks named their branch and recorder.
+    branch_id: uuid.UUID | None = None
+    branch_code: str | None = Field(default=None, max_length=64)
+    recorded_by: str | None = Field(default=None, max_length=255)
+    recorded_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    register_checked_on: date
     criminal_record_on: date | None = None
-    checks_recorded_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    expires_on: date
+    # When the coordinator was told it is about to expire / has expired (once each).
+    expiring_told_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    expired_told_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class ErasedPortalId(MatchingTable, table=True):

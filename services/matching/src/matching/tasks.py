@@ -20,7 +20,7 @@ from matching.domain.schedule import (
     ScheduleKind,
 )
 from matching.events import TaskCancelled, TaskChanged, TaskPublished, TaskType
-from matching.tables import CalendarCancellation, Task, Volunteer
+from matching.tables import CalendarCancellation, Task
 from shared.consumer import RejectMessage
 from shared.problems import Problem
 from shared.unit_of_work import UnitOfWork
@@ -302,32 +302,3 @@ async def cancel_from_calendar(
     if task is None:
         return None  # cancelled before it was scheduled: the tombstone keeps it void
     return await cancel_task(uow, task, data.reason)
-
-
-# -- child protection checks on the volunteer's profile ---------------------------------
-
-
-class ChildProtectionCheck(BaseModel):
-    """Ustawa Kamilka: the register check and the criminal-record certificate, with dates."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    register_checked_on: date
-    criminal_record_on: date
-
-
-async def record_child_protection_check(
-    uow: UnitOfWork, volunteer_id: uuid.UUID, check: ChildProtectionCheck
-) -> Volunteer:
-    today = datetime.now(WARSAW).date()
-    for field, value in check.model_dump().items():
-        if value > today:
-            raise Problem(422, "Invalid request", f"{field}: must not be in the future")
-    volunteer = await uow.session.get(Volunteer, volunteer_id, with_for_update=True)
-    if volunteer is None or volunteer.erased_at is not None:
-        raise Problem(404, "Volunteer not found", f"no volunteer with id {volunteer_id}")
-    volunteer.register_checked_on = check.register_checked_on
-    volunteer.criminal_record_on = check.criminal_record_on
-    volunteer.checks_recorded_at = datetime.now(UTC)
-    uow.session.add(volunteer)
-    return volunteer

@@ -172,6 +172,26 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
             params={"branch_code": d.branch_code},
         )  # fmt: skip
 
+    # -- child-protection checks: the branch renews them ---------------------------------
+
+    def check_told(fact: str, template: str) -> None:
+        @on(c.matching(fact), c.ChildProtectionCheckFacts)
+        async def handle(uow: UnitOfWork, e: CloudEvent, d: c.ChildProtectionCheckFacts) -> None:
+            # No name in the message: the link opens the volunteer's page for the signed-in
+            # coordinator of the branch.
+            console = notifier.settings.console_public_url.rstrip("/")
+            await handlers.notify_staff(
+                uow, notifier, cause=f"{fact}:{d.check_id}",
+                role="coordinator", branch_code=d.branch_code, template=template,
+                params={
+                    "branch_code": d.branch_code, "expires_on": d.expires_on,
+                    "volunteer_url": f"{console}/koordynator/wolontariusze/{d.volunteer_id}",
+                },
+            )  # fmt: skip
+
+    check_told("child_protection_check.expiring.v1", "child_protection_expiring")
+    check_told("child_protection_check.expired.v1", "child_protection_expired")
+
     return table
 
 

@@ -150,3 +150,11 @@ class VisitFacts(Reader):
     trainer_id: uuid.UUID
     visited_on: date
     follow_up_on: date | None
+
+
+class ChildProtectionCheckFacts(Reader):
+    check_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+    expires_on: date

@@ -753,6 +753,7 @@ async def record_check(
     request: Request, volunteer_id: uuid.UUID, user: Coordinator, api: Api
 ) -> Response:
     body = fields(await request.form(), "register_checked_on", "criminal_record_on")
+    body["branch_code"] = chosen_branch(request, user)  # the check is recorded for it
     await attempt(
         request,
         api.put("matching", f"/v1/volunteers/{volunteer_id}/child-protection-check", json=body),

@@ -201,10 +201,12 @@ EN: dict[str, str] = {
     "Zgoda na e-maile": "Consent to emails",
     "Zgoda na SMS": "Consent to text messages",
     "Opiekun (osoba niepełnoletnia)": "Guardian (a minor)",
-    "Pełny profil wolontariusza (zgody, dane kontaktowe) widzi tylko urząd miasta. Koordynator "
-    "widzi porozumienia swojego oddziału i zapisuje weryfikację.": (
-        "Only the city office sees a volunteer's full profile (consents, contact details). "
-        "A coordinator sees their branch's agreements and records the checks."
+    "Profil wolontariusza (zgody, dane kontaktowe) oddział widzi, gdy wolontariusz jest z nim "
+    "powiązany: zgłoszeniem, propozycją, dyżurem lub porozumieniem. Tylko wtedy zawiera z nim "
+    "porozumienie i zapisuje weryfikację.": (
+        "A branch sees a volunteer's profile (consents, contact details) once the volunteer is "
+        "linked to it by an application, a proposal, a shift or an agreement. Only then does it "
+        "conclude an agreement with them and record their check."
     ),
     "Porozumienia w oddziale": "Agreements at the branch",
     "forma pisemna wymagana": "written form required",

@@ -41,7 +41,7 @@ from typing import Literal
 import numpy as np
 from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]
 
-from matching.domain.eligibility import ChildProtection
+from matching.domain.eligibility import ChildProtection, check_day
 from matching.domain.people import age_on
 from matching.domain.schedule import WARSAW, Interval
 
@@ -162,8 +162,12 @@ def covered(cover: tuple[tuple[int, int], ...], pattern: tuple[int, int]) -> boo
     return any(a <= start and start + length <= b for a, b in cover)
 
 
-def ineligibility(task: TaskSpec, volunteer: VolunteerSpec) -> str | None:
-    """Why the volunteer cannot be matched to the task, or None when they can."""
+def ineligibility(
+    task: TaskSpec, volunteer: VolunteerSpec, today: date | None = None
+) -> str | None:
+    """Why the volunteer cannot be matched to the task, or None when they can. ``today``
+    (the Warsaw date) makes a child-protection check hold until a task under way, too;
+    without it the check is judged on the task's day alone."""
     if volunteer.birth_date is None:
         return "erased"
     if task.district not in volunteer.districts:
@@ -172,8 +176,12 @@ def ineligibility(task: TaskSpec, volunteer: VolunteerSpec) -> str | None:
         return "already assigned or proposed"
     if task.min_age is not None and age_on(volunteer.birth_date, task.day) < task.min_age:
         return f"under {task.min_age} on {task.day.isoformat()}"
-    if task.with_children and not volunteer.checks.valid_on(task.day):
-        return "no child-protection check"
+    on = check_day(task.day, today)
+    if task.with_children and not volunteer.checks.valid_on(on):
+        checks = volunteer.checks
+        if checks.register_checked_on is None or checks.criminal_record_on is None:
+            return "no child-protection check"
+        return f"child-protection check not valid on {on.isoformat()} (renewal needed)"
     cover = volunteer.cover()
     for pattern in task.patterns():
         if not covered(cover, pattern):
@@ -303,7 +311,8 @@ def rank(
         pool, _ = volunteers.candidates(task)
         eligible = [volunteers.volunteers[int(index)] for index in pool]
     else:
-        eligible = [v for v in volunteers if ineligibility(task, v) is None]
+        today = now.astimezone(WARSAW).date()
+        eligible = [v for v in volunteers if ineligibility(task, v, today) is None]
     scored = [(points(task, volunteer, now), volunteer) for volunteer in eligible]
     scored.sort(
         key=lambda pair: (
@@ -351,6 +360,15 @@ def _age_cutoff(day: date, min_age: int) -> tuple[int, int | None]:
     return latest.toordinal(), leap_birthday
 
 
+def _check_span(checks: ChildProtection) -> tuple[int, int] | None:
+    """(first, after the last) day ordinal a complete check holds on, or None."""
+    expiry = checks.expiry()
+    if checks.register_checked_on is None or checks.criminal_record_on is None or not expiry:
+        return None
+    later = max(checks.register_checked_on, checks.criminal_record_on)
+    return later.toordinal(), expiry.toordinal()
+
+
 class VolunteerArrays:
     """The volunteers' facts as NumPy arrays, built once, so that eligibility and points
     for one task are computed over all its district's candidates at once."""
@@ -363,15 +381,11 @@ class VolunteerArrays:
             [v.birth_date.toordinal() if v.birth_date else never for v in volunteers], np.int64
         )
         self.erased = np.array([v.birth_date is None for v in volunteers], bool)
-        self.checked = np.array(
-            [
-                max(v.checks.register_checked_on, v.checks.criminal_record_on).toordinal()
-                if v.checks.register_checked_on and v.checks.criminal_record_on
-                else never
-                for v in volunteers
-            ],
-            np.int64,
-        )
+        # A child-protection check holds from its later date until (not on) its expiry.
+        self.today = now.astimezone(WARSAW).date()
+        holds = [_check_span(v.checks) for v in volunteers]
+        self.checked = np.array([span[0] if span else never for span in holds], np.int64)
+        self.check_expires = np.array([span[1] if span else 0 for span in holds], np.int64)
         self.fairness = np.array(
             [fairness_points(v.last_engaged_at, now) for v in volunteers], np.int64
         )
@@ -437,7 +451,8 @@ class VolunteerArrays:
                 old_enough |= births == leap_birthday
             keep &= old_enough
         if task.with_children:
-            keep &= self.checked[pool] <= task.day.toordinal()
+            on = check_day(task.day, self.today).toordinal()
+            keep &= (self.checked[pool] <= on) & (on < self.check_expires[pool])
         for pattern in task.patterns():
             keep &= self.available(pattern)[pool]
         taken = self.taken.get(task.id)

@@ -42,3 +42,23 @@ def guardian_role(birth_date: date, day: date) -> GuardianRole:
     if age >= OWN_AGREEMENT_AGE:
         return GuardianRole.WRITTEN_CONSENT
     return GuardianRole.CONCLUDES_AGREEMENT
+
+
+# Age bands a coordinator sees before a volunteer is linked to their branch: the law's
+# thresholds (under 13: the guardian concludes the agreement; 13-17: the guardian's written
+# consent; 18: adult), 16 as the common minimum age of evening and event tasks, and broad
+# adult bands that say nothing more precise than deciding needs.
+AGE_BANDS: tuple[tuple[int, str], ...] = (
+    (60, "60+"),
+    (26, "26-59"),
+    (18, "18-25"),
+    (16, "16-17"),
+    (13, "13-15"),
+    (0, "0-12"),
+)
+
+
+def age_band(birth_date: date, day: date) -> str:
+    """The band ("13-15", "18-25", ...) the person's age on ``day`` falls in."""
+    age = age_on(birth_date, day)
+    return next(label for lowest, label in AGE_BANDS if age >= lowest)
