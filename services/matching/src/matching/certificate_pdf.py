@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from functools import cache
 from pathlib import Path
 
 from fpdf import FPDF
 
 from matching.domain.agreements import CertificateFacts, certificate_lines
 
-
-@cache
-def dejavu_sans() -> Path:
-    """DejaVu Sans as shipped inside matplotlib's package data (no download, no system font)."""
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("matplotlib (which ships DejaVu Sans) is not installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "mpl-data/fonts/ttf/DejaVuSans.ttf"
-    if not path.is_file():
-        raise RuntimeError(f"DejaVu Sans not found at {path}")
-    return path
+# DejaVu Sans (free licence, every Polish glyph) travels inside the package: no download,
+# no system font, no plotting library in the image just for its data files.
+DEJAVU_SANS = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"
 
 
 def render_certificate(facts: CertificateFacts) -> bytes:
@@ -28,7 +18,7 @@ def render_certificate(facts: CertificateFacts) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_title("Zaświadczenie o wykonywaniu świadczeń wolontariackich")
     pdf.set_creator("Wolontariat w bibliotekach m.st. Warszawy")
-    pdf.add_font("DejaVu", "", str(dejavu_sans()))
+    pdf.add_font("DejaVu", "", str(DEJAVU_SANS))
     pdf.add_page()
     pdf.set_font("DejaVu", size=11)
     pdf.cell(0, 8, date_line, align="R", new_x="LMARGIN", new_y="NEXT")
