@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 DEV_AUTH_SECRET ?= local-development-secret-not-for-production
 export DEV_AUTH_SECRET
 
-.PHONY: help install infra tools run test lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token dead-letters init-sql catalogue docs seed
+.PHONY: help install infra tools run test test-unit lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token dead-letters init-sql catalogue docs seed
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,15 +26,18 @@ run: install infra ## the whole platform as local processes (Ctrl-C stops it)
 
 test: install infra tools lint typecheck pytest ## the whole suite against real PostgreSQL and RabbitMQ
 
-lint:
+lint: ## ruff: the rules and the formatting
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 
-typecheck:
+typecheck: ## mypy, strict, over every package, the tests and the benches
 	$(UV) run --frozen mypy shared services tests bench
 
-pytest:
+pytest: ## the tests only (make test also installs, lints and type-checks first)
 	$(UV) run --frozen pytest
+
+test-unit: install tools ## every test that needs neither broker nor database, in about a minute
+	$(UV) run --frozen pytest -m "not infrastructure" -q
 
 bench-bus: install infra ## events per second through outbox, broker and inbox vs raw aio-pika
 	$(UV) run --frozen python -m bench.bus

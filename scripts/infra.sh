@@ -76,14 +76,25 @@ MSG
   fi
 }
 
-# tool -> (command it provides, Debian package)
-declare -A TOOL_COMMAND=([nginx]=/usr/sbin/nginx [chromium]=/usr/bin/chromium)
+# tool -> (commands that provide it, looked up on the PATH; Debian package)
+declare -A TOOL_COMMANDS=([nginx]="nginx" [chromium]="chromium chromium-browser google-chrome")
 declare -A TOOL_PACKAGE=([nginx]=nginx-light [chromium]=chromium)
+
+# nginx lives in sbin, which an ordinary user's PATH may lack.
+found_on_path() {
+  local command
+  for command in $1; do
+    PATH="$PATH:/usr/sbin:/usr/local/sbin" command -v "$command" >/dev/null 2>&1 && return 0
+  done
+  return 1
+}
 
 ensure_tools() {
   local missing=()
   for tool in "$@"; do
-    [ -x "${TOOL_COMMAND[$tool]}" ] || missing+=("${TOOL_PACKAGE[$tool]}")
+    # A browser Playwright installed itself does as well as the system's.
+    if [ "$tool" = chromium ] && [ -n "${CHROMIUM:-}" ] && [ -x "$CHROMIUM" ]; then continue; fi
+    found_on_path "${TOOL_COMMANDS[$tool]}" || missing+=("${TOOL_PACKAGE[$tool]}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -97,8 +108,16 @@ ensure_tools() {
     if [[ " ${missing[*]} " == *" nginx-light "* ]]; then
       (service nginx stop || nginx -s stop) >/dev/null 2>&1 || true
     fi
-  else
+  elif command -v apt-get >/dev/null 2>&1; then
     echo "error: missing ${missing[*]}; install with: sudo apt-get install ${missing[*]}" >&2
+    return 1
+  else
+    cat >&2 <<MSG
+error: missing ${missing[*]}. Install nginx and Chromium (or Chrome) with this system's
+package manager (for example: brew install nginx; brew install --cask chromium), or let
+Playwright fetch its own browser (uv run playwright install chromium) and point CHROMIUM
+at it. They only need to be on the PATH.
+MSG
     return 1
   fi
 }

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,7 +49,6 @@ CONSUMERS_OF_REGISTRY = ("matching", "notifications", "reporting")
 AUDIENCE = "volunteering-platform"
 VOLUNTEER_LINK_SECRET = "browser-test-volunteer-link-secret"
 SEED_VOLUNTEERS = 150
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -338,11 +338,24 @@ async def system(
 # -- the browser ------------------------------------------------------------------------------
 
 
+def chromium_executable() -> str | None:
+    """CHROMIUM if set, else a Chromium or Chrome on the PATH; None lets Playwright use the
+    browser it installed itself (`playwright install chromium`)."""
+    named = os.environ.get("CHROMIUM")
+    if named:
+        return named
+    for command in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(command)
+        if found:
+            return found
+    return None
+
+
 @pytest_asyncio.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            executable_path=chromium_executable(), args=CHROMIUM_ARGS, headless=True
         )
         try:
             yield chromium

@@ -61,3 +61,22 @@ async def platform(
         await test_platform.close()
         await vhosts.delete(vhost)
         await databases.drop(database)
+
+
+# `make test-unit` runs what needs neither broker nor database: a test is marked when any
+# fixture it uses, however indirectly, reaches the real infrastructure, or when it starts
+# the whole platform as processes (the browser tests).
+NEEDS_INFRASTRUCTURE = "infrastructure"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{NEEDS_INFRASTRUCTURE}: needs the real Postgres and RabbitMQ (set by fixtures)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "infrastructure" in fixtures or "browser" in item.path.parts:
+            item.add_marker(NEEDS_INFRASTRUCTURE)
