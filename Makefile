@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 DEV_AUTH_SECRET ?= local-development-secret-not-for-production
 export DEV_AUTH_SECRET
 
-.PHONY: help install infra tools run test test-unit lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token dead-letters init-sql catalogue docs seed
+.PHONY: help install infra tools run test test-unit lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token translations dead-letters init-sql catalogue docs seed
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ seed: ## load the demo programme (with `make run` going; running it again change
 
 token: ## print a development token: make token ROLE=city_admin
 	@$(UV) run --frozen python -m shared.auth --role $(or $(ROLE),city_admin) --secret "$(DEV_AUTH_SECRET)"
+
+translations: ## update the console's gettext catalogues from the code and list texts without a translation
+	$(UV) run --frozen python -m console.catalogues update
 
 dead-letters: ## list a service's dead letters: make dead-letters SERVICE=matching
 	$(UV) run --frozen python -m shared.deadletters list --service $(or $(SERVICE),matching)

@@ -125,7 +125,7 @@ async def test_volunteer_sees_and_answers_proposals_shifts_hours_certificate_and
         assert 'aria-label="Odrzuć propozycję: Klub gier"' in home.text
         assert "wola-12, 5.12.2026, 10:00–12:00" in home.text  # Warsaw time
         assert "<td>Noc bibliotek</td>" in home.text
-        assert "Zatwierdzone godziny razem: 3.00" in home.text
+        assert "Zatwierdzone godziny razem: 3" in home.text
         assert '<option value="wola-12">wola-12</option>' in home.text
 
         # Accept one proposal on the page: it becomes a confirmed shift.

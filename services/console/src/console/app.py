@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from console import dev_issuer
 from console.api import ApiError
+from console.i18n import N_
 from console.oidc import OidcClient
 from console.pages import city, coordinator, signin, trainer, volunteer
 from console.settings import ConsoleSettings
@@ -133,9 +134,8 @@ def _install_error_pages(app: FastAPI) -> None:
             f"{'.'.join(str(part) for part in item['loc'][1:])}: {item['msg']}"
             for item in error.errors()
         ]
-        return error_page(
-            request, 400, message="Adres lub formularz zawiera nieprawidłowe dane.", details=details
-        )
+        message = N_("Adres lub formularz zawiera nieprawidłowe dane.")
+        return error_page(request, 400, message=message, details=details)
 
     async def on_api_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, ApiError)

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from console.i18n import N_
 from console.oidc import code_challenge
 from console.settings import ConsoleSettings
 from console.web import check_csrf, redirect, render
@@ -102,9 +103,9 @@ class DevIssuer:
     def check_client(self, client_id: str, redirect_uri: str) -> None:
         """Like the realm's client: this client id, redirects back to the console only."""
         if client_id != self.settings.oidc_client_id:
-            raise HTTPException(400, "Nieznany klient logowania.")
+            raise HTTPException(400, N_("Nieznany klient logowania."))
         if not redirect_uri.startswith(f"{self.settings.public_url.rstrip('/')}/"):
-            raise HTTPException(400, "Niedozwolony adres powrotu po zalogowaniu.")
+            raise HTTPException(400, N_("Niedozwolony adres powrotu po zalogowaniu."))
 
     def issue_code(
         self, user: DemoUser, client_id: str, redirect_uri: str, challenge: str, nonce: str | None
@@ -227,7 +228,7 @@ def build_router(settings: ConsoleSettings) -> APIRouter:
         """The development sign-in page: the realm's demo users as buttons."""
         issuer.check_client(client_id, redirect_uri)
         if response_type != "code" or code_challenge_method != "S256":
-            raise HTTPException(400, "Obsługiwany jest tylko kod autoryzacji z PKCE (S256).")
+            raise HTTPException(400, N_("Obsługiwany jest tylko kod autoryzacji z PKCE (S256)."))
         return render(
             request,
             "signin/dev_issuer.html",
@@ -254,7 +255,7 @@ def build_router(settings: ConsoleSettings) -> APIRouter:
         issuer.check_client(client_id, redirect_uri)
         user = issuer.users.get(user_id)
         if user is None:
-            raise HTTPException(400, "Nie ma takiego użytkownika demonstracyjnego.")
+            raise HTTPException(400, N_("Nie ma takiego użytkownika demonstracyjnego."))
         code = issuer.issue_code(user, client_id, redirect_uri, code_challenge, nonce or None)
         query = urlencode({"code": code, "state": state, "iss": issuer.issuer})
         return redirect(f"{redirect_uri}?{query}")

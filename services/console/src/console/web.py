@@ -30,48 +30,58 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from console import i18n
 from console.api import ApiError
-from console.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, translate, translator
+from console.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    N_,
+    plural_translator,
+    translate,
+    translator,
+)
 from console.oidc import OidcClient, SignedInStaff, SignInFailed
 from shared.problems import problem_response
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, extensions=["jinja2.ext.i18n"]
+    )
+)
 templates.env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
-WARSAW = ZoneInfo("Europe/Warsaw")
+templates.env.globals["N_"] = N_
 
 
-def local_time(value: str | datetime | None) -> str:
-    """A moment as people in Warsaw read it: "3.12.2026, 10:00" (template filter ``when``)."""
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(WARSAW)
-    return f"{moment.day}.{moment.month:02d}.{moment.year}, {moment:%H:%M}"
+def _in_page_language(format_value: Callable[[str, Any], str]) -> Callable[..., str]:
+    """A template filter that writes a value as the page's language does."""
+
+    @pass_context
+    def page_filter(context: Context, value: Any) -> str:
+        return format_value(context.get("lang", DEFAULT_LANGUAGE), value)
+
+    return page_filter
 
 
-def local_date(value: str | date | None) -> str:
-    """A day as "3.12.2026" (template filter ``day``)."""
-    if not value:
-        return ""
-    day = date.fromisoformat(value[:10]) if isinstance(value, str) else value
-    return f"{day.day}.{day.month:02d}.{day.year}"
-
-
-templates.env.filters["when"] = local_time
-templates.env.filters["day"] = local_date
+# {{ task.starts_at | when }}, {{ day | day }}, {{ hours | number }}, {{ share | percent }},
+# {{ amount | money }}: in the page's language.
+templates.env.filters["when"] = _in_page_language(i18n.local_time)
+templates.env.filters["day"] = _in_page_language(i18n.local_date)
+templates.env.filters["number"] = _in_page_language(i18n.number)
+templates.env.filters["percent"] = _in_page_language(i18n.percent)
+templates.env.filters["money"] = _in_page_language(i18n.money)
 
 # Where each role starts, in the order a person holding several roles is sent.
 HOME_BY_ROLE = (
@@ -81,10 +91,10 @@ HOME_BY_ROLE = (
     ("volunteer", "/wolontariusz"),
 )
 ROLE_NAMES = {
-    "city_admin": "Urząd miasta",
-    "trainer": "Trener",
-    "coordinator": "Koordynator",
-    "volunteer": "Wolontariusz",
+    "city_admin": N_("Urząd miasta"),
+    "trainer": N_("Trener"),
+    "coordinator": N_("Koordynator"),
+    "volunteer": N_("Wolontariusz"),
 }
 
 
@@ -234,7 +244,7 @@ def require_role(*roles: str) -> Callable[[Request], Awaitable[User]]:
     async def dependency(request: Request) -> User:
         user = await signed_in(request)
         if not user.has_role(*roles):
-            raise HTTPException(403, "Nie masz dostępu do tej strony.")
+            raise HTTPException(403, N_("Nie masz dostępu do tej strony."))
         return user
 
     return dependency
@@ -249,7 +259,7 @@ def language(request: Request) -> str:
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def gettext(request: Request, text: str, **values: Any) -> str:
+def page_text(request: Request, text: str, **values: Any) -> str:
     """``text`` in the request's language (for messages made in code)."""
     return translate(language(request), text, **values)
 
@@ -270,7 +280,7 @@ async def check_csrf(request: Request) -> None:
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
         raise HTTPException(
-            403, "Formularz wygasł lub nie pochodzi z tej strony. Wróć i spróbuj ponownie."
+            403, N_("Formularz wygasł lub nie pochodzi z tej strony. Wróć i spróbuj ponownie.")
         )
 
 
@@ -282,46 +292,46 @@ def flash(request: Request, text: str, *, kind: str = "info", **values: Any) -> 
     request.session["flash"] = messages
 
 
-def flash_api_error(request: Request, error: ApiError, intro: str = "Nie udało się.") -> None:
+def flash_api_error(request: Request, error: ApiError, intro: str = N_("Nie udało się.")) -> None:
     """Show a service's refusal as a message: a Polish sentence, then the service's detail."""
     flash(request, api_error_message(request, error, intro), kind="error")
 
 
-def api_error_message(request: Request, error: ApiError, intro: str = "Nie udało się.") -> str:
+def api_error_message(request: Request, error: ApiError, intro: str = N_("Nie udało się.")) -> str:
     """``intro`` + what the status means, in the page language, + the service's own detail."""
-    reason = gettext(request, STATUS_REASONS.get(error.status, "Usługa zgłosiła błąd."))
+    reason = page_text(request, STATUS_REASONS.get(error.status, N_("Usługa zgłosiła błąd.")))
     detail = f" ({error.detail})" if error.detail else ""
-    return f"{gettext(request, intro)} {reason}{detail}"
+    return f"{page_text(request, intro)} {reason}{detail}"
 
 
 STATUS_REASONS = {
-    400: "Dane są nieprawidłowe.",
-    401: "Sesja wygasła — zaloguj się ponownie.",
-    403: "Nie masz do tego uprawnień.",
-    404: "Nie znaleziono.",
-    409: "Stan się zmienił i tej operacji nie można już wykonać.",
-    422: "Popraw zaznaczone dane.",
-    429: "Zbyt wiele prób — spróbuj za chwilę.",
+    400: N_("Dane są nieprawidłowe."),
+    401: N_("Sesja wygasła — zaloguj się ponownie."),
+    403: N_("Nie masz do tego uprawnień."),
+    404: N_("Nie znaleziono."),
+    409: N_("Stan się zmienił i tej operacji nie można już wykonać."),
+    422: N_("Popraw zaznaczone dane."),
+    429: N_("Zbyt wiele prób — spróbuj za chwilę."),
 }
 
 
 # Titles of the error page, by status (Polish source texts; translated when shown).
 ERROR_TITLES = {
-    400: "Nieprawidłowe dane",
-    401: "Wymagane logowanie",
-    403: "Brak dostępu",
-    404: "Nie ma takiej strony",
-    405: "Tej operacji nie można tu wykonać",
-    409: "Tej operacji nie można już wykonać",
-    422: "Nieprawidłowe dane",
-    429: "Zbyt wiele prób",
-    502: "Usługa jest chwilowo niedostępna",
-    503: "Usługa jest chwilowo niedostępna",
+    400: N_("Nieprawidłowe dane"),
+    401: N_("Wymagane logowanie"),
+    403: N_("Brak dostępu"),
+    404: N_("Nie ma takiej strony"),
+    405: N_("Tej operacji nie można tu wykonać"),
+    409: N_("Tej operacji nie można już wykonać"),
+    422: N_("Nieprawidłowe dane"),
+    429: N_("Zbyt wiele prób"),
+    502: N_("Usługa jest chwilowo niedostępna"),
+    503: N_("Usługa jest chwilowo niedostępna"),
 }
 ERROR_TEXTS = {
-    404: "Sprawdź adres albo wróć na stronę główną.",
-    500: "Wystąpił nieoczekiwany błąd. Spróbuj ponownie za chwilę.",
-    502: "Jedna z usług programu nie odpowiada. Spróbuj ponownie za chwilę.",
+    404: N_("Sprawdź adres albo wróć na stronę główną."),
+    500: N_("Wystąpił nieoczekiwany błąd. Spróbuj ponownie za chwilę."),
+    502: N_("Jedna z usług programu nie odpowiada. Spróbuj ponownie za chwilę."),
 }
 
 
@@ -341,7 +351,7 @@ def error_page(
 ) -> Response:
     """The error page in the page language (problem+json for a client that asks for JSON);
     ``title`` and ``message`` are Polish source texts (by default the status's)."""
-    title = title or ERROR_TITLES.get(status, "Wystąpił błąd")
+    title = title or ERROR_TITLES.get(status, N_("Wystąpił błąd"))
     text = message or ERROR_TEXTS.get(status, "")
     if wants_json(request):
         return problem_response(status, title, text)
@@ -376,6 +386,8 @@ def render(
     messages = request.session.pop("flash", None) or []
     page_context = {
         "_": gettext_for_page,
+        "gettext": gettext_for_page,
+        "ngettext": plural_translator(lang),
         "lang": lang,
         "user": user,
         "role_names": ROLE_NAMES,
@@ -398,7 +410,7 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
         return []
     links = []
     if "coordinator" in user.roles:
-        links.append(("/koordynator", "Mój oddział"))
+        links.append(("/koordynator", N_("Mój oddział")))
     if "trainer" in user.roles:
         links.append(("/trener", "Moje oddziały"))
     if "city_admin" in user.roles:

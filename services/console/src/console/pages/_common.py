@@ -51,4 +51,6 @@ def flash_refusal(request: Request, error: ApiError, failed: str) -> None:
     """The refusal in Polish with the service's detail, and each invalid field by name."""
     invalid = "; ".join(f"{name}: {text}" for name, text in error.field_errors().items())
     message = api_error_message(request, error, failed)
-    flash(request, f"{message} {invalid}".strip(), kind="error")
+    # Already in the page language: the service's own words are not in the catalogues.
+    refusal = f"{message} {invalid}".strip()
+    flash(request, refusal, kind="error")

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from starlette.datastructures import UploadFile
 
 from console.api import ApiClient, ApiError
+from console.i18n import N_, local_date
 from console.pages._common import CSRF, Api, attempt, field, fields, flash_refusal
 from console.pages.coordinator import TASK_TYPES
 from console.pages.trainer import STAGES
@@ -26,8 +27,8 @@ from console.web import (
     User,
     error_page,
     flash,
-    gettext,
-    local_date,
+    language,
+    page_text,
     redirect,
     render,
     require_role,
@@ -38,26 +39,26 @@ router = APIRouter()
 CityOffice = Annotated[User, Depends(require_role("city_admin"))]
 
 INSTITUTION_TYPES = {
-    "library_branch": "Biblioteka",
-    "culture_centre": "Dom kultury",
-    "care_home": "Dom opieki",
+    "library_branch": N_("Biblioteka"),
+    "culture_centre": N_("Dom kultury"),
+    "care_home": N_("Dom opieki"),
 }
-EDITION_STATUSES = {"planned": "planowana", "open": "otwarta", "closed": "zamknięta"}
+EDITION_STATUSES = {"planned": N_("planowana"), "open": N_("otwarta"), "closed": N_("zamknięta")}
 DIMENSIONS = {
-    "district": "Dzielnica",
-    "branch": "Oddział",
-    "edition": "Edycja",
-    "institution_type": "Rodzaj instytucji",
-    "task_type": "Rodzaj zadania",
+    "district": N_("Dzielnica"),
+    "branch": N_("Oddział"),
+    "edition": N_("Edycja"),
+    "institution_type": N_("Rodzaj instytucji"),
+    "task_type": N_("Rodzaj zadania"),
 }
-PERIODS = {"month": "Miesiąc", "week": "Tydzień"}
+PERIODS = {"month": N_("Miesiąc"), "week": N_("Tydzień")}
 EXPORT_VIEWS = {
-    "summary": "Podsumowanie",
-    "breakdown": "Zestawienie",
-    "timeseries": "Przebieg w czasie",
-    "retention": "Powroty wolontariuszy",
-    "branches": "Etapy oddziałów",
-    "monitoring": "Monitoring",
+    "summary": N_("Podsumowanie"),
+    "breakdown": N_("Zestawienie"),
+    "timeseries": N_("Przebieg w czasie"),
+    "retention": N_("Powroty wolontariuszy"),
+    "branches": N_("Etapy oddziałów"),
+    "monitoring": N_("Monitoring"),
 }
 # The filters a report page passes on to reporting (and to its exports), nothing else.
 REPORT_FILTERS = ("edition_id", "district", "branch", "institution_type", "task_type")
@@ -160,8 +161,8 @@ async def create_edition(request: Request, user: CityOffice, api: Api) -> Respon
     edition = await attempt(
         request,
         api.post("registry", "/v1/editions", json=body),
-        done="Edycja utworzona (planowana). Otwórz ją, gdy zaczyna się nabór.",
-        failed="Nie utworzono edycji.",
+        done=N_("Edycja utworzona (planowana). Otwórz ją, gdy zaczyna się nabór."),
+        failed=N_("Nie utworzono edycji."),
     )
     return redirect(f"/miasto/edycje/{edition['id']}" if edition else "/miasto/edycje")
 
@@ -171,7 +172,7 @@ async def open_edition(
     request: Request, edition_id: uuid.UUID, user: CityOffice, api: Api
 ) -> Response:
     """Open a planned edition (registry allows one open edition per institution type)."""
-    done, failed = "Edycja otwarta.", "Nie otwarto edycji."
+    done, failed = N_("Edycja otwarta."), N_("Nie otwarto edycji.")
     return await _edition_step(request, api, edition_id, "open", done=done, failed=failed)
 
 
@@ -179,7 +180,7 @@ async def open_edition(
 async def close_edition(
     request: Request, edition_id: uuid.UUID, user: CityOffice, api: Api
 ) -> Response:
-    done, failed = "Edycja zamknięta.", "Nie zamknięto edycji."
+    done, failed = N_("Edycja zamknięta."), N_("Nie zamknięto edycji.")
     return await _edition_step(request, api, edition_id, "close", done=done, failed=failed)
 
 
@@ -242,8 +243,8 @@ async def enrol_branch(
     await attempt(
         request,
         api.post("registry", f"/v1/editions/{edition_id}/enrolments", json=body),
-        done="Oddział {code} zapisany do edycji.",
-        failed="Nie zapisano oddziału.",
+        done=N_("Oddział {code} zapisany do edycji."),
+        failed=N_("Nie zapisano oddziału."),
         code=body["branch_code"] or "",
     )
     return redirect(f"/miasto/edycje/{edition_id}")
@@ -261,8 +262,8 @@ async def assign_trainer(
             f"/v1/enrolments/{enrolment_id}/trainers",
             json={"trainer_id": field(form, "trainer_id")},
         ),
-        done="Trener przypisany do oddziału.",
-        failed="Nie przypisano trenera.",
+        done=N_("Trener przypisany do oddziału."),
+        failed=N_("Nie przypisano trenera."),
     )
     edition = field(form, "edycja")
     return redirect(f"/miasto/edycje/{uuid.UUID(edition)}" if edition else "/miasto/edycje")
@@ -307,7 +308,7 @@ async def import_branches(request: Request, user: CityOffice, api: Api) -> Respo
     except ApiError as error:
         if error.status == 401:
             raise
-        flash_refusal(request, error, "Nie zaimportowano pliku.")
+        flash_refusal(request, error, N_("Nie zaimportowano pliku."))
         return redirect("/miasto/oddzialy")
     request.session[IMPORT_KEY] = import_summary(result)
     flash(request, "Import zakończony.", kind="success")
@@ -362,7 +363,12 @@ async def reports(request: Request, user: CityOffice, api: Api) -> Response:
         key = row.get("key")
         row["name"] = row.get("label") or TASK_TYPES.get(key or "", key or "—")
     periods = timeseries["items"]
-    hours_title, unit = gettext(request, "Zatwierdzone godziny"), gettext(request, "godz.")
+    lang = language(request)
+    period_bars = [
+        (local_date(lang, period["period_start"]), as_float(period["approved_hours"]))
+        for period in periods
+    ]
+    hours_title, unit = page_text(request, "Zatwierdzone godziny"), page_text(request, "godz.")
     return render(
         request,
         "city/reports.html",
@@ -375,14 +381,14 @@ async def reports(request: Request, user: CityOffice, api: Api) -> Response:
         period=period,
         breakdown_chart=bar_chart(
             "wykres-zestawienie",
-            f"{hours_title} — {gettext(request, DIMENSIONS[by]).lower()}",
-            [(gettext(request, row["name"]), as_float(row["approved_hours"])) for row in rows],
+            f"{hours_title} — {page_text(request, DIMENSIONS[by]).lower()}",
+            [(page_text(request, row["name"]), as_float(row["approved_hours"])) for row in rows],
             unit,
         ),
         timeseries_chart=bar_chart(
             "wykres-przebieg",
-            f"{hours_title} — {gettext(request, PERIODS[period]).lower()}",
-            [(local_date(row["period_start"]), as_float(row["approved_hours"])) for row in periods],
+            f"{hours_title} — {page_text(request, PERIODS[period]).lower()}",
+            period_bars,
             unit,
         ),
         export_query=chosen,

@@ -18,15 +18,13 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from console.api import ApiClient, ApiError
-from console.i18n import translate
+from console.i18n import N_, WARSAW, local_date, translate
 from console.pages._common import CSRF, Api, attempt, field, fields, flash_refusal
 from console.web import (
-    WARSAW,
     User,
     api_error_message,
     flash,
     language,
-    local_date,
     redirect,
     render,
     require_role,
@@ -41,54 +39,54 @@ BRANCH_KEY = "coordinator_branch"
 MANY = 200  # rows fetched for one task's lists: a branch's task has a few dozen at most
 
 TASK_TYPES = {
-    "reading_help": "Pomoc w czytaniu",
-    "homework_help": "Pomoc w lekcjach",
-    "computer_help": "Pomoc komputerowa",
-    "extra_classes": "Zajęcia dodatkowe",
-    "contest": "Konkurs",
-    "event_help": "Pomoc przy wydarzeniu",
-    "daily_work": "Codzienna praca biblioteki",
-    "own_project": "Własny projekt",
+    "reading_help": N_("Pomoc w czytaniu"),
+    "homework_help": N_("Pomoc w lekcjach"),
+    "computer_help": N_("Pomoc komputerowa"),
+    "extra_classes": N_("Zajęcia dodatkowe"),
+    "contest": N_("Konkurs"),
+    "event_help": N_("Pomoc przy wydarzeniu"),
+    "daily_work": N_("Codzienna praca biblioteki"),
+    "own_project": N_("Własny projekt"),
 }
 SCHEDULE_KINDS = {
-    "one_off": "Jednorazowe",
-    "recurring": "Cykliczne (co tydzień)",
-    "flexible": "Elastyczne (godziny w okresie)",
+    "one_off": N_("Jednorazowe"),
+    "recurring": N_("Cykliczne (co tydzień)"),
+    "flexible": N_("Elastyczne (godziny w okresie)"),
 }
 WEEKDAYS = {
-    "MO": "poniedziałek",
-    "TU": "wtorek",
-    "WE": "środa",
-    "TH": "czwartek",
-    "FR": "piątek",
-    "SA": "sobota",
-    "SU": "niedziela",
+    "MO": N_("poniedziałek"),
+    "TU": N_("wtorek"),
+    "WE": N_("środa"),
+    "TH": N_("czwartek"),
+    "FR": N_("piątek"),
+    "SA": N_("sobota"),
+    "SU": N_("niedziela"),
 }
 STATUSES = {
-    "published": "opublikowane",
-    "cancelled": "odwołane",
-    "submitted": "zgłoszenie",
-    "waitlisted": "lista rezerwowa",
-    "accepted": "przyjęte",
-    "rejected": "odrzucone",
-    "confirmed": "potwierdzony",
-    "completed": "wykonany",
-    "no_show": "nieobecność",
-    "logged": "do zatwierdzenia",
-    "approved": "zatwierdzone",
-    "proposed": "zaproponowano",
-    "declined": "odrzucona",
-    "expired": "wygasła",
+    "published": N_("opublikowane"),
+    "cancelled": N_("odwołane"),
+    "submitted": N_("zgłoszenie"),
+    "waitlisted": N_("lista rezerwowa"),
+    "accepted": N_("przyjęte"),
+    "rejected": N_("odrzucone"),
+    "confirmed": N_("potwierdzony"),
+    "completed": N_("wykonany"),
+    "no_show": N_("nieobecność"),
+    "logged": N_("do zatwierdzenia"),
+    "approved": N_("zatwierdzone"),
+    "proposed": N_("zaproponowano"),
+    "declined": N_("odrzucona"),
+    "expired": N_("wygasła"),
 }
 # Matching explains each rank as reasons with a code, points and values; these are their
 # Polish sentences (translated for the page), by code.
 REASONS = {
-    "skills": "umiejętności: {values} ({points})",
-    "interests": "zainteresowania: {values} ({points})",
-    "languages": "języki: {values} ({points})",
-    "home_district": "mieszka w dzielnicy {district} ({points})",
-    "never_engaged": "jeszcze bez propozycji ({points})",
-    "last_engaged": "ostatnia propozycja lub przydział {days} dni temu ({points})",
+    "skills": N_("umiejętności: {values} ({points})"),
+    "interests": N_("zainteresowania: {values} ({points})"),
+    "languages": N_("języki: {values} ({points})"),
+    "home_district": N_("mieszka w dzielnicy {district} ({points})"),
+    "never_engaged": N_("jeszcze bez propozycji ({points})"),
+    "last_engaged": N_("ostatnia propozycja lub przydział {days} dni temu ({points})"),
 }
 
 
@@ -428,7 +426,7 @@ def task_form_page(
         values=values,
         task=task,
         errors=errors,
-        problem=api_error_message(request, error, "Nie zapisano zadania.") if error else None,
+        problem=api_error_message(request, error, N_("Nie zapisano zadania.")) if error else None,
         **page_helpers(),
     )
 
@@ -452,7 +450,7 @@ async def create_task(request: Request, user: Coordinator, api: Api) -> Response
     except ApiError as error:
         if error.status in (400, 422):
             return task_form_page(request, branch=branch, values=values, error=error)
-        flash_refusal(request, error, "Nie opublikowano zadania.")
+        flash_refusal(request, error, N_("Nie opublikowano zadania."))
         return redirect("/koordynator/zadania")
     flash(request, "Zadanie „{title}” opublikowane.", kind="success", title=task["title"])
     return redirect(f"/koordynator/zadania/{task['id']}")
@@ -478,7 +476,7 @@ async def change_task(
             return task_form_page(
                 request, branch=task["branch_code"], values=values, task=task, error=error
             )
-        flash_refusal(request, error, "Nie zapisano zmian zadania.")
+        flash_refusal(request, error, N_("Nie zapisano zmian zadania."))
         return redirect(f"/koordynator/zadania/{task_id}")
     flash(request, "Zmiany zadania zapisane.", kind="success")
     return redirect(f"/koordynator/zadania/{task_id}")
@@ -492,8 +490,8 @@ async def cancel_task(
     await attempt(
         request,
         api.post("matching", f"/v1/tasks/{task_id}/cancel", json={"reason": field(form, "powod")}),
-        done="Zadanie odwołane.",
-        failed="Nie odwołano zadania.",
+        done=N_("Zadanie odwołane."),
+        failed=N_("Nie odwołano zadania."),
     )
     return redirect(f"/koordynator/zadania/{task_id}")
 
@@ -531,13 +529,14 @@ async def task_page(request: Request, task_id: uuid.UUID, user: Coordinator, api
 def describe_schedule(task: Mapping[str, Any]) -> str:
     """When the task happens, in a Polish sentence."""
     start, end = (task.get("start") or "")[:5], (task.get("end") or "")[:5]
-    first, last = local_date(task["first_day"]), local_date(task.get("last_day"))
+    first, last = local_date("pl", task["first_day"]), local_date("pl", task.get("last_day"))
     if task["schedule_kind"] == "flexible":
         return f"{task['hours']} godz. między {first} a {last}"
     if task["schedule_kind"] == "recurring":
         rule = weekly_rule_parts(task.get("rrule") or "")
         days = ", ".join(WEEKDAYS[day] for day in rule["byday"]) or task.get("rrule") or ""
-        ending = f"{rule['count']} razy" if rule["count"] else f"do {local_date(rule['until'])}"
+        until = local_date("pl", rule["until"])
+        ending = f"{rule['count']} razy" if rule["count"] else f"do {until}"
         return f"co tydzień ({days}) {start}–{end}, od {first}, {ending}"
     return f"{first} {start}–{end}"
 
@@ -547,21 +546,21 @@ def describe_schedule(task: Mapping[str, Any]) -> str:
 
 # Each row button posts its choice; the value is the service's verb and the two messages.
 APPLICATION_DECISIONS = {
-    "akceptacja": ("accept", "Zgłoszenie przyjęte.", "Nie przyjęto zgłoszenia."),
-    "odrzucenie": ("reject", "Zgłoszenie odrzucone.", "Nie odrzucono zgłoszenia."),
+    "akceptacja": ("accept", N_("Zgłoszenie przyjęte."), N_("Nie przyjęto zgłoszenia.")),
+    "odrzucenie": ("reject", N_("Zgłoszenie odrzucone."), N_("Nie odrzucono zgłoszenia.")),
 }
 ASSIGNMENT_OUTCOMES = {
-    "wykonany": ("complete", "Dyżur oznaczony jako wykonany.", "Nie zmieniono dyżuru."),
-    "nieobecnosc": ("no-show", "Zapisano nieobecność.", "Nie zmieniono dyżuru."),
+    "wykonany": ("complete", N_("Dyżur oznaczony jako wykonany."), N_("Nie zmieniono dyżuru.")),
+    "nieobecnosc": ("no-show", N_("Zapisano nieobecność."), N_("Nie zmieniono dyżuru.")),
     "odwolanie": (
         "cancel",
-        "Dyżur odwołany; miejsce dostaje osoba z listy rezerwowej.",
-        "Nie zmieniono dyżuru.",
+        N_("Dyżur odwołany; miejsce dostaje osoba z listy rezerwowej."),
+        N_("Nie zmieniono dyżuru."),
     ),
 }
 HOURS_DECISIONS = {
-    "zatwierdzenie": ("approve", "Godziny zatwierdzone.", "Nie zmieniono wpisu godzin."),
-    "odrzucenie": ("reject", "Godziny odrzucone.", "Nie zmieniono wpisu godzin."),
+    "zatwierdzenie": ("approve", N_("Godziny zatwierdzone."), N_("Nie zmieniono wpisu godzin.")),
+    "odrzucenie": ("reject", N_("Godziny odrzucone."), N_("Nie zmieniono wpisu godzin.")),
 }
 
 
@@ -637,8 +636,8 @@ async def propose(request: Request, task_id: uuid.UUID, user: Coordinator, api: 
     await attempt(
         request,
         api.post("matching", f"/v1/tasks/{task_id}/proposals", json=body),
-        done="Propozycja wysłana do wolontariusza.",
-        failed="Nie wysłano propozycji.",
+        done=N_("Propozycja wysłana do wolontariusza."),
+        failed=N_("Nie wysłano propozycji."),
     )
     return redirect(f"/koordynator/zadania/{task_id}/kandydaci")
 
@@ -713,8 +712,8 @@ async def conclude_agreement(
     await attempt(
         request,
         api.post("matching", "/v1/agreements", json=body),
-        done="Porozumienie zawarte.",
-        failed="Nie zapisano porozumienia.",
+        done=N_("Porozumienie zawarte."),
+        failed=N_("Nie zapisano porozumienia."),
     )
     return redirect(f"/koordynator/wolontariusze/{volunteer_id}")
 
@@ -731,8 +730,8 @@ async def issue_certificate(
             "/v1/certificates",
             json={"branch_code": branch, "volunteer_id": str(volunteer_id)},
         ),
-        done="Zaświadczenie wystawione.",
-        failed="Nie wystawiono zaświadczenia.",
+        done=N_("Zaświadczenie wystawione."),
+        failed=N_("Nie wystawiono zaświadczenia."),
     )
     target = f"/koordynator/wolontariusze/{volunteer_id}"
     if certificate is not None:
@@ -757,8 +756,8 @@ async def record_check(
     await attempt(
         request,
         api.put("matching", f"/v1/volunteers/{volunteer_id}/child-protection-check", json=body),
-        done="Zapisano weryfikację: rejestr sprawdzony {register}, zaświadczenie z {record}.",
-        failed="Nie zapisano weryfikacji.",
+        done=N_("Zapisano weryfikację: rejestr sprawdzony {register}, zaświadczenie z {record}."),
+        failed=N_("Nie zapisano weryfikacji."),
         register=body["register_checked_on"] or "",
         record=body["criminal_record_on"] or "",
     )

@@ -15,23 +15,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from console.i18n import N_, WARSAW
 from console.pages._common import CSRF, Api, attempt, fields
-from console.web import WARSAW, User, redirect, render, require_role
+from console.web import User, redirect, render, require_role
 
 router = APIRouter()
 
 Trainer = Annotated[User, Depends(require_role("trainer"))]
 
 STAGES = {
-    "trained": "Zespół przeszkolony",
-    "programme_prepared": "Program przygotowany",
-    "recruiting": "Rekrutacja wolontariuszy",
-    "volunteers_active": "Wolontariusze działają",
-    "evaluated": "Ewaluacja zakończona",
+    "trained": N_("Zespół przeszkolony"),
+    "programme_prepared": N_("Program przygotowany"),
+    "recruiting": N_("Rekrutacja wolontariuszy"),
+    "volunteers_active": N_("Wolontariusze działają"),
+    "evaluated": N_("Ewaluacja zakończona"),
 }
 RISKS = {
-    "no_activity_30_days": "brak aktywności od ponad 30 dni",
-    "stage_stalled": "etap stoi w miejscu zbyt długo",
+    "no_activity_30_days": N_("brak aktywności od ponad 30 dni"),
+    "stage_stalled": N_("etap stoi w miejscu zbyt długo"),
 }
 
 
@@ -99,8 +100,8 @@ async def record_visit(
     await attempt(
         request,
         api.post("registry", f"/v1/enrolments/{enrolment_id}/visits", json=body),
-        done="Wizyta monitoringowa zapisana.",
-        failed="Nie zapisano wizyty.",
+        done=N_("Wizyta monitoringowa zapisana."),
+        failed=N_("Nie zapisano wizyty."),
     )
     return redirect(f"/trener/oddzialy/{enrolment_id}")
 
@@ -113,8 +114,8 @@ async def reach_stage(
     await attempt(
         request,
         api.post("registry", f"/v1/enrolments/{enrolment_id}/stages", json=body),
-        done="Etap zmieniony: {stage}.",
-        failed="Nie zmieniono etapu.",
+        done=N_("Etap zmieniony: {stage}."),
+        failed=N_("Nie zmieniono etapu."),
         stage=STAGES.get(str(body["stage"]), str(body["stage"])),
     )
     return redirect(f"/trener/oddzialy/{enrolment_id}")

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from console.api import ApiClient, ApiError
+from console.i18n import N_
 from console.pages._common import Api
 from console.settings import ConsoleSettings
 from console.web import (
@@ -46,21 +47,21 @@ LINK_PURPOSE = "volunteer.session"
 HOME = "/wolontariusz"
 
 PROPOSAL_STATUS = {
-    "proposed": "czeka na Twoją odpowiedź",
-    "accepted": "przyjęta",
-    "declined": "odrzucona",
-    "expired": "wygasła",
+    "proposed": N_("czeka na Twoją odpowiedź"),
+    "accepted": N_("przyjęta"),
+    "declined": N_("odrzucona"),
+    "expired": N_("wygasła"),
 }
 SHIFT_STATUS = {
-    "confirmed": "potwierdzony",
-    "cancelled": "odwołany",
-    "completed": "odbyty",
-    "no_show": "nieobecność",
+    "confirmed": N_("potwierdzony"),
+    "cancelled": N_("odwołany"),
+    "completed": N_("odbyty"),
+    "no_show": N_("nieobecność"),
 }
 HOURS_STATUS = {
-    "logged": "czekają na zatwierdzenie",
-    "approved": "zatwierdzone",
-    "rejected": "odrzucone",
+    "logged": N_("czekają na zatwierdzenie"),
+    "approved": N_("zatwierdzone"),
+    "rejected": N_("odrzucone"),
 }
 
 
@@ -124,7 +125,9 @@ async def signed_in_volunteer(request: Request) -> User:
         # Volunteers have no sign-in page: their way in is a link from a message.
         raise SignInRequired(missing.next_path, volunteer=True) from None
     if not user.is_volunteer:
-        raise HTTPException(403, "Te strony są dla wolontariuszy, otwierane linkiem z wiadomości.")
+        raise HTTPException(
+            403, N_("Te strony są dla wolontariuszy, otwierane linkiem z wiadomości.")
+        )
     return user
 
 
@@ -148,10 +151,12 @@ async def enter(
         return error_page(
             request,
             403,
-            title="Link jest nieważny",
-            message="Ten link jest nieważny albo wygasł. Otwórz link z najnowszej wiadomości "
-            "od programu albo poproś koordynatora w bibliotece o nowy.",
-            details=[] if "expired" not in str(invalid) else ["Link wygasł."],
+            title=N_("Link jest nieważny"),
+            message=N_(
+                "Ten link jest nieważny albo wygasł. Otwórz link z najnowszej wiadomości "
+                "od programu albo poproś koordynatora w bibliotece o nowy."
+            ),
+            details=[] if "expired" not in str(invalid) else [N_("Link wygasł.")],
         )
     sign_in_session(request, user)
     audit("sign-in", outcome="ok", subject=user.subject, method="volunteer-link")
@@ -233,8 +238,8 @@ def _past(moment: str) -> bool:
 async def accept_proposal(
     request: Request, proposal_id: uuid.UUID, user: Volunteer, api: Api
 ) -> Response:
-    done = "Dziękujemy! Propozycja przyjęta — dyżur jest na liście."
-    failed = "Nie udało się przyjąć propozycji."
+    done = N_("Dziękujemy! Propozycja przyjęta — dyżur jest na liście.")
+    failed = N_("Nie udało się przyjąć propozycji.")
     return await _answer_proposal(request, api, proposal_id, "accept", done=done, failed=failed)
 
 
@@ -242,7 +247,7 @@ async def accept_proposal(
 async def decline_proposal(
     request: Request, proposal_id: uuid.UUID, user: Volunteer, api: Api
 ) -> Response:
-    done, failed = "Propozycja odrzucona.", "Nie udało się odrzucić propozycji."
+    done, failed = N_("Propozycja odrzucona."), N_("Nie udało się odrzucić propozycji.")
     return await _answer_proposal(request, api, proposal_id, "decline", done=done, failed=failed)
 
 
@@ -277,7 +282,7 @@ async def request_certificate(
             "matching", "/v1/certificates", json={"branch_code": branch_code}
         )
     except ApiError as error:
-        flash_api_error(request, error, "Nie udało się wystawić zaświadczenia.")
+        flash_api_error(request, error, N_("Nie udało się wystawić zaświadczenia."))
         return redirect(HOME)
     request.session["certificate"] = {
         key: str(certificate[key])
@@ -307,10 +312,12 @@ async def create_calendar_link(request: Request, user: Volunteer, api: Api) -> R
 # -- answering a proposal from a message, without a session -----------------------------------
 
 LINK_ERRORS = {
-    403: "Ten link jest nieważny albo wygasł. Odpowiedz z najnowszej wiadomości albo skontaktuj "
-    "się z koordynatorem w bibliotece.",
-    404: "Nie ma takiej propozycji.",
-    409: "Na tę propozycję już odpowiedziano albo nie można jej już przyjąć.",
+    403: N_(
+        "Ten link jest nieważny albo wygasł. Odpowiedz z najnowszej wiadomości albo skontaktuj "
+        "się z koordynatorem w bibliotece."
+    ),
+    404: N_("Nie ma takiej propozycji."),
+    409: N_("Na tę propozycję już odpowiedziano albo nie można jej już przyjąć."),
 }
 
 
@@ -331,7 +338,7 @@ async def proposal_answer_page(
         return _link_error(request, error)
     answer = _link_action(token)
     if answer is None:
-        return error_page(request, 403, title="Link jest nieważny", message=LINK_ERRORS[403])
+        return error_page(request, 403, title=N_("Link jest nieważny"), message=LINK_ERRORS[403])
     return render(
         request,
         "volunteer/proposal_answer.html",
@@ -370,7 +377,7 @@ def _anonymous_api(request: Request) -> ApiClient:
 def _link_error(request: Request, error: ApiError) -> Response:
     if error.status not in LINK_ERRORS:
         raise error
-    title = "Link jest nieważny" if error.status == 403 else None
+    title = N_("Link jest nieważny") if error.status == 403 else None
     return error_page(request, error.status, title=title, message=LINK_ERRORS[error.status])
 
 
