@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fastapi import Depends, Request
+from fastapi import Depends
 from structlog.testing import capture_logs
 
 from console import web
@@ -163,11 +163,3 @@ async def test_unknown_pages_and_bad_input_get_polish_pages_or_problem_json(
     bad = await console.browser.get("/wolontariusz/propozycje/not-a-uuid?token=0123456789")
     assert bad.status_code == 400
     assert headings(bad) == ["Nieprawidłowe dane"]
-
-
-def test_a_refresh_token_is_kept_only_while_the_cookie_fits_a_browser() -> None:
-    request = Request({"type": "http", "session": {"user": {"access_token": "a" * 1500}}})
-    web.remember_refresh_token(request, "r" * 700)
-    assert request.session["refresh_token"] == "r" * 700
-    web.remember_refresh_token(request, "r" * 2000)
-    assert "refresh_token" not in request.session  # the old one is gone as well

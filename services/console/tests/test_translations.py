@@ -42,6 +42,7 @@ def test_texts_made_in_code_have_english() -> None:
         *volunteer.SHIFT_STATUS.values(),
         *volunteer.HOURS_STATUS.values(),
         *volunteer.LINK_ERRORS.values(),
+        volunteer.LINK_USED,
     ]
     assert [text for text in texts if text not in CATALOGUES["en"]] == []
 

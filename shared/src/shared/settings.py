@@ -121,6 +121,9 @@ class ServiceSettings(BaseSettings):
 
     service_name: str
     database_url: str
+    # Migrations run as the schema's owner (DDL); the service itself as a role with DML only.
+    # Unset in development: the local owner role (`<service>_owner`, see shared.bootstrap).
+    migration_database_url: str | None = None
     amqp_url: str = LOCAL_AMQP_URL
     http_host: str = "127.0.0.1"
     http_port: int
@@ -168,12 +171,29 @@ class ServiceSettings(BaseSettings):
     def database_schema(self) -> str:
         return self.service_name
 
+    @property
+    def migrations_url(self) -> str:
+        """Where migrations connect: the schema owner's role."""
+        if self.migration_database_url:
+            return self.migration_database_url
+        if not development_mode():
+            prefix = str(self.model_config.get("env_prefix", ""))
+            raise InsecureSecrets(
+                f"set {prefix}MIGRATION_DATABASE_URL: migrations run as the schema owner's role"
+            )
+        owner = f"{self.service_name}_owner"
+        url = sa.make_url(self.database_url).set(username=owner, password=owner)
+        return url.render_as_string(hide_password=False)
+
     def secrets(self) -> dict[str, str | None]:
         """The service's secrets by setting name, for ``refuse_insecure``; services with
         secrets of their own add them."""
         prefix = str(self.model_config.get("env_prefix", ""))
         return {
             f"{prefix}DATABASE_URL (password)": url_password(self.database_url),
+            f"{prefix}MIGRATION_DATABASE_URL (password)": (
+                url_password(self.migration_database_url) if self.migration_database_url else None
+            ),
             f"{prefix}AUTH_SHARED_SECRET": self.auth_shared_secret,
         }
 
@@ -182,7 +202,11 @@ class ServiceSettings(BaseSettings):
         user = sa.make_url(self.database_url).username if "://" in self.database_url else None
         refuse_insecure(
             self.secrets(),
-            known_defaults=[self.service_name, *([user] if user else [])],
+            known_defaults=[
+                self.service_name,
+                f"{self.service_name}_owner",
+                *([user] if user else []),
+            ],
             hmac_tokens=self.auth_shared_secret is not None
             or any(algorithm.upper().startswith("HS") for algorithm in self.auth_algorithms),
         )

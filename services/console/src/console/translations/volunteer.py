@@ -84,6 +84,9 @@ EN: dict[str, str] = {
     ),
     "Link jest nieważny": "The link is not valid",
     "Link wygasł.": "The link has expired.",
+    "Ten link został już użyty: każdy link otwiera Twoje strony jeden raz.": (
+        "This link has been used already: each link opens your pages once."
+    ),
     "Otwórz link z wiadomości": "Open the link from your message",
     "Strona wolontariusza otwiera się linkiem z wiadomości od programu. Dla bezpieczeństwa "
     "jest otwarta tylko przez pewien czas: jeśli wygasła, otwórz link ponownie.": (
