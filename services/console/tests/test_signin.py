@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from types import SimpleNamespace
 from typing import Annotated, Any
@@ -85,6 +86,61 @@ async def test_sign_out_ends_both_sessions(console: Any) -> None:
     back = await console.browser.get(out.headers["location"])
     assert back.headers["location"] == "http://127.0.0.1:8080/wylogowano"
     assert (await console.browser.get("/")).status_code == 200  # the welcome page again
+
+
+async def test_a_copied_session_cookie_stops_working_after_sign_out(
+    console: Any, platform: Any
+) -> None:
+    serve_subject_and_token(console)
+    await console.sign_in("koordynatorka")
+    copied = console.browser.cookies["konsola"]
+    [stored] = await platform.fetch("SELECT data FROM console.sessions")
+    refresh_token = json.loads(stored["data"])["refresh_token"]
+    # The cookie holds the session's id only: no token, no name, no refresh token.
+    assert "." not in copied and refresh_token not in copied and len(copied) < 64
+    assert (await console.browser.get("/koordynator-test")).status_code == 200
+
+    csrf = await console.csrf("/koordynator")
+    assert (await console.browser.post("/wyloguj", data={"csrf": csrf})).status_code == 303
+    assert await platform.fetch("SELECT 1 FROM console.sessions WHERE subject IS NOT NULL") == []
+
+    # Replayed from another browser: nobody is signed in with it.
+    console.browser.cookies.clear()
+    console.browser.cookies.set("konsola", copied)
+    replayed = await console.browser.get("/koordynator-test")
+    assert replayed.status_code == 303
+    assert replayed.headers["location"].startswith("/zaloguj")
+    # And the issuer renews nothing with the refresh token the session held.
+    renewed = await console.browser.post(
+        "/auth/realms/warszawa/protocol/openid-connect/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": "staff-console",
+            "refresh_token": refresh_token,
+        },
+    )
+    assert renewed.status_code == 400
+    assert renewed.json()["error"] == "invalid_grant"
+
+
+async def test_sign_out_asks_the_issuer_to_revoke_the_refresh_token(
+    console: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await console.sign_in("koordynatorka")
+    revoked: list[str] = []
+    original = OidcClient.revoke
+
+    async def recording(self: OidcClient, refresh_token: str) -> bool:
+        revoked.append(refresh_token)
+        return await original(self, refresh_token)
+
+    monkeypatch.setattr(OidcClient, "revoke", recording)
+    csrf = await console.csrf("/koordynator")
+    with capture_logs() as logged:
+        await console.browser.post("/wyloguj", data={"csrf": csrf})
+    assert len(revoked) == 1
+    [audited] = [line for line in logged if line.get("action") == "sign-out"]
+    assert audited["refresh_token_revoked"] is True
 
 
 def serve_subject_and_token(console: Any) -> None:
