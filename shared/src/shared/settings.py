@@ -57,7 +57,7 @@ def development_mode(environ: Mapping[str, str] | None = None) -> bool:
 def url_password(url: str) -> str | None:
     """The password inside a database or broker URL (None when it has none)."""
     try:
-        return sa.make_url(url).password  # type: ignore[return-value]
+        return sa.make_url(url).password
     except sa.exc.ArgumentError:
         return None
 
