@@ -5,6 +5,9 @@ UV := python3 -m uv
 UV_VERSION := 0.13.9
 DEV_AUTH_SECRET ?= local-development-secret-not-for-production
 export DEV_AUTH_SECRET
+# `make` is a developer's tool: its targets (run, test, benchmarks, tokens) run in development
+# mode, where the local defaults are allowed. Anywhere else the services refuse them.
+export ENVIRONMENT ?= development
 
 .PHONY: help install infra tools run test test-unit lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token translations dead-letters init-sql catalogue docs seed
 

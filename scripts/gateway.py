@@ -26,6 +26,8 @@ LOCAL_DEFAULTS = {
     "GATEWAY_RATE_PER_S": "30",
     "GATEWAY_BURST": "60",
     "GATEWAY_ACCESS_LOG": "/dev/stdout",
+    # The services' /docs, /redoc and /openapi.json through the gateway: "on" to serve them.
+    "GATEWAY_API_DOCS": "off",
     "UPSTREAM_REGISTRY": "127.0.0.1:8001",
     "UPSTREAM_MATCHING": "127.0.0.1:8002",
     "UPSTREAM_NOTIFICATIONS": "127.0.0.1:8003",

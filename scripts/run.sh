@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 # shellcheck disable=SC1091
 [ -f .infra.env ] && source .infra.env
+# Development mode: the local defaults below are allowed here and nowhere else.
+export ENVIRONMENT=development
 export POSTGRES_ADMIN_URL="${POSTGRES_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 export DEV_AUTH_SECRET="${DEV_AUTH_SECRET:-local-development-secret-not-for-production}"
 scripts/infra.sh tools nginx
@@ -36,6 +38,8 @@ for service in registry matching notifications reporting; do
   "$PY" -m "$service" migrate >/dev/null
   echo "migrations of $service applied"
 done
+"$PY" -m console migrate >/dev/null
+echo "migrations of console applied"
 
 cat <<TXT
 

@@ -228,3 +228,40 @@ def test_a_flood_from_one_client_is_slowed_down(gateway: Gateway) -> None:
         statuses = [client.get(f"{gateway.url}/api/reporting/v1/x").status_code for _ in range(80)]
     assert 429 in statuses
     assert statuses[0] == 200
+
+
+def test_hsts_only_when_served_over_tls(gateway: Gateway) -> None:
+    plain = httpx.get(f"{gateway.url}/")
+    assert "strict-transport-security" not in plain.headers
+    behind_tls = httpx.get(f"{gateway.url}/", headers={"x-forwarded-proto": "https"})
+    assert behind_tls.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+    missing = httpx.get(
+        f"{gateway.url}/api/reporting/v1/missing", headers={"x-forwarded-proto": "https"}
+    )
+    assert "strict-transport-security" in missing.headers  # errors too
+
+
+@pytest.mark.parametrize("service", ["registry", "matching", "notifications", "reporting"])
+def test_api_docs_are_not_served_unless_switched_on(gateway: Gateway, service: str) -> None:
+    before = len(gateway.upstreams[service].requests)
+    for path in ("docs", "redoc", "openapi.json"):
+        response = httpx.get(f"{gateway.url}/api/{service}/{path}")
+        assert response.status_code == 404, path
+    assert len(gateway.upstreams[service].requests) == before
+    # The API itself still passes.
+    assert httpx.get(f"{gateway.url}/api/{service}/v1/anything").status_code == 200
+
+
+def test_calendar_feed_tokens_never_reach_the_access_log(gateway: Gateway) -> None:
+    token = "feed-token-4b1d9c7e2f"
+    answer = httpx.get(f"{gateway.url}/api/matching/calendar-feeds/{token}.ics")
+    assert answer.status_code == 200
+    assert answer.json()["path"] == f"/calendar-feeds/{token}.ics"  # the service gets it
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        text = gateway.access_log.read_text()
+        if "/api/matching/calendar-feeds/[redacted]" in text:
+            break
+        time.sleep(0.1)
+    assert "/api/matching/calendar-feeds/[redacted]" in gateway.access_log.read_text()
+    assert token not in gateway.access_log.read_text()

@@ -236,6 +236,7 @@ async def system(
         console_env = {
             **python_env({}),
             "CONSOLE_HTTP_PORT": str(console_port),
+            "CONSOLE_DATABASE_URL": platform.database_url("console"),
             "CONSOLE_PUBLIC_URL": url,
             "CONSOLE_API_URL": f"{url}/api",
             "CONSOLE_OIDC_ISSUER": issuer,

@@ -112,8 +112,9 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def console_settings(keys_dir: Path) -> ConsoleSettings:
+def console_settings(keys_dir: Path, platform: TestPlatform) -> ConsoleSettings:
     return ConsoleSettings(
+        database_url=platform.database_url("console"),
         public_url=PUBLIC_URL,
         api_url=f"{PUBLIC_URL}/api",
         dev_sign_in=True,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fastapi import Depends, Request
+from fastapi import Depends
 from structlog.testing import capture_logs
 
 from console import web
@@ -87,6 +88,61 @@ async def test_sign_out_ends_both_sessions(console: Any) -> None:
     assert (await console.browser.get("/")).status_code == 200  # the welcome page again
 
 
+async def test_a_copied_session_cookie_stops_working_after_sign_out(
+    console: Any, platform: Any
+) -> None:
+    serve_subject_and_token(console)
+    await console.sign_in("koordynatorka")
+    copied = console.browser.cookies["konsola"]
+    [stored] = await platform.fetch("SELECT data FROM console.sessions")
+    refresh_token = json.loads(stored["data"])["refresh_token"]
+    # The cookie holds the session's id only: no token, no name, no refresh token.
+    assert "." not in copied and refresh_token not in copied and len(copied) < 64
+    assert (await console.browser.get("/koordynator-test")).status_code == 200
+
+    csrf = await console.csrf("/koordynator")
+    assert (await console.browser.post("/wyloguj", data={"csrf": csrf})).status_code == 303
+    assert await platform.fetch("SELECT 1 FROM console.sessions WHERE subject IS NOT NULL") == []
+
+    # Replayed from another browser: nobody is signed in with it.
+    console.browser.cookies.clear()
+    console.browser.cookies.set("konsola", copied)
+    replayed = await console.browser.get("/koordynator-test")
+    assert replayed.status_code == 303
+    assert replayed.headers["location"].startswith("/zaloguj")
+    # And the issuer renews nothing with the refresh token the session held.
+    renewed = await console.browser.post(
+        "/auth/realms/warszawa/protocol/openid-connect/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": "staff-console",
+            "refresh_token": refresh_token,
+        },
+    )
+    assert renewed.status_code == 400
+    assert renewed.json()["error"] == "invalid_grant"
+
+
+async def test_sign_out_asks_the_issuer_to_revoke_the_refresh_token(
+    console: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await console.sign_in("koordynatorka")
+    revoked: list[str] = []
+    original = OidcClient.revoke
+
+    async def recording(self: OidcClient, refresh_token: str) -> bool:
+        revoked.append(refresh_token)
+        return await original(self, refresh_token)
+
+    monkeypatch.setattr(OidcClient, "revoke", recording)
+    csrf = await console.csrf("/koordynator")
+    with capture_logs() as logged:
+        await console.browser.post("/wyloguj", data={"csrf": csrf})
+    assert len(revoked) == 1
+    [audited] = [line for line in logged if line.get("action") == "sign-out"]
+    assert audited["refresh_token_revoked"] is True
+
+
 def serve_subject_and_token(console: Any) -> None:
     """A staff page for these tests: who the console sees, and the token it holds."""
 
@@ -163,11 +219,3 @@ async def test_unknown_pages_and_bad_input_get_polish_pages_or_problem_json(
     bad = await console.browser.get("/wolontariusz/propozycje/not-a-uuid?token=0123456789")
     assert bad.status_code == 400
     assert headings(bad) == ["Nieprawidłowe dane"]
-
-
-def test_a_refresh_token_is_kept_only_while_the_cookie_fits_a_browser() -> None:
-    request = Request({"type": "http", "session": {"user": {"access_token": "a" * 1500}}})
-    web.remember_refresh_token(request, "r" * 700)
-    assert request.session["refresh_token"] == "r" * 700
-    web.remember_refresh_token(request, "r" * 2000)
-    assert "refresh_token" not in request.session  # the old one is gone as well

@@ -6,18 +6,18 @@ from __future__ import annotations
 import json
 import re
 import time
-from base64 import b64encode
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-import itsdangerous
 
 from console.app import build_app
 from console.pages.city import bar_chart, import_summary
 from console.pages.coordinator import candidate_reasons, reason_text, weekly_rule
 from console.settings import ConsoleSettings
+from console.store import ConsoleStore
+from shared.testing.platform import TestPlatform
 
 SESSION_SECRET = "test-session-secret-for-the-staff-pages"
 CSRF = "csrf-token-of-this-session"
@@ -78,8 +78,8 @@ class FakeServices:
         return json.loads(request.content)
 
 
-def session_cookie(roles: list[str], branches: list[str]) -> str:
-    """A signed session as the console's SessionMiddleware writes it, for a signed-in person."""
+async def session_cookie(database_url: str, roles: list[str], branches: list[str]) -> str:
+    """A stored session of a signed-in person, as sign-in leaves it; the cookie's value."""
     session = {
         "user": {
             "sub": "staff-1",
@@ -91,15 +91,23 @@ def session_cookie(roles: list[str], branches: list[str]) -> str:
         },
         "csrf": CSRF,
     }
-    data = b64encode(json.dumps(session).encode())
-    return itsdangerous.TimestampSigner(SESSION_SECRET).sign(data).decode()
+    store = ConsoleStore(database_url, SESSION_SECRET)
+    try:
+        return await store.create_session(session, subject="staff", max_age_s=3600)
+    finally:
+        await store.close()
 
 
 @asynccontextmanager
 async def console(
-    fake: FakeServices, roles: list[str], branches: list[str] | None = None
+    platform: TestPlatform,
+    fake: FakeServices,
+    roles: list[str],
+    branches: list[str] | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
+    database_url = platform.database_url("console")
     settings = ConsoleSettings(
+        database_url=database_url,
         session_secret=SESSION_SECRET,
         volunteer_link_secret="test-link-secret",
         api_url="http://gateway/api",
@@ -108,8 +116,9 @@ async def console(
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://console"
     ) as client:
-        client.cookies.set("konsola", session_cookie(roles, branches or []))
+        client.cookies.set("konsola", await session_cookie(database_url, roles, branches or []))
         yield client
+    await app.state.store.close()
 
 
 def h1(page: httpx.Response) -> str:
@@ -215,10 +224,12 @@ def coordinator_dashboard(fake: FakeServices) -> None:
     )
 
 
-async def test_the_dashboard_shows_the_branch_and_what_waits_for_a_decision() -> None:
+async def test_the_dashboard_shows_the_branch_and_what_waits_for_a_decision(
+    platform: TestPlatform,
+) -> None:
     fake = FakeServices()
     coordinator_dashboard(fake)
-    async with console(fake, ["coordinator"], ["wola-12"]) as client:
+    async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
         page = await client.get("/koordynator")
     assert page.status_code == 200, page.text
     assert h1(page) == "Pulpit koordynatora"
@@ -236,10 +247,12 @@ async def test_the_dashboard_shows_the_branch_and_what_waits_for_a_decision() ->
     }
 
 
-async def test_a_coordinator_of_several_branches_picks_one_and_no_other() -> None:
+async def test_a_coordinator_of_several_branches_picks_one_and_no_other(
+    platform: TestPlatform,
+) -> None:
     fake = FakeServices()
     coordinator_dashboard(fake)
-    async with console(fake, ["coordinator"], ["wola-12", "ochota-1"]) as client:
+    async with console(platform, fake, ["coordinator"], ["wola-12", "ochota-1"]) as client:
         choose = await client.get("/koordynator")
         assert h1(choose) == "Wybierz oddział" and "ochota-1" in choose.text
         foreign = await client.get("/koordynator", params={"oddzial": "ursus-3"})
@@ -253,7 +266,7 @@ async def test_a_coordinator_of_several_branches_picks_one_and_no_other() -> Non
     assert fake.sent("GET", "/reporting/v1/reports/summary")[0].url.params["branch"] == "wola-12"
 
 
-async def test_a_recurring_task_is_sent_as_a_weekly_rule() -> None:
+async def test_a_recurring_task_is_sent_as_a_weekly_rule(platform: TestPlatform) -> None:
     fake = FakeServices()
     fake.on("POST", "/matching/v1/tasks", task(title="Lekcje"), status=201)
     form = {
@@ -271,7 +284,7 @@ async def test_a_recurring_task_is_sent_as_a_weekly_rule() -> None:
         "count": "10",
         "with_children": "tak",
     }
-    async with console(fake, ["coordinator"], ["wola-12"]) as client:
+    async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
         done = await client.post("/koordynator/zadania", data=form)
         assert done.status_code == 303
         assert done.headers["location"] == f"/koordynator/zadania/{TASK_ID}"
@@ -295,7 +308,7 @@ async def test_a_recurring_task_is_sent_as_a_weekly_rule() -> None:
     }
 
 
-async def test_a_refused_task_form_comes_back_with_the_field_marked() -> None:
+async def test_a_refused_task_form_comes_back_with_the_field_marked(platform: TestPlatform) -> None:
     fake = FakeServices()
     fake.on(
         "POST",
@@ -309,7 +322,7 @@ async def test_a_refused_task_form_comes_back_with_the_field_marked() -> None:
         status=422,
     )
     form = {"csrf": CSRF, "title": "Lekcje", "type": "contest", "places": "0", "kind": "one_off"}
-    async with console(fake, ["coordinator"], ["wola-12"]) as client:
+    async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
         page = await client.post("/koordynator/zadania", data=form)
     assert page.status_code == 422
     assert h1(page) == "Nowe zadanie"
@@ -319,9 +332,11 @@ async def test_a_refused_task_form_comes_back_with_the_field_marked() -> None:
     assert "Popraw zaznaczone dane." in page.text
 
 
-async def test_a_form_without_the_session_csrf_token_changes_nothing() -> None:
+async def test_a_form_without_the_session_csrf_token_changes_nothing(
+    platform: TestPlatform,
+) -> None:
     fake = FakeServices()
-    async with console(fake, ["coordinator"], ["wola-12"]) as client:
+    async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
         refused = await client.post(
             f"/koordynator/zgloszenia/{APPLICATION_ID}/akceptacja", data={"csrf": "forged"}
         )
@@ -329,11 +344,13 @@ async def test_a_form_without_the_session_csrf_token_changes_nothing() -> None:
     assert fake.requests == []
 
 
-async def test_editing_a_weekly_task_reads_its_rule_back_into_the_form() -> None:
+async def test_editing_a_weekly_task_reads_its_rule_back_into_the_form(
+    platform: TestPlatform,
+) -> None:
     fake = FakeServices()
     weekly = task(schedule_kind="recurring", rrule="FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261231T235959")
     fake.on("GET", f"/matching/v1/tasks/{TASK_ID}", weekly)
-    async with console(fake, ["coordinator"], ["wola-12"]) as client:
+    async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
         page = await client.get(f"/koordynator/zadania/{TASK_ID}/edycja")
     assert h1(page) == "Edycja zadania"
     assert re.search(r'id="pole-byday-MO"[^>]*checked', page.text)
@@ -342,7 +359,9 @@ async def test_editing_a_weekly_task_reads_its_rule_back_into_the_form() -> None
     assert 'value="2026-12-31"' in page.text
 
 
-async def test_candidates_read_in_polish_and_a_refused_proposal_says_why() -> None:
+async def test_candidates_read_in_polish_and_a_refused_proposal_says_why(
+    platform: TestPlatform,
+) -> None:
     fake = FakeServices()
     fake.on("GET", f"/matching/v1/tasks/{TASK_ID}", task())
     fake.on(
@@ -377,7 +396,7 @@ async def test_candidates_read_in_polish_and_a_refused_proposal_says_why() -> No
         },
         status=409,
     )
-    async with console(fake, ["coordinator"], ["wola-12"]) as client:
+    async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
         page = await client.get(f"/koordynator/zadania/{TASK_ID}/kandydaci")
         assert h1(page) == "Kandydaci do zadania: Głośne czytanie"
         assert "umiejętności: czytanie (+10)" in page.text
@@ -404,7 +423,9 @@ async def test_candidates_read_in_polish_and_a_refused_proposal_says_why() -> No
     assert "Stan się zmienił" in after.text and "already booked then" in after.text
 
 
-async def test_a_certificate_is_issued_and_its_pdf_streamed_through_the_console() -> None:
+async def test_a_certificate_is_issued_and_its_pdf_streamed_through_the_console(
+    platform: TestPlatform,
+) -> None:
     fake = FakeServices()
     fake.on(
         "POST",
@@ -425,7 +446,7 @@ async def test_a_certificate_is_issued_and_its_pdf_streamed_through_the_console(
         {"title": "Forbidden", "status": 403, "detail": "city office only"},
         status=403,
     )
-    async with console(fake, ["coordinator"], ["wola-12"]) as client:
+    async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
         issued = await client.post(
             f"/koordynator/wolontariusze/{VOLUNTEER_ID}/zaswiadczenie", data={"csrf": CSRF}
         )
@@ -512,7 +533,9 @@ def enrolment(**changes: Any) -> dict[str, Any]:
     return body
 
 
-async def test_the_trainer_sees_follow_ups_and_branches_at_risk_in_polish() -> None:
+async def test_the_trainer_sees_follow_ups_and_branches_at_risk_in_polish(
+    platform: TestPlatform,
+) -> None:
     fake = FakeServices()
     fake.on("GET", "/registry/v1/enrolments", page_of([enrolment()]))
     fake.on(
@@ -527,7 +550,7 @@ async def test_the_trainer_sees_follow_ups_and_branches_at_risk_in_polish() -> N
             ]
         ),
     )
-    async with console(fake, ["trainer"], ["wola-12", "ochota-1"]) as client:
+    async with console(platform, fake, ["trainer"], ["wola-12", "ochota-1"]) as client:
         page = await client.get("/trener")
     assert h1(page) == "Moje oddziały"
     assert f'href="/trener/oddzialy/{ENROLMENT_ID}"' in page.text
@@ -536,7 +559,9 @@ async def test_the_trainer_sees_follow_ups_and_branches_at_risk_in_polish() -> N
     assert fake.sent("GET", "/registry/v1/enrolments")[0].url.params["status"] == "enrolled"
 
 
-async def test_the_trainer_records_a_visit_and_hears_why_a_stage_was_refused() -> None:
+async def test_the_trainer_records_a_visit_and_hears_why_a_stage_was_refused(
+    platform: TestPlatform,
+) -> None:
     fake = FakeServices()
     fake.on("POST", f"/registry/v1/enrolments/{ENROLMENT_ID}/visits", {"id": "v"}, status=201)
     fake.on(
@@ -565,7 +590,7 @@ async def test_the_trainer_records_a_visit_and_hears_why_a_stage_was_refused() -
     )
     fake.on("GET", "/registry/v1/visits", page_of([]))
     base = f"/trener/oddzialy/{ENROLMENT_ID}"
-    async with console(fake, ["trainer"], ["wola-12"]) as client:
+    async with console(platform, fake, ["trainer"], ["wola-12"]) as client:
         visit = await client.post(
             f"{base}/wizyty",
             data={
@@ -598,7 +623,9 @@ async def test_the_trainer_records_a_visit_and_hears_why_a_stage_was_refused() -
 # -- city office --------------------------------------------------------------------------
 
 
-async def test_a_csv_file_goes_to_registry_as_text_and_its_report_is_shown() -> None:
+async def test_a_csv_file_goes_to_registry_as_text_and_its_report_is_shown(
+    platform: TestPlatform,
+) -> None:
     fake = FakeServices()
     fake.on(
         "POST",
@@ -612,7 +639,7 @@ async def test_a_csv_file_goes_to_registry_as_text_and_its_report_is_shown() -> 
     )
     fake.on("GET", "/registry/v1/branches", page_of([]))
     csv = "code,name,district,address\nwola-12,Biblioteka,wola,Górczewska 1\n".encode()
-    async with console(fake, ["city_admin"]) as client:
+    async with console(platform, fake, ["city_admin"]) as client:
         done = await client.post(
             "/miasto/oddzialy/import",
             data={"csrf": CSRF},
@@ -630,10 +657,10 @@ async def test_a_csv_file_goes_to_registry_as_text_and_its_report_is_shown() -> 
     assert "Wynik importu" not in again.text  # shown once
 
 
-async def test_a_missing_file_is_refused_before_any_call() -> None:
+async def test_a_missing_file_is_refused_before_any_call(platform: TestPlatform) -> None:
     fake = FakeServices()
     fake.on("GET", "/registry/v1/branches", page_of([]))
-    async with console(fake, ["city_admin"]) as client:
+    async with console(platform, fake, ["city_admin"]) as client:
         done = await client.post(
             "/miasto/oddzialy/import",
             data={"csrf": CSRF},
@@ -644,7 +671,9 @@ async def test_a_missing_file_is_refused_before_any_call() -> None:
     assert fake.sent("POST", "/registry/v1/branches/import") == []
 
 
-async def test_reports_show_tables_charts_and_exports_with_the_same_filters() -> None:
+async def test_reports_show_tables_charts_and_exports_with_the_same_filters(
+    platform: TestPlatform,
+) -> None:
     fake = FakeServices()
     fake.on("GET", "/reporting/v1/reports/summary", FIGURES)
     fake.on(
@@ -676,7 +705,7 @@ async def test_reports_show_tables_charts_and_exports_with_the_same_filters() ->
     fake.on("GET", "/registry/v1/editions", page_of([]))
     fake.file("/reporting/v1/exports/breakdown.xlsx", b"PK-xlsx", "application/x-xlsx", "b.xlsx")
     query = {"edition_id": EDITION_ID, "by": "district", "period": "week", "evil": "x"}
-    async with console(fake, ["city_admin"]) as client:
+    async with console(platform, fake, ["city_admin"]) as client:
         page = await client.get("/miasto/raporty", params=query)
         export = await client.get("/miasto/eksport/breakdown.xlsx", params=query)
         unknown = await client.get("/miasto/eksport/secrets.csv")
@@ -698,7 +727,7 @@ async def test_reports_show_tables_charts_and_exports_with_the_same_filters() ->
     assert unknown.status_code == 404
 
 
-async def test_the_city_office_opens_an_edition_and_enrols_a_branch() -> None:
+async def test_the_city_office_opens_an_edition_and_enrols_a_branch(platform: TestPlatform) -> None:
     fake = FakeServices()
     fake.on("POST", f"/registry/v1/editions/{EDITION_ID}/open", {"id": EDITION_ID})
     fake.on(
@@ -708,7 +737,7 @@ async def test_the_city_office_opens_an_edition_and_enrols_a_branch() -> None:
         status=409,
     )
     fake.on("GET", "/registry/v1/editions", page_of([]))
-    async with console(fake, ["city_admin"]) as client:
+    async with console(platform, fake, ["city_admin"]) as client:
         opened = await client.post(
             f"/miasto/edycje/{EDITION_ID}/otwarcie", data={"csrf": CSRF, "wroc": "//evil"}
         )
@@ -727,7 +756,7 @@ async def test_the_city_office_opens_an_edition_and_enrols_a_branch() -> None:
     assert "Nie zapisano oddziału." in page.text and "already enrolled" in page.text
 
 
-async def test_trainers_are_assigned_from_the_edition_page() -> None:
+async def test_trainers_are_assigned_from_the_edition_page(platform: TestPlatform) -> None:
     trainer_id = "8e9f0a1b-0000-4000-8000-000000000008"
     fake = FakeServices()
     fake.on(
@@ -754,7 +783,7 @@ async def test_trainers_are_assigned_from_the_edition_page() -> None:
     )
     fake.on("GET", "/reporting/v1/monitoring", page_of([monitoring_row()]))
     fake.on("POST", f"/registry/v1/enrolments/{ENROLMENT_ID}/trainers", {"id": "t"}, status=201)
-    async with console(fake, ["city_admin"]) as client:
+    async with console(platform, fake, ["city_admin"]) as client:
         page = await client.get(f"/miasto/edycje/{EDITION_ID}")
         assigned = await client.post(
             f"/miasto/zapisy/{ENROLMENT_ID}/trenerzy",
@@ -772,12 +801,12 @@ async def test_trainers_are_assigned_from_the_edition_page() -> None:
     }
 
 
-async def test_staff_pages_are_for_their_roles_only() -> None:
+async def test_staff_pages_are_for_their_roles_only(platform: TestPlatform) -> None:
     fake = FakeServices()
-    async with console(fake, ["trainer"], ["wola-12"]) as client:
+    async with console(platform, fake, ["trainer"], ["wola-12"]) as client:
         assert (await client.get("/miasto")).status_code == 403
         assert (await client.get("/koordynator")).status_code == 403
-    async with console(fake, ["coordinator"], ["wola-12"]) as client:
+    async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
         assert (await client.get("/trener")).status_code == 403
     assert fake.requests == []
 
@@ -802,10 +831,10 @@ def test_an_import_summary_keeps_the_first_errors_only() -> None:
 # -- languages ----------------------------------------------------------------------------
 
 
-async def test_the_pages_speak_english_when_asked() -> None:
+async def test_the_pages_speak_english_when_asked(platform: TestPlatform) -> None:
     fake = FakeServices()
     coordinator_dashboard(fake)
-    async with console(fake, ["coordinator"], ["wola-12"]) as client:
+    async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
         page = await client.get("/koordynator", params={"lang": "en"})
     assert '<html lang="en">' in page.text
     assert h1(page) == "Coordinator dashboard"
@@ -813,11 +842,11 @@ async def test_the_pages_speak_english_when_asked() -> None:
     assert "Reading help" in page.text
 
 
-async def test_a_check_is_recorded_for_the_chosen_branch() -> None:
+async def test_a_check_is_recorded_for_the_chosen_branch(platform: TestPlatform) -> None:
     fake = FakeServices()
     url = f"/matching/v1/volunteers/{VOLUNTEER_ID}/child-protection-check"
     fake.on("PUT", url, {"id": CERTIFICATE_ID}, status=200)
-    async with console(fake, ["coordinator"], ["wola-12"]) as client:
+    async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
         recorded = await client.post(
             f"/koordynator/wolontariusze/{VOLUNTEER_ID}/weryfikacja",
             data={

@@ -3,20 +3,18 @@ test's own database and vhost): the console calls them as the gateway would rout
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
-from base64 import b64encode
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-import itsdangerous
 
 from console.app import build_app
 from console.settings import ConsoleSettings
+from console.store import ConsoleStore
 from shared.service import Service
 from shared.testing.platform import TestPlatform, cloud_event, eventually
 
@@ -43,8 +41,10 @@ class Gateway(httpx.AsyncBaseTransport):
         return await self._routes[service].handle_async_request(request)
 
 
-def session_cookie(token: str, roles: list[str], branches: list[str]) -> str:
-    """A signed session as the console's SessionMiddleware writes it after sign-in."""
+async def session_cookie(
+    database_url: str, token: str, roles: list[str], branches: list[str]
+) -> str:
+    """A stored session, as sign-in leaves it; the cookie's value."""
     session = {
         "user": {
             "sub": "staff",
@@ -56,15 +56,24 @@ def session_cookie(token: str, roles: list[str], branches: list[str]) -> str:
         },
         "csrf": CSRF,
     }
-    data = b64encode(json.dumps(session).encode())
-    return itsdangerous.TimestampSigner(SESSION_SECRET).sign(data).decode()
+    store = ConsoleStore(database_url, SESSION_SECRET)
+    try:
+        return await store.create_session(session, subject="staff", max_age_s=3600)
+    finally:
+        await store.close()
 
 
 @asynccontextmanager
 async def console_as(
-    services: list[Service], token: str, roles: list[str], branches: list[str] | None = None
+    platform: TestPlatform,
+    services: list[Service],
+    token: str,
+    roles: list[str],
+    branches: list[str] | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
+    database_url = platform.database_url("console")
     settings = ConsoleSettings(
+        database_url=database_url,
         session_secret=SESSION_SECRET,
         volunteer_link_secret="test-link-secret",
         api_url="http://gateway/api",
@@ -73,8 +82,10 @@ async def console_as(
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://console"
     ) as client:
-        client.cookies.set("konsola", session_cookie(token, roles, branches or []))
+        cookie = await session_cookie(database_url, token, roles, branches or [])
+        client.cookies.set("konsola", cookie)
         yield client
+    await app.state.store.close()
 
 
 def h1(page: httpx.Response) -> str:
@@ -131,7 +142,7 @@ def service_client(service: Service) -> httpx.AsyncClient:
 async def test_the_city_office_runs_an_edition_from_its_pages(platform: TestPlatform) -> None:
     async with platform.running("registry", "reporting") as services:
         token = platform.token("city_admin")
-        async with console_as(services, token, ["city_admin"]) as console:
+        async with console_as(platform, services, token, ["city_admin"]) as console:
             start = await console.get("/miasto")
             assert start.status_code == 200, start.text
             assert h1(start) == "Program w mieście"
@@ -224,7 +235,7 @@ async def test_a_coordinator_publishes_a_task_and_proposes_a_candidate(
 
         await eventually(ready, message="matching knows the branch and the volunteer")
         token = platform.token("coordinator", branches=("wola-12",))
-        async with console_as(services, token, ["coordinator"], ["wola-12"]) as console:
+        async with console_as(platform, services, token, ["coordinator"], ["wola-12"]) as console:
             dashboard = await console.get("/koordynator")
             assert dashboard.status_code == 200, dashboard.text
             assert h1(dashboard) == "Pulpit koordynatora"
@@ -301,7 +312,7 @@ async def test_a_trainer_sees_their_branch_and_records_a_visit(platform: TestPla
             )
             assert assigned.status_code == 201, assigned.text
         token = platform.token("trainer", branches=("wola-12",), subject="trainer-subject-1")
-        async with console_as(services, token, ["trainer"], ["wola-12"]) as console:
+        async with console_as(platform, services, token, ["trainer"], ["wola-12"]) as console:
             home = await console.get("/trener")
             assert home.status_code == 200, home.text
             assert h1(home) == "Moje oddziały"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 import time
 import uuid
 from typing import Any
@@ -29,7 +32,9 @@ async def test_a_valid_link_opens_a_volunteer_session_signed_by_the_console(cons
     volunteer_sessions = console.app.state.volunteer_sessions
     _, public_key = load_or_create_key_pair(console.settings.volunteer_signing_key_file)
     assert volunteer_sessions.public_key == public_key
-    user = volunteer_sessions.open(console.volunteer_link(VOLUNTEER).split("t=", 1)[1])
+    user = await volunteer_sessions.open(
+        console.volunteer_link(VOLUNTEER).split("t=", 1)[1], console.app.state.store
+    )
     claims = jwt.decode(
         user.access_token,
         public_key,
@@ -39,6 +44,66 @@ async def test_a_valid_link_opens_a_volunteer_session_signed_by_the_console(cons
     )
     assert claims["sub"] == VOLUNTEER and claims["roles"] == ["volunteer"]
     assert 1790 <= claims["exp"] - time.time() <= 1800
+
+
+async def test_a_link_works_once(console: Any, platform: Any, headings: Any) -> None:
+    link = console.volunteer_link(VOLUNTEER)
+    assert (await console.browser.get(link)).status_code == 303
+    console.browser.cookies.clear()
+    with capture_logs() as logged:
+        again = await console.browser.get(link)
+    assert again.status_code == 403
+    assert headings(again) == ["Link jest nieważny"]
+    assert "Ten link został już użyty" in again.text
+    assert [line["outcome"] for line in logged if line.get("action") == "sign-in"] == [
+        "invalid-link"
+    ]
+    assert (await console.browser.get("/")).status_code == 200  # nobody signed in
+    # The jti is what is kept, with the person's id, until the link would have expired.
+    [used] = await platform.fetch("SELECT jti, subject FROM console.used_links")
+    assert used["subject"] == VOLUNTEER
+
+
+async def test_revoking_a_persons_links_ends_them_and_their_sessions(
+    console: Any, platform: Any
+) -> None:
+    older = console.volunteer_link(VOLUNTEER)
+    other_person = console.volunteer_link(str(uuid.uuid4()))
+    assert (await console.browser.get(console.volunteer_link(VOLUNTEER))).status_code == 303
+    assert (await console.browser.get("/wolontariusz")).status_code != 401
+    session_cookie = console.browser.cookies["konsola"]
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "console",
+        "revoke-links",
+        "--volunteer",
+        VOLUNTEER,
+        env={
+            **os.environ,
+            "CONSOLE_DATABASE_URL": console.settings.database_url,
+            "CONSOLE_SESSION_SECRET": "test-session-secret",
+            "CONSOLE_DEV_SIGN_IN": "true",
+        },
+        stdout=asyncio.subprocess.PIPE,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 0
+    assert VOLUNTEER in output.decode()
+
+    # The open session has ended, the older link opens nothing; another person's still works.
+    console.browser.cookies.clear()
+    console.browser.cookies.set("konsola", session_cookie)
+    assert (await console.browser.get("/wolontariusz")).status_code == 401
+    console.browser.cookies.clear()
+    assert (await console.browser.get(older)).status_code == 403
+    assert (await console.browser.get(other_person)).status_code == 303
+    # A link made after the revocation works again.
+    console.browser.cookies.clear()
+    assert (await console.browser.get(console.volunteer_link(VOLUNTEER))).status_code == 303
+    [revocation] = await platform.fetch("SELECT subject FROM console.link_revocations")
+    assert revocation["subject"] == VOLUNTEER
 
 
 async def test_an_altered_link_shows_a_polish_error_with_403(console: Any, headings: Any) -> None:

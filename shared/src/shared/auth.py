@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Request
 
 from shared.problems import Problem
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, development_mode
 
 ROLES = ("city_admin", "trainer", "coordinator", "volunteer")
 
@@ -60,7 +60,8 @@ class TokenVerifier:
         self._leeway = settings.auth_leeway_s
         self._jwks = jwt.PyJWKClient(settings.auth_jwks_url) if settings.auth_jwks_url else None
         self._public_key = settings.auth_public_key
-        self._shared_secret = settings.auth_shared_secret
+        # HS256 is a development convenience: outside development it is refused altogether.
+        self._shared_secret = settings.auth_shared_secret if development_mode() else None
         self._asymmetric_algorithms = list(settings.auth_algorithms)
         self._volunteer_issuer = settings.auth_volunteer_issuer
         self._volunteer_key = settings.auth_volunteer_public_key

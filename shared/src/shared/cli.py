@@ -21,7 +21,7 @@ def run_cli(build_service: Callable[[], Service], argv: Sequence[str] | None = N
     settings = service.settings
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
     if args.command == "migrate" or args.migrate:
-        upgrade_to_head(settings.database_url, service.definition.migrations_dir)
+        upgrade_to_head(settings.migrations_url, service.definition.migrations_dir)
         if args.command == "migrate":
             return 0
     uvicorn.run(

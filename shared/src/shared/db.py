@@ -40,6 +40,8 @@ class Database:
             # connection lost with the server fails its statement as a transient error, the
             # pool is invalidated, and the consumer's retry takes a fresh one.
             pool_pre_ping=False,
+            # Errors and logs name the statement, never its values (personal data).
+            hide_parameters=True,
             connect_args={
                 "server_settings": {"search_path": schema, "application_name": schema},
                 "timeout": 5,

@@ -35,7 +35,7 @@ def run_migrations(schema: str, target_metadata: sa.MetaData | None) -> None:
 
 
 async def _run_online(url: str, schema: str, target_metadata: sa.MetaData | None) -> None:
-    engine = create_async_engine(url, poolclass=NullPool)
+    engine = create_async_engine(url, poolclass=NullPool, hide_parameters=True)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_configure_and_run, schema, target_metadata)

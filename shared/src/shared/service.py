@@ -61,6 +61,7 @@ class ServiceDefinition:
 class Service:
     def __init__(self, definition: ServiceDefinition) -> None:
         settings = definition.settings
+        settings.refuse_insecure()
         self.definition = definition
         self.settings = settings
         self.name = settings.service_name

@@ -2,14 +2,111 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import sqlalchemy as sa
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_POSTGRES_HOST = "127.0.0.1:5432"
 LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DATABASE_NAME = "volunteering"
+
+
+# -- secrets fail closed -------------------------------------------------------------------
+# Outside an explicit development mode (ENVIRONMENT=development: `make run`, the tests, the
+# scripts) every service and the console refuse to start on a known default, a placeholder
+# or a short secret, and with HS256 development tokens switched on.
+ENVIRONMENT_VARIABLE = "ENVIRONMENT"
+MIN_SECRET_BYTES = 32
+PLACEHOLDER = "change-me"
+# Every default that ever shipped in this repository (Makefile, scripts, settings, compose).
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {
+        "local-development-secret-not-for-production",
+        "local-development-session-secret",
+        "local-development-session-secret-not-for-production",
+        "local-development-volunteer-link-secret",
+        "local-development-link-secret",
+        "local-development-sms-key",
+        "test-secret-for-development-tokens-only",
+        "compose-development-session-secret",
+        "compose-development-volunteer-link-secret",
+        "compose-development-link-secret",
+        "guest",
+        "postgres",
+        "secret",
+        "password",
+        "changeme",
+    }
+)
+
+
+class InsecureSecrets(RuntimeError):
+    """A secret is a known default, a placeholder or too short (names only, never values)."""
+
+
+def development_mode(environ: Mapping[str, str] | None = None) -> bool:
+    """True only when ``ENVIRONMENT=development`` is set explicitly."""
+    value = (os.environ if environ is None else environ).get(ENVIRONMENT_VARIABLE, "")
+    return value.strip().lower() == "development"
+
+
+def url_password(url: str) -> str | None:
+    """The password inside a database or broker URL (None when it has none)."""
+    try:
+        return sa.make_url(url).password
+    except sa.exc.ArgumentError:
+        return None
+
+
+def insecure_secrets(
+    secrets: Mapping[str, str | None], *, known_defaults: Iterable[str] = ()
+) -> list[str]:
+    """Why each secret of ``secrets`` (name -> value; None = not set) is unsafe, by name.
+
+    A secret is unsafe when it is a known default of this repository (or of ``known_defaults``,
+    e.g. a role's own name as its password), holds the placeholder ``CHANGE-ME`` (any case), or
+    is shorter than 32 bytes. Unset secrets are the caller's business (some are optional).
+    """
+    defaults = {value.lower() for value in (*KNOWN_DEFAULT_SECRETS, *known_defaults)}
+    problems = []
+    for name, value in secrets.items():
+        if value is None:
+            continue
+        if value.strip().lower() in defaults:
+            problems.append(f"{name}: a known default")
+        elif PLACEHOLDER in value.lower():
+            problems.append(f"{name}: a placeholder (CHANGE-ME)")
+        elif len(value.encode()) < MIN_SECRET_BYTES:
+            problems.append(f"{name}: shorter than {MIN_SECRET_BYTES} bytes")
+    return problems
+
+
+def refuse_insecure(
+    secrets: Mapping[str, str | None],
+    *,
+    known_defaults: Iterable[str] = (),
+    hmac_tokens: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """Raise ``InsecureSecrets`` outside development if a secret is unsafe or HS256 tokens
+    (``hmac_tokens``) are switched on. In development, nothing is checked."""
+    if development_mode(environ):
+        return
+    problems = insecure_secrets(secrets, known_defaults=known_defaults)
+    if hmac_tokens:
+        problems.append(
+            "HS256 development tokens are switched on (an AUTH_SHARED_SECRET or an HS algorithm):"
+            " outside development only RS256 tokens through JWKS or a public key are accepted"
+        )
+    if problems:
+        raise InsecureSecrets(
+            f"refusing to start outside development ({ENVIRONMENT_VARIABLE}=development is not"
+            " set): " + "; ".join(problems)
+        )
 
 
 def local_database_url(service: str) -> str:
@@ -24,6 +121,9 @@ class ServiceSettings(BaseSettings):
 
     service_name: str
     database_url: str
+    # Migrations run as the schema's owner (DDL); the service itself as a role with DML only.
+    # Unset in development: the local owner role (`<service>_owner`, see shared.bootstrap).
+    migration_database_url: str | None = None
     amqp_url: str = LOCAL_AMQP_URL
     http_host: str = "127.0.0.1"
     http_port: int
@@ -70,3 +170,43 @@ class ServiceSettings(BaseSettings):
     @property
     def database_schema(self) -> str:
         return self.service_name
+
+    @property
+    def migrations_url(self) -> str:
+        """Where migrations connect: the schema owner's role."""
+        if self.migration_database_url:
+            return self.migration_database_url
+        if not development_mode():
+            prefix = str(self.model_config.get("env_prefix", ""))
+            raise InsecureSecrets(
+                f"set {prefix}MIGRATION_DATABASE_URL: migrations run as the schema owner's role"
+            )
+        owner = f"{self.service_name}_owner"
+        url = sa.make_url(self.database_url).set(username=owner, password=owner)
+        return url.render_as_string(hide_password=False)
+
+    def secrets(self) -> dict[str, str | None]:
+        """The service's secrets by setting name, for ``refuse_insecure``; services with
+        secrets of their own add them."""
+        prefix = str(self.model_config.get("env_prefix", ""))
+        return {
+            f"{prefix}DATABASE_URL (password)": url_password(self.database_url),
+            f"{prefix}MIGRATION_DATABASE_URL (password)": (
+                url_password(self.migration_database_url) if self.migration_database_url else None
+            ),
+            f"{prefix}AUTH_SHARED_SECRET": self.auth_shared_secret,
+        }
+
+    def refuse_insecure(self) -> None:
+        """Called when the service starts: see ``shared.settings.refuse_insecure``."""
+        user = sa.make_url(self.database_url).username if "://" in self.database_url else None
+        refuse_insecure(
+            self.secrets(),
+            known_defaults=[
+                self.service_name,
+                f"{self.service_name}_owner",
+                *([user] if user else []),
+            ],
+            hmac_tokens=self.auth_shared_secret is not None
+            or any(algorithm.upper().startswith("HS") for algorithm in self.auth_algorithms),
+        )

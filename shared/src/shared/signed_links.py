@@ -28,6 +28,9 @@ class LinkClaims:
     expires_at: int
     jti: str
     extra: Mapping[str, Any]
+    # When the link was made (seconds, to the millisecond): a revocation for the person
+    # invalidates the links made before it. None for links from before this claim.
+    issued_at: float | None = None
 
 
 def _b64(data: bytes) -> str:
@@ -42,10 +45,12 @@ def sign_link_token(
     secret: str, *, purpose: str, subject: str, lifetime_s: int, **extra: Any
 ) -> str:
     """A compact token: base64url(JSON claims) + "." + base64url(HMAC-SHA256)."""
+    now = time.time()
     claims = {
         "p": purpose,
         "s": subject,
-        "e": int(time.time()) + lifetime_s,
+        "i": round(now, 3),
+        "e": int(now) + lifetime_s,
         "j": uuid.uuid4().hex,
         "x": extra,
     }
@@ -73,4 +78,5 @@ def verify_link_token(secret: str, token: str, *, purpose: str) -> LinkClaims:
         expires_at=int(claims["e"]),
         jti=claims["j"],
         extra=claims.get("x") or {},
+        issued_at=float(claims["i"]) if "i" in claims else None,
     )

@@ -8,20 +8,22 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
+import asyncpg
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from console import dev_issuer
 from console.api import ApiError
 from console.i18n import N_
 from console.oidc import OidcClient
 from console.pages import city, coordinator, signin, trainer, volunteer
+from console.sessions import ServerSessions
 from console.settings import ConsoleSettings
+from console.store import ConsoleStore
 from console.web import SignInRequired, api_error_message, error_page, redirect, render, wants_json
 from shared.logging import event_context, get_logger
 from shared.problems import problem_response
@@ -29,6 +31,7 @@ from shared.problems import problem_response
 log = get_logger("console")
 
 STATIC_DIR = Path(__file__).parent / "static"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SESSION_COOKIE = "konsola"
 
 
@@ -40,6 +43,8 @@ def build_app(
     """The console; ``transport`` replaces the network for its calls (the services, the
     issuer) — tests route those to applications in the same process."""
     settings = settings or ConsoleSettings()
+    settings.refuse_insecure()
+    store = ConsoleStore(settings.database_url, settings.session_secret or "")
     api_http = httpx.AsyncClient(
         base_url=settings.api_url, transport=transport, timeout=settings.api_timeout_s
     )
@@ -47,9 +52,12 @@ def build_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await api_http.aclose()
-        await oidc_http.aclose()
+        try:
+            yield
+        finally:
+            await store.close()
+            await api_http.aclose()
+            await oidc_http.aclose()
 
     app = FastAPI(
         title="Wolontariat w bibliotekach — konsola",
@@ -59,17 +67,17 @@ def build_app(
         openapi_url=None,
     )
     app.state.settings = settings
+    app.state.store = store
     app.state.http = api_http
     app.state.oidc = OidcClient(settings, oidc_http)
 
     app.middleware("http")(_request_context)
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.session_secret or "",
-        session_cookie=SESSION_COOKIE,
-        max_age=settings.session_max_age_s,
-        same_site="lax",
-        https_only=settings.secure_cookies,
+        ServerSessions,
+        store=store,
+        cookie=SESSION_COOKIE,
+        max_age_s=settings.session_max_age_s,
+        secure=settings.secure_cookies,
     )
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -79,10 +87,14 @@ def build_app(
         return {"status": "ok"}
 
     @app.get("/health/ready", include_in_schema=False)
-    async def ready() -> dict[str, str]:
-        # No database and no broker: ready as soon as it serves. The services' own
-        # readiness is theirs; a page that needs one shows its error when it is away.
-        return {"status": "ok"}
+    async def ready() -> Response:
+        # Its own database (sessions) only: the services' readiness is theirs; a page that
+        # needs one shows its error when it is away.
+        try:
+            await store.ping()
+        except (OSError, asyncpg.PostgresError, RuntimeError):
+            return problem_response(503, "Not ready", "the console's database is not reachable")
+        return Response('{"status":"ok"}', media_type="application/json")
 
     if settings.dev_sign_in:
         app.include_router(dev_issuer.build_router(settings))

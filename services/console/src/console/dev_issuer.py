@@ -91,6 +91,7 @@ class DevIssuer:
             "token_endpoint": f"{endpoints}/token",
             "jwks_uri": f"{endpoints}/certs",
             "end_session_endpoint": f"{endpoints}/logout",
+            "revocation_endpoint": f"{endpoints}/revoke",
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "subject_types_supported": ["public"],
@@ -141,6 +142,13 @@ class DevIssuer:
         if issued.client_id != client_id:
             raise TokenRefused("invalid_grant", "the refresh token belongs to another client")
         return issued
+
+    def revoke(self, token: str, client_id: str) -> None:
+        """A refresh token of this client no longer renews anything (RFC 7009: unknown
+        tokens are no error)."""
+        issued = self._refresh_tokens.get(token)
+        if issued is not None and issued.client_id == client_id:
+            del self._refresh_tokens[token]
 
     def tokens(self, issued: IssuedCode) -> dict[str, Any]:
         user = issued.user
@@ -286,6 +294,16 @@ def build_router(settings: ConsoleSettings) -> APIRouter:
                 headers={"cache-control": "no-store"},
             )
         return JSONResponse(issuer.tokens(issued), headers={"cache-control": "no-store"})
+
+    @router.post("/protocol/openid-connect/revoke")
+    async def revoke(
+        token: Annotated[str, Form(max_length=200)],
+        client_id: Annotated[str, Form(max_length=200)] = "",
+        token_type_hint: Annotated[str, Form(max_length=50)] = "",
+    ) -> Response:
+        """Token revocation (RFC 7009), as Keycloak serves it: 200 whatever the token was."""
+        issuer.revoke(token, client_id)
+        return Response(status_code=200, headers={"cache-control": "no-store"})
 
     @router.get("/protocol/openid-connect/logout")
     async def logout(

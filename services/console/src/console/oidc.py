@@ -138,6 +138,24 @@ class OidcClient:
         )
         return await self._staff(tokens, identity={})
 
+    async def revoke(self, refresh_token: str) -> bool:
+        """Revoke the refresh token at the issuer (RFC 7009; Keycloak's ``revoke`` endpoint),
+        so that nobody renews access with it after sign-out. False if the issuer did not
+        confirm (the console's session ends all the same)."""
+        url = f"{self._server}/protocol/openid-connect/revoke"
+        try:
+            response = await self._http.post(
+                url,
+                data={
+                    "token": refresh_token,
+                    "token_type_hint": "refresh_token",
+                    "client_id": self._settings.oidc_client_id,
+                },
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
     async def verify(self, token: str, *, audience: str) -> dict[str, Any]:
         """The claims of a token signed by the issuer's keys, for ``audience``, not expired."""
         try:

@@ -5,8 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import (
+    InsecureSecrets,
+    development_mode,
+    local_database_url,
+    refuse_insecure,
+    url_password,
+)
 
 # Only ever used with CONSOLE_DEV_SIGN_IN=true, on a developer's machine.
 DEV_SESSION_SECRET = "local-development-session-secret-not-for-production"
@@ -35,6 +44,11 @@ class ConsoleSettings(BaseSettings):
     oidc_scope: str = "openid profile"
     api_audience: str = "volunteering-platform"
     token_leeway_s: int = 30
+
+    # Sessions, used volunteer links and link revocations (schema `console`).
+    database_url: str = local_database_url("console")
+    # Migrations run as the schema's owner; unset in development: the local `console_owner`.
+    migration_database_url: str | None = None
 
     session_secret: str | None = None
     session_max_age_s: int = Field(default=8 * 3600, ge=60)
@@ -65,6 +79,39 @@ class ConsoleSettings(BaseSettings):
         if missing:
             raise ValueError(f"set {', '.join(missing)} (or CONSOLE_DEV_SIGN_IN=true locally)")
         return self
+
+    def refuse_insecure(self) -> None:
+        """Outside development: no development sign-in, no default, placeholder or short
+        secret (see ``shared.settings.refuse_insecure``)."""
+        if self.dev_sign_in and not development_mode():
+            raise InsecureSecrets(
+                "refusing to start outside development (ENVIRONMENT=development is not set):"
+                " CONSOLE_DEV_SIGN_IN signs tokens for anyone who asks"
+            )
+        user = sa.make_url(self.database_url).username
+        refuse_insecure(
+            {
+                "CONSOLE_SESSION_SECRET": self.session_secret,
+                "CONSOLE_VOLUNTEER_LINK_SECRET": self.volunteer_link_secret,
+                "CONSOLE_DATABASE_URL (password)": url_password(self.database_url),
+                "CONSOLE_MIGRATION_DATABASE_URL (password)": (
+                    url_password(self.migration_database_url)
+                    if self.migration_database_url
+                    else None
+                ),
+            },
+            known_defaults=["console", "console_owner", *([user] if user else [])],
+        )
+
+    @property
+    def migrations_url(self) -> str:
+        """Where migrations connect: the schema owner's role."""
+        if self.migration_database_url:
+            return self.migration_database_url
+        if not development_mode():
+            raise InsecureSecrets("set CONSOLE_MIGRATION_DATABASE_URL (the schema owner's role)")
+        url = sa.make_url(self.database_url).set(username="console_owner", password="console_owner")
+        return url.render_as_string(hide_password=False)
 
     @property
     def oidc_server_url(self) -> str:

@@ -25,7 +25,6 @@ Every POST form includes ``{{ csrf_field() }}``.
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -209,20 +208,11 @@ async def _refreshed(request: Request) -> User | None:
     return user
 
 
-# Browsers keep cookies of up to 4096 bytes; the session is base64 JSON plus a signature.
-SESSION_COOKIE_BUDGET = 3900
-
-
 def remember_refresh_token(request: Request, refresh_token: str | None) -> None:
-    """Keep the refresh token while the session cookie stays within browsers' limit (a
-    large token set would otherwise lose the whole session; without it, an expired token
-    means one more trip through the issuer's sign-in, which remembers the person)."""
+    """Keep the refresh token with the session (on the server: the cookie holds only the
+    session's id), for renewing access tokens and revoking it at sign-out."""
     request.session.pop("refresh_token", None)
-    if refresh_token is None:
-        return
-    candidate = {**request.session, "refresh_token": refresh_token}
-    encoded_size = len(json.dumps(candidate).encode()) * 4 // 3 + 80
-    if encoded_size <= SESSION_COOKIE_BUDGET:
+    if refresh_token is not None:
         request.session["refresh_token"] = refresh_token
 
 

@@ -14,6 +14,9 @@ class MatchingSettings(ServiceSettings):
     http_port: int = 8002
     proposal_link_secret: str = "local-development-link-secret"
 
+    def secrets(self) -> dict[str, str | None]:
+        return {**super().secrets(), "MATCHING_PROPOSAL_LINK_SECRET": self.proposal_link_secret}
+
     # A child-protection check opens work with children for this many months after its
     # older date; the coordinator who recorded it is told ``notice_days`` before it expires
     # and once it has, by a sweep every replica runs (``sweep_interval_s``; 0: never, for a

@@ -461,7 +461,7 @@ def my_page_url(notifier: Notifier, volunteer_id: uuid.UUID) -> str:
         settings.volunteer_link_secret,
         purpose="volunteer.session",
         subject=str(volunteer_id),
-        lifetime_s=settings.volunteer_link_lifetime_days * 86400,
+        lifetime_s=settings.volunteer_link_lifetime_hours * 3600,
     )
     return f"{settings.console_public_url.rstrip('/')}/wolontariusz/wejscie?t={token}"
 

@@ -43,6 +43,15 @@ class NotificationsSettings(ServiceSettings):
     retry_max_delay_s: float = Field(default=3600.0, gt=0)
     retry_max_attempts: int = Field(default=12, ge=1)
 
+    def secrets(self) -> dict[str, str | None]:
+        return {
+            **super().secrets(),
+            "NOTIFICATIONS_PROPOSAL_LINK_SECRET": self.proposal_link_secret,
+            "NOTIFICATIONS_VOLUNTEER_LINK_SECRET": self.volunteer_link_secret,
+            "NOTIFICATIONS_SMS_API_KEY": self.sms_api_key,
+            "NOTIFICATIONS_SMTP_PASSWORD": self.smtp_password,
+        }
+
     @model_validator(mode="after")
     def _one_way_to_tls(self) -> NotificationsSettings:
         if self.smtp_start_tls and self.smtp_tls:
@@ -57,7 +66,9 @@ class NotificationsSettings(ServiceSettings):
     proposal_link_secret: str = "local-development-link-secret"
     # Signs the "my volunteering" link: the console trusts it to open a volunteer session.
     volunteer_link_secret: str = "local-development-volunteer-link-secret"
-    volunteer_link_lifetime_days: int = Field(default=14, ge=1, le=60)
+    # Hours, not days: the link opens a session without a password. It works once (the console
+    # records its jti) and can be revoked for a person (`python -m console revoke-links`).
+    volunteer_link_lifetime_hours: int = Field(default=24, ge=1, le=168)
     # Tests and benchmarks only: read "now" from this file (an ISO 8601 datetime) instead of
     # the system clock, so a separate process runs on a clock the test controls.
     clock_file: str | None = None

@@ -406,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = service.settings
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
     if args.migrate:
-        upgrade_to_head(settings.database_url, service.definition.migrations_dir)
+        upgrade_to_head(settings.migrations_url, service.definition.migrations_dir)
 
     async def run() -> Summary:
         try:

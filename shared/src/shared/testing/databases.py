@@ -9,16 +9,20 @@ from pathlib import Path
 import asyncpg
 import sqlalchemy as sa
 
-from shared.bootstrap import SERVICES, roles_and_schemas_sql
+from shared.bootstrap import SCHEMAS, owner_role, roles_and_schemas_sql
 from shared.migrations import upgrade_to_head
 from shared.testing.infrastructure import Infrastructure, is_stale, unique_name
 
 
-def service_database_url(admin_url: str, database: str, service: str) -> str:
-    """The URL a service uses in a test: its own role, the test's database."""
+def service_database_url(
+    admin_url: str, database: str, service: str, *, owner: bool = False
+) -> str:
+    """The URL a service uses in a test: its own role (DML only), the test's database;
+    ``owner``: the schema owner's role, which migrations and DDL use."""
+    role = owner_role(service) if owner else service
     url = sa.make_url(admin_url)
     return url.set(
-        drivername="postgresql+asyncpg", username=service, password=service, database=database
+        drivername="postgresql+asyncpg", username=role, password=role, database=database
     ).render_as_string(hide_password=False)
 
 
@@ -54,10 +58,10 @@ class Databases:
         finally:
             await connection.close()
         # One at a time: Alembic's migration context is process-global.
-        for service in SERVICES:
+        for service in SCHEMAS:
             await asyncio.to_thread(
                 upgrade_to_head,
-                service_database_url(self.admin_url, name, service),
+                service_database_url(self.admin_url, name, service, owner=True),
                 migrations_dir(service),
             )
         self.template = name
@@ -70,8 +74,9 @@ class Databases:
             await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
             # A database's own privileges are not copied from its template.
             await admin.execute(f'REVOKE ALL ON DATABASE "{name}" FROM PUBLIC')
-            for service in SERVICES:
-                await admin.execute(f'GRANT CONNECT, TEMPORARY ON DATABASE "{name}" TO {service}')
+            for service in SCHEMAS:
+                for role in (service, owner_role(service)):
+                    await admin.execute(f'GRANT CONNECT, TEMPORARY ON DATABASE "{name}" TO {role}')
         finally:
             await admin.close()
         return name

@@ -104,9 +104,10 @@ class TestPlatform:
 
     # -- services ----------------------------------------------------------------------
 
-    def database_url(self, service: str, *, port: int | None = None) -> str:
-        """The service's own role in this test's database; ``port`` to go through a proxy."""
-        url = sa.make_url(service_database_url(self.admin_url, self.database, service))
+    def database_url(self, service: str, *, port: int | None = None, owner: bool = False) -> str:
+        """The service's own role in this test's database; ``port`` to go through a proxy;
+        ``owner``: the schema owner's role (DDL, as migrations run)."""
+        url = sa.make_url(service_database_url(self.admin_url, self.database, service, owner=owner))
         if port is not None:
             url = url.set(host="127.0.0.1", port=port)
         return url.render_as_string(hide_password=False)

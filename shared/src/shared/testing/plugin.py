@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,6 +16,11 @@ from shared.testing.infrastructure import (
     discover,
 )
 from shared.testing.platform import TestPlatform
+
+# The tests are a development environment: development tokens and the local roles' passwords
+# are allowed there (and in the processes the tests start, which inherit it). A test of the
+# refusal outside development sets ENVIRONMENT itself.
+os.environ["ENVIRONMENT"] = "development"
 
 
 @pytest_asyncio.fixture(scope="session")

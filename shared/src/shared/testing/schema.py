@@ -43,7 +43,7 @@ async def schema_differences(
 
     # Reflected from outside the schema, so foreign keys carry its name as the models' do.
     engine = create_async_engine(
-        platform.database_url(service),
+        platform.database_url(service, owner=True),
         connect_args={"server_settings": {"search_path": "pg_catalog"}},
     )
     try:

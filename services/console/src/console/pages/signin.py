@@ -87,11 +87,15 @@ async def sign_out(request: Request) -> Response:
     """End the console's session; staff also end the issuer's."""
     data = request.session.get("user") or {}
     was_staff = bool(data) and data.get("roles") != ["volunteer"]
+    refresh_token = request.session.get("refresh_token")
     language = request.session.get("lang")
+    # The stored session ends here (its row is deleted, a copied cookie opens nothing), and
+    # the issuer forgets the refresh token, so nobody renews access with it.
     request.session.clear()
     if language:
         request.session["lang"] = language
-    audit("sign-out", outcome="ok", subject=data.get("sub"))
+    revoked = await _oidc(request).revoke(refresh_token) if refresh_token else None
+    audit("sign-out", outcome="ok", subject=data.get("sub"), refresh_token_revoked=revoked)
     return redirect(_oidc(request).logout_url() if was_staff else "/wylogowano")
 
 

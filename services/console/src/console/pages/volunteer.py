@@ -25,6 +25,7 @@ from console.api import ApiClient, ApiError
 from console.i18n import N_
 from console.pages._common import Api
 from console.settings import ConsoleSettings
+from console.store import ConsoleStore
 from console.web import (
     SignInRequired,
     User,
@@ -79,8 +80,9 @@ class VolunteerSessions:
             self._private_key = key_file.read_text()
             self.public_key = public_key_of(self._private_key)
 
-    def open(self, link_token: str) -> User:
-        """The volunteer a valid link names, signed in for ``volunteer_session_s``."""
+    async def open(self, link_token: str, store: ConsoleStore) -> User:
+        """The volunteer a valid link names, signed in for ``volunteer_session_s``. A link
+        works once, and not at all once revoked for its person."""
         settings = self._settings
         if not settings.volunteer_link_secret:
             raise InvalidLink("volunteer links are not configured")
@@ -89,6 +91,8 @@ class VolunteerSessions:
             volunteer_id = str(uuid.UUID(claims.subject))
         except ValueError as error:
             raise InvalidLink("the link names no volunteer") from error
+        if not await store.use_link(claims.jti, volunteer_id, claims.expires_at, claims.issued_at):
+            raise InvalidLink("the link was used already or revoked")
         lifetime = settings.volunteer_session_s
         token = sign_token(
             self._private_key,
@@ -145,7 +149,7 @@ async def enter(
 ) -> Response:
     """A signed link from a message: a valid one opens the volunteer's pages."""
     try:
-        user = sessions.open(t)
+        user = await sessions.open(t, request.app.state.store)
     except InvalidLink as invalid:
         audit("sign-in", outcome="invalid-link", subject=None, method="volunteer-link")
         return error_page(
@@ -156,12 +160,23 @@ async def enter(
                 "Ten link jest nieważny albo wygasł. Otwórz link z najnowszej wiadomości "
                 "od programu albo poproś koordynatora w bibliotece o nowy."
             ),
-            details=[] if "expired" not in str(invalid) else [N_("Link wygasł.")],
+            details=_link_details(str(invalid)),
         )
     sign_in_session(request, user)
     audit("sign-in", outcome="ok", subject=user.subject, method="volunteer-link")
     # Away from the address with the link token, so it stays out of history and referrers.
     return redirect(HOME)
+
+
+LINK_USED = N_("Ten link został już użyty: każdy link otwiera Twoje strony jeden raz.")
+
+
+def _link_details(reason: str) -> list[str]:
+    if "expired" in reason:
+        return [N_("Link wygasł.")]
+    if "used" in reason:
+        return [LINK_USED]
+    return []
 
 
 # -- the volunteer's own page ----------------------------------------------------------------
