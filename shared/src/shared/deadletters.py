@@ -250,7 +250,10 @@ async def _sweep(
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
-        taken = await _take_all(channel, queue_name)
+        try:
+            taken = await _take_all(channel, queue_name)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            return [], []  # never declared (its service has not started yet): nothing parked
         kept = [message for message in taken if not drop(message)]
         dropped = [message for message in taken if drop(message)]
         for message in kept:
