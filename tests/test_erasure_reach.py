@@ -37,9 +37,9 @@ async def test_an_erased_refused_registration_leaves_no_trace(
         await platform.publish_event(erasure_requested("minor-erased"))
 
         async def purged() -> bool:
-            return await platform.fetchval("SELECT count(*) FROM matching.parked_purges") == 0 and (
-                await platform.fetchval("SELECT count(*) FROM matching.erased_portal_ids") == 1
-            )
+            pending = await platform.fetchval("SELECT count(*) FROM matching.parked_purges")
+            erased = await platform.fetchval("SELECT count(*) FROM matching.erased_portal_ids")
+            return bool(pending == 0 and erased == 1)
 
         await eventually(purged, message="the erasure did not reach the parked messages")
 

@@ -55,12 +55,10 @@ async def test_two_senders_and_a_slow_relay_deliver_each_message_once(
     await platform.process("notifications", **settings)
 
     async def all_sent() -> bool:
-        return (
-            await platform.fetchval(
-                "SELECT count(*) FROM notifications.messages WHERE status = 'sent'"
-            )
-            == MESSAGES
+        sent = await platform.fetchval(
+            "SELECT count(*) FROM notifications.messages WHERE status = 'sent'"
         )
+        return bool(sent == MESSAGES)
 
     await eventually(all_sent, timeout=90, message="not every message was sent")
     received = Counter(mail.to[0] for mail in smtp.received)
