@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -30,7 +31,7 @@ from shared.cloudevents import (
     parse_amqp_message,
 )
 from shared.db import Database
-from shared.deadletters import dead_letter_headers
+from shared.deadletters import dead_letter_headers, redact_detail
 from shared.errors import is_transient
 from shared.logging import event_context, get_logger
 from shared.metrics import CONSUMED, HANDLE_SECONDS
@@ -173,9 +174,19 @@ class EventConsumer:
                     )
                 else:
                     unexpected_failures += 1
-                    log.exception("handler failed", attempt=unexpected_failures)
+                    # The type and a redacted message and traceback: never the event's values.
+                    log.warning(
+                        "handler failed",
+                        attempt=unexpected_failures,
+                        error_type=type(error).__name__,
+                        traceback=redact_detail(
+                            "".join(traceback.format_exception(error)), message.body
+                        ),
+                    )
                     if unexpected_failures >= self._retry.unexpected_attempts:
-                        await self._dead_letter(message, "handler-error", repr(error))
+                        await self._dead_letter(
+                            message, "handler-error", f"{type(error).__name__}: {error}"
+                        )
                         return
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._retry.transient_max_delay_s)
@@ -199,7 +210,9 @@ class EventConsumer:
     async def _dead_letter(
         self, message: AbstractIncomingMessage, reason: str, detail: str
     ) -> None:
-        """Park the message with its reason; only once the broker has it is the original acked."""
+        """Park the message with its reason; only once the broker has it is the original acked.
+        The detail, in the log and in the header, names fields and error types, never values."""
+        detail = redact_detail(detail, message.body)
         log.warning(
             "message dead-lettered",
             reason=reason,

@@ -3,16 +3,24 @@
 python -m shared.deadletters list --service matching
 python -m shared.deadletters replay --service matching --id <message-id> [--id ...]
 python -m shared.deadletters replay --service matching --all
+
+Listing takes every message and puts a copy back (then acks the original), so looking
+never counts as a delivery: a quorum queue's delivery limit is not spent by an operator.
+``purge`` drops the messages a predicate picks (an erasure uses it on every dead-letter
+queue and on ``city.inbound.unrouted``). The reason's detail is redacted (``redact_detail``):
+error types, field names and ids, never a value taken from the message.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
+import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +29,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from shared.settings import LOCAL_AMQP_URL
-from shared.topology import ServiceTopology
+from shared.topology import UNROUTED_QUEUE, ServiceTopology
 
 REASON_HEADER = "x-dead-letter-reason"
 DETAIL_HEADER = "x-dead-letter-detail"
@@ -37,6 +45,56 @@ _OUR_HEADERS = (
     ORIGINAL_EXCHANGE_HEADER,
     ORIGINAL_ROUTING_KEY_HEADER,
 )
+SERVICES = ("registry", "matching", "notifications", "reporting")
+REDACTED = "[…]"
+# Shorter values (a weekday, "pl", true) say nothing about a person and are common words.
+_MIN_REDACTED_LENGTH = 3
+
+
+def _leaf_values(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaf_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaf_values(item)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, str | int | float):
+        yield str(value)
+
+
+def message_values(body: bytes | str | Any) -> list[str]:
+    """Every scalar value of a JSON message's data, longest first: of a structured
+    CloudEvent its ``data`` (the envelope's type, source and id are no one's data), of
+    anything else the whole body."""
+    if isinstance(body, bytes | str):
+        try:
+            body = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return []
+    if isinstance(body, Mapping) and "specversion" in body:
+        body = body.get("data")
+    values = {text for text in _leaf_values(body) if len(text) >= _MIN_REDACTED_LENGTH}
+    return sorted(values, key=len, reverse=True)
+
+
+def redact_detail(detail: str, body: bytes | str | Any) -> str:
+    """``detail`` without any value found in ``body`` (nor its JSON-escaped form).
+
+    What stays: the reason, field names, error types and the ids the detail names on its own.
+    A body that is not JSON cannot be searched, so then only the first line is kept."""
+    values = message_values(body)
+    if not values and isinstance(body, bytes | str) and body:
+        try:
+            json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            detail = detail.splitlines()[0] if detail else detail
+    for value in values:
+        escaped = json.dumps(value)[1:-1]
+        pattern = "|".join(re.escape(form) for form in {value, escaped})
+        detail = re.sub(pattern, REDACTED, detail, flags=re.IGNORECASE)
+    return detail
 
 
 def dead_letter_headers(
@@ -107,22 +165,22 @@ class DeadLetterQueue:
         self._topology = topology
 
     async def peek(self) -> list[DeadLetter]:
-        """Every parked message; they all stay in the queue."""
-        connection = await aio_pika.connect(self._amqp_url)
-        async with connection:
-            channel = await connection.channel()
-            messages = await self._take_all(channel)
-            # Closing the channel without acks returns every message to the queue.
-            return [DeadLetter.from_message(message) for message in messages]
+        """Every parked message; they all stay in the queue, their delivery count unspent."""
+        return await browse(self._amqp_url, self._topology.dead_letter_queue)
 
     async def replay(self, message_ids: Sequence[str] | None) -> list[str]:
-        """Send the chosen messages (all when ``None``) back to the service's own queue."""
+        """Send the chosen messages (all when ``None``) back to the service's own queue;
+        the others stay parked, without a delivery counted."""
         connection = await aio_pika.connect(self._amqp_url)
         replayed: list[str] = []
         async with connection:
             channel = await connection.channel(publisher_confirms=True)
-            for message in await self._take_all(channel):
+            taken = await self._take_all(channel)
+            for message in taken:
                 if message_ids is not None and message.message_id not in message_ids:
+                    await channel.default_exchange.publish(
+                        _copy(message), routing_key=self._topology.dead_letter_queue
+                    )
                     continue
                 headers = {
                     key: value
@@ -141,18 +199,110 @@ class DeadLetterQueue:
                     ),
                     routing_key=self._topology.queue,
                 )
-                await message.ack()
                 replayed.append(message.message_id or "")
+            if taken:
+                await taken[-1].ack(multiple=True)
         return replayed
 
     async def _take_all(
         self, channel: aio_pika.abc.AbstractChannel
     ) -> list[AbstractIncomingMessage]:
-        queue = await channel.get_queue(self._topology.dead_letter_queue, ensure=True)
-        messages: list[AbstractIncomingMessage] = []
-        while (message := await queue.get(no_ack=False, fail=False)) is not None:
-            messages.append(message)
-        return messages
+        return await _take_all(channel, self._topology.dead_letter_queue)
+
+
+async def _take_all(
+    channel: aio_pika.abc.AbstractChannel, queue_name: str
+) -> list[AbstractIncomingMessage]:
+    queue = await channel.get_queue(queue_name, ensure=True)
+    messages: list[AbstractIncomingMessage] = []
+    while (message := await queue.get(no_ack=False, fail=False)) is not None:
+        messages.append(message)
+    return messages
+
+
+def _copy(message: AbstractIncomingMessage) -> aio_pika.Message:
+    """The same message, to put back: a copy is a new message, so it starts undelivered.
+    The broker's own reason (x-death) is kept in our header, as a broker may drop it."""
+    headers = dict(message.headers or {})
+    if not _text(headers.get(REASON_HEADER)) and "x-death" in headers:
+        headers[REASON_HEADER] = _broker_reason(headers)
+    return aio_pika.Message(
+        message.body,
+        headers=headers,
+        content_type=message.content_type,
+        content_encoding=message.content_encoding,
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        type=message.type,
+        timestamp=message.timestamp,
+        app_id=message.app_id,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
+
+
+async def _sweep(
+    amqp_url: str, queue_name: str, drop: Callable[[AbstractIncomingMessage], bool]
+) -> tuple[list[AbstractIncomingMessage], list[AbstractIncomingMessage]]:
+    """Take every message of the queue; put a copy of each kept one back (confirmed by the
+    broker) and only then ack the originals. Returns (kept, dropped).
+
+    Should the process die between the two, a message is there twice, never lost."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        try:
+            taken = await _take_all(channel, queue_name)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            return [], []  # never declared (its service has not started yet): nothing parked
+        kept = [message for message in taken if not drop(message)]
+        dropped = [message for message in taken if drop(message)]
+        for message in kept:
+            await channel.default_exchange.publish(_copy(message), routing_key=queue_name)
+        if taken:
+            await taken[-1].ack(multiple=True)
+        return kept, dropped
+
+
+async def browse(amqp_url: str, queue_name: str) -> list[DeadLetter]:
+    """What a queue of parked messages holds, leaving it as it was (without a delivery)."""
+    kept, _ = await _sweep(amqp_url, queue_name, lambda _: False)
+    return [DeadLetter.from_message(message) for message in kept]
+
+
+def parked_queues() -> list[str]:
+    """Every queue that keeps messages nobody will apply: each service's dead letters and
+    the inbound messages no service is bound to."""
+    return [*(ServiceTopology(service).dead_letter_queue for service in SERVICES), UNROUTED_QUEUE]
+
+
+async def purge(
+    amqp_url: str,
+    predicate: Callable[[AbstractIncomingMessage], bool],
+    queues: Iterable[str] | None = None,
+) -> dict[str, int]:
+    """Drop the messages ``predicate`` picks from the parked queues; how many per queue."""
+    removed: dict[str, int] = {}
+    for queue_name in parked_queues() if queues is None else queues:
+        _, dropped = await _sweep(amqp_url, queue_name, predicate)
+        removed[queue_name] = len(dropped)
+    return removed
+
+
+def value_digest(value: str) -> str:
+    """A one-way digest of an id, e-mail address or phone number, as ``names_any`` compares."""
+    return hashlib.sha256(value.strip().lower().encode()).hexdigest()
+
+
+def names_any(digests: Iterable[str]) -> Callable[[AbstractIncomingMessage], bool]:
+    """A predicate for ``purge``: one of the message's data values (an id, an e-mail
+    address, a phone number) has one of ``digests`` (see ``value_digest``). The person's
+    values themselves need not be kept to find their messages."""
+    wanted = frozenset(digests)
+
+    def matches(message: AbstractIncomingMessage) -> bool:
+        return any(value_digest(value) in wanted for value in message_values(message.body))
+
+    return matches
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,8 +22,9 @@ from matching.events import (
     VolunteerRegistered,
     VolunteerUpdated,
 )
-from matching.tables import ErasedPortalId, Volunteer
+from matching.tables import SCHEMA, ErasedPortalId, ParkedPurge, Volunteer
 from shared.consumer import RejectMessage
+from shared.erasure import digests, purge_outbox
 from shared.unit_of_work import UnitOfWork
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -96,8 +97,29 @@ async def erase_volunteer(uow: UnitOfWork, request: PortalErasureRequested) -> V
             select(Volunteer).where(Volunteer.portal_id == request.portal_id).with_for_update()
         )
     ).first()
+    # The broker's parked messages (a refused registration, an unrouted copy) are cleaned
+    # after commit by a background round, from one-way digests of what names the person.
+    guardian = (volunteer.guardian if volunteer else None) or {}
+    identifying: list[str | None] = [request.portal_id]
+    if volunteer is not None:
+        identifying += [str(volunteer.id), volunteer.email, volunteer.phone, guardian.get("email")]
+    session.add(ParkedPurge(digests=digests(identifying), requested_at=now))
     if volunteer is None:
         return None
+    # Events about the person that carry their data leave the outbox now, not after 72 h.
+    await purge_outbox(
+        await session.connection(),
+        SCHEMA,
+        identifiers=[str(volunteer.id), request.portal_id],
+        personal=[
+            volunteer.first_name,
+            volunteer.last_name,
+            volunteer.email,
+            volunteer.phone,
+            guardian.get("name"),
+            guardian.get("email"),
+        ],
+    )
     for field in (
         "portal_id",
         "first_name",

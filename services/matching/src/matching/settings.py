@@ -24,3 +24,6 @@ class MatchingSettings(ServiceSettings):
     child_protection_valid_months: int = Field(default=12, ge=1, le=120)
     child_protection_notice_days: int = Field(default=30, ge=0, le=365)
     child_protection_sweep_interval_s: float = Field(default=3600.0, ge=0)
+    # How often a round carries recorded erasures to the broker's parked messages (dead
+    # letters, unrouted inbound); every replica runs it, each erasure is taken by one.
+    parked_purge_interval_s: float = Field(default=2.0, gt=0)

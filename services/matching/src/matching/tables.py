@@ -83,6 +83,18 @@ class ErasedPortalId(MatchingTable, table=True):
     erased_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
+class ParkedPurge(MatchingTable, table=True):
+    """An erasure still to be carried to the broker's parked messages (dead letters and
+    unrouted inbound): one-way digests of the person's ids and contact data, never the
+    values. The row goes once the queues are clean."""
+
+    __tablename__ = "parked_purges"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    digests: list[str] = Field(sa_type=pg.ARRAY(sa.Text))
+    requested_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
 class Branch(MatchingTable, table=True):
     """Matching's copy of a registry branch (from branch.registered / updated)."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.header import Header
 from email.mime.text import MIMEText
@@ -26,6 +27,14 @@ class DeliveryFailed(Exception):
         self.permanent = permanent
 
 
+class NotHeld(Exception):
+    """The message is no longer the sender's to send (another replica holds it, or it was
+    cancelled): nothing was sent."""
+
+
+Hold = Callable[[], Awaitable[bool]]
+
+
 @dataclass(frozen=True)
 class Email:
     to: str
@@ -42,7 +51,13 @@ class EmailSender:
         self._idle: list[aiosmtplib.SMTP] = []
         self._slots = asyncio.Semaphore(settings.smtp_connections)
 
-    async def send(self, email: Email) -> str:
+    async def send(
+        self, email: Email, *, hold: Hold | None = None, within_s: float | None = None
+    ) -> str:
+        """Send one message. ``hold`` runs once a connection is free, right before the
+        message goes (the sender's check that the message is still its own: ``NotHeld``
+        when not); ``within_s`` bounds connecting and sending together, so a relay that
+        stalls cannot outlast the sender's lease."""
         # The compat32 classes: the modern EmailMessage parses every header it is given,
         # which costs more than the rest of sending put together.
         message = MIMEText(email.body, "plain", "utf-8")
@@ -52,19 +67,23 @@ class EmailSender:
         message["Message-ID"] = email.message_id
         message["Date"] = formatdate(localtime=False, usegmt=True)
         message["Auto-Submitted"] = "auto-generated"
-        # A server that accepts the connection and then says nothing must not hold the
-        # sender: past the deadline it counts as unavailable (and is tried again).
-        deadline = self._settings.smtp_timeout_s * 2
         async with self._slots:
+            if hold is not None and not await hold():
+                raise NotHeld()
+            # A server that accepts the connection and then says nothing must not hold the
+            # sender: past the deadline it counts as unavailable (and is tried again).
+            loop = asyncio.get_running_loop()
+            phase_s = self._settings.smtp_timeout_s * 2
+            end = loop.time() + (within_s if within_s is not None else 2 * phase_s)
             try:
-                async with asyncio.timeout(deadline):
+                async with asyncio.timeout_at(min(loop.time() + phase_s, end)):
                     client = await self._client()
             except TimeoutError:
                 raise DeliveryFailed(
                     "SMTP unavailable: no greeting in time", permanent=False
                 ) from None
             try:
-                async with asyncio.timeout(deadline):
+                async with asyncio.timeout_at(min(loop.time() + phase_s, end)):
                     errors, response = await client.send_message(message)
             except aiosmtplib.SMTPRecipientsRefused as refused:
                 self._idle.append(client)
@@ -79,6 +98,9 @@ class EmailSender:
             except (aiosmtplib.SMTPException, OSError) as error:
                 await _close(client)
                 raise DeliveryFailed(f"SMTP unavailable: {error!r}", permanent=False) from None
+            except TimeoutError:
+                await _close(client)
+                raise DeliveryFailed("SMTP: no answer in time", permanent=False) from None
             self._idle.append(client)
             if errors:
                 answer = "; ".join(f"{code} {text}" for code, text in errors.values())
@@ -132,11 +154,25 @@ class SmsSender:
             headers={"authorization": f"Bearer {settings.sms_api_key}"},
         )
 
-    async def send(self, *, to: str, text: str, idempotency_key: str) -> str:
+    async def send(
+        self,
+        *,
+        to: str,
+        text: str,
+        idempotency_key: str,
+        hold: Hold | None = None,
+        within_s: float | None = None,
+    ) -> str:
+        """``hold`` and ``within_s`` as for email (the provider also drops a repeated key)."""
+        if hold is not None and not await hold():
+            raise NotHeld()
         try:
-            response = await self._client.post(
-                self._url, json={"to": to, "text": text, "idempotency_key": idempotency_key}
-            )
+            async with asyncio.timeout(within_s):
+                response = await self._client.post(
+                    self._url, json={"to": to, "text": text, "idempotency_key": idempotency_key}
+                )
+        except TimeoutError:
+            raise DeliveryFailed("SMS provider: no answer in time", permanent=False) from None
         except httpx.HTTPError as error:
             raise DeliveryFailed(f"SMS provider unavailable: {error!r}", permanent=False) from None
         answer = f"{response.status_code} {response.text[:500]}".strip()

@@ -30,6 +30,7 @@ from notifications.domain.rules import (
     unfilled_check_due,
 )
 from notifications.events import MessageSent
+from notifications.redaction import without_contacts, without_links
 from notifications.rendering import Renderer
 from notifications.settings import NotificationsSettings
 from notifications.tables import (
@@ -45,6 +46,7 @@ from notifications.tables import (
     VolunteerContact,
     metadata,
 )
+from shared.erasure import purge_outbox
 from shared.signed_links import sign_link_token
 from shared.unit_of_work import UnitOfWork
 
@@ -113,7 +115,8 @@ async def record_volunteer_contact(
 async def erase_volunteer(uow: UnitOfWork, volunteer_id: uuid.UUID) -> None:
     """Forget the person: contact data, preferences, inbox and the texts and addresses of
     messages to them (and to their guardian) go; queued messages and reminders are cancelled;
-    the anonymous delivery log stays."""
+    outbox rows carrying their contact data go; the delivery log stays, anonymous and
+    without the providers' answers."""
     connection = await uow.session.connection()
     # Reminders first: the sender locks a reminder row, then the person.
     await connection.execute(
@@ -122,6 +125,23 @@ async def erase_volunteer(uow: UnitOfWork, volunteer_id: uuid.UUID) -> None:
         .values(status="cancelled")
     )
     await _serialize(uow, "person", volunteer_id)
+    # Events about the person that repeat their contact data (a provider's answer naming
+    # the address) leave the outbox now, not when it is trimmed after 72 h.
+    contact = await uow.session.get(VolunteerContact, volunteer_id)
+    if contact is not None:
+        guardian = contact.guardian or {}
+        await purge_outbox(
+            connection,
+            SCHEMA,
+            identifiers=[str(volunteer_id)],
+            personal=[
+                contact.first_name,
+                contact.email,
+                contact.phone,
+                guardian.get("name"),
+                guardian.get("email"),
+            ],
+        )
     await connection.execute(
         insert(ERASED)
         .values(volunteer_id=volunteer_id, erased_at=datetime.now(UTC))
@@ -145,7 +165,18 @@ async def erase_volunteer(uow: UnitOfWork, volunteer_id: uuid.UUID) -> None:
     await connection.execute(
         MESSAGES.update()
         .where(MESSAGES.c.volunteer_id == volunteer_id)
-        .values(address=None, subject=None, body=None, last_answer=None)
+        .values(address=None, subject=None, body=None, last_answer=None, claim_token=None)
+    )
+    # The log keeps what happened and when; what the providers said about them goes.
+    await connection.execute(
+        LOG.update()
+        .where(
+            LOG.c.message_id.in_(
+                sa.select(MESSAGES.c.id).where(MESSAGES.c.volunteer_id == volunteer_id)
+            ),
+            LOG.c.status.in_(("sent", "retry", "failed")),
+        )
+        .values(detail=None)
     )
     await connection.execute(
         REMINDERS.update()
@@ -686,6 +717,10 @@ async def queue_message(
     An in-app message is delivered by being stored; a held one waits for a digest."""
     connection = await uow.session.connection()
     in_app = channel == "in_app"
+    if in_app:
+        # Delivered by being stored and read inside the console: the copy needs no link
+        # that opens the volunteer's pages.
+        body = without_links(body) or ""
     message_id = uuid.uuid4()
     inserted = await connection.execute(
         insert(MESSAGES)
@@ -729,9 +764,12 @@ async def queue_message(
 async def log_delivery(
     uow: UnitOfWork, message_id: uuid.UUID, status: str, detail: str | None
 ) -> None:
+    """One line of a message's history; addresses and numbers in ``detail`` are replaced."""
     connection = await uow.session.connection()
     await connection.execute(
-        LOG.insert().values(message_id=message_id, at=sa.func.now(), status=status, detail=detail)
+        LOG.insert().values(
+            message_id=message_id, at=sa.func.now(), status=status, detail=without_contacts(detail)
+        )
     )
 
 

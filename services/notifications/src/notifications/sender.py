@@ -3,9 +3,17 @@
 Every replica runs one; the rows are the only state, so a restart loses nothing:
 - a due reminder is claimed with FOR UPDATE SKIP LOCKED and turned into its messages in
   the same transaction that marks it done (once, whichever replica gets it);
-- a queued message is leased (FOR UPDATE SKIP LOCKED, then ``lease_until``), sent, and
-  recorded as sent. Should the process die in between, the lease runs out and another
-  attempt sends it again, with the same Message-ID (see the README);
+- a queued message is leased (FOR UPDATE SKIP LOCKED, then ``lease_until`` and a claim token
+  of this batch), sent, and recorded as sent. Leases are measured by the database's
+  ``now()``, never a replica's clock. Right before a message goes, the sender checks that
+  the token is still its own and renews the lease (``_hold``), and the send is bounded to
+  end within that lease; recording checks the token again. So a replica whose lease ran
+  out while a slow relay worked through its batch never sends what another replica took
+  over. Batches are sized to what the lease covers at the speed last seen. Should the
+  process die between sending and recording, the lease runs out and another attempt sends
+  it again, with the same Message-ID (see the README);
+- a reminder that raises is set aside (``failed``, logged with its key and the error's
+  type) in its own savepoint; the others of its batch fire;
 - a provider failure is retried with exponential back-off; a permanent refusal, or running
   out of attempts, marks the message failed and reports it (``notifications.message.failed``).
 """
@@ -13,6 +21,7 @@ Every replica runs one; the rows are the only state, so a restart loses nothing:
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,13 +32,15 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from notifications import handlers
-from notifications.channels import DeliveryFailed, Email, EmailSender, SmsSender
+from notifications.channels import DeliveryFailed, Email, EmailSender, NotHeld, SmsSender
 from notifications.clock import Clock
 from notifications.domain.rules import in_quiet_hours, message_id_header, retry_delay_s
 from notifications.events import MessageFailed, MessageSent
-from notifications.handlers import MESSAGES, Notifier
+from notifications.handlers import MESSAGES, REMINDERS, Notifier
+from notifications.redaction import LINK_PLACEHOLDER, LINK_SQL, without_contacts
 from notifications.settings import NotificationsSettings
 from notifications.tables import Reminder
+from shared.errors import is_transient
 from shared.logging import get_logger
 from shared.unit_of_work import UnitOfWork
 
@@ -49,6 +60,7 @@ class Claimed:
     subject: str | None
     body: str | None
     attempts: int
+    claim_token: uuid.UUID
 
 
 class Sender:
@@ -68,6 +80,8 @@ class Sender:
         self._unit_of_work = unit_of_work
         self.email = email
         self.sms = sms
+        # Seconds a batch took per message, as last seen: sizes the next batch to the lease.
+        self._seconds_per_message: float | None = None
 
     async def run(self) -> None:
         """Forever: work while there is work, then poll."""
@@ -117,15 +131,33 @@ class Sender:
             # each other's person locks in a cycle.
             reminders = sorted(due.all(), key=lambda r: (str(r.volunteer_id or ""), r.key))
             for reminder in reminders:
-                reminder.status = "done"
-                uow.session.add(reminder)
-                await handlers.fire_reminder(uow, self.notifier, reminder, now)
+                key = reminder.key
+                try:
+                    # A savepoint each: one that raises takes back only its own messages.
+                    async with uow.session.begin_nested():
+                        reminder.status = "done"
+                        uow.session.add(reminder)
+                        await handlers.fire_reminder(uow, self.notifier, reminder, now)
+                        await uow.session.flush()
+                except Exception as error:
+                    if is_transient(error):
+                        raise  # the database is away: the round fails whole, tried again
+                    log.warning(
+                        "reminder failed; the others of its batch go on",
+                        reminder=key,
+                        error_type=type(error).__name__,
+                    )
+                    connection = await uow.session.connection()
+                    await connection.execute(
+                        REMINDERS.update().where(REMINDERS.c.key == key).values(status="failed")
+                    )
         return len(reminders)
 
     # -- messages --------------------------------------------------------------------------
 
     async def send_due_messages(self) -> int:
         """Claim a batch, send it, record the results (the sent ones in one transaction)."""
+        started = time.monotonic()
         claimed = await self._claim()
         if not claimed:
             return 0
@@ -133,7 +165,33 @@ class Sender:
         sent = [(message, answer) for message, answer in results if answer is not None]
         if sent:
             await self._record_sent(sent)
+        self._observe(time.monotonic() - started, len(claimed))
         return len(claimed)
+
+    def _observe(self, seconds: float, messages: int) -> None:
+        per_message = seconds / messages
+        previous = self._seconds_per_message
+        self._seconds_per_message = (
+            per_message if previous is None else 0.5 * previous + 0.5 * per_message
+        )
+
+    def batch_size(self) -> int:
+        """As many as half the lease covers at the speed last seen (the configured size
+        before anything was seen), so a batch ends well inside its lease."""
+        configured = self.settings.sender_batch_size
+        if not self._seconds_per_message:
+            return configured
+        fits = int(self.settings.sender_lease_s / 2 / self._seconds_per_message)
+        return max(1, min(configured, fits))
+
+    def _send_budget_s(self) -> float:
+        """How long one send may take once its lease was renewed: the lease, less a margin
+        for recording the answer."""
+        lease = self.settings.sender_lease_s
+        return lease - min(lease * 0.2, 5.0)
+
+    def _lease(self) -> Any:
+        return sa.func.now() + sa.literal(timedelta(seconds=self.settings.sender_lease_s))
 
     async def _claim(self) -> list[Claimed]:
         now = self.clock.now()
@@ -142,7 +200,8 @@ class Sender:
             m.status == "queued",
             m.channel != "in_app",
             sa.or_(m.not_before.is_(None), m.not_before <= now),
-            sa.or_(m.lease_until.is_(None), m.lease_until <= now),
+            # The database's clock decides when a lease has run out, for every replica.
+            sa.or_(m.lease_until.is_(None), m.lease_until <= sa.func.now()),
         )
         if in_quiet_hours(now):
             due = sa.and_(due, m.channel != "sms")  # SMS waits for 08:00 in Warsaw
@@ -150,17 +209,18 @@ class Sender:
             sa.select(m.id)
             .where(due)
             .order_by(m.created_at)
-            .limit(self.settings.sender_batch_size)
+            .limit(self.batch_size())
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        lease_until = now + timedelta(seconds=self.settings.sender_lease_s)
         async with self._unit_of_work() as uow:
             connection = await uow.session.connection()
             rows = await connection.execute(
                 MESSAGES.update()
                 .where(m.id.in_(candidates))
-                .values(lease_until=lease_until, attempts=m.attempts + 1)
+                .values(
+                    lease_until=self._lease(), attempts=m.attempts + 1, claim_token=uuid.uuid4()
+                )
                 .returning(
                     m.id,
                     m.idempotency_key,
@@ -171,14 +231,37 @@ class Sender:
                     m.subject,
                     m.body,
                     m.attempts,
+                    m.claim_token,
                 )
             )
             return [Claimed(**row._mapping) for row in rows]
 
+    async def _hold(self, message: Claimed) -> bool:
+        """Right before sending: is the message still queued under this batch's token? If
+        so the lease starts anew (by the database's clock) for the send to end within it."""
+        m = MESSAGES.c
+        async with self._unit_of_work() as uow:
+            connection = await uow.session.connection()
+            held = await connection.execute(
+                MESSAGES.update()
+                .where(
+                    m.id == message.id,
+                    m.claim_token == message.claim_token,
+                    m.status == "queued",
+                )
+                .values(lease_until=self._lease())
+                .returning(m.id)
+            )
+            return held.first() is not None
+
     async def _attempt(self, message: Claimed) -> tuple[Claimed, str | None]:
-        """The provider's answer, or None when it failed (recorded here)."""
+        """The provider's answer, or None when it failed (recorded here) or the message is
+        no longer this sender's to send (nothing to record)."""
         try:
             answer = await self._send(message)
+        except NotHeld:
+            log.info("message taken over or cancelled; not sent", message_id=str(message.id))
+            return message, None
         except DeliveryFailed as failed:
             await self._record_failure(message, failed)
             return message, None
@@ -187,6 +270,11 @@ class Sender:
     async def _send(self, message: Claimed) -> str:
         if message.address is None or message.body is None:
             raise DeliveryFailed("no address or text (the person was forgotten)", permanent=True)
+
+        async def hold() -> bool:
+            return await self._hold(message)
+
+        within_s = self._send_budget_s()
         if message.channel == "email":
             return await self.email.send(
                 Email(
@@ -196,25 +284,45 @@ class Sender:
                     message_id=message_id_header(
                         message.idempotency_key, self.settings.message_id_domain
                     ),
-                )
+                ),
+                hold=hold,
+                within_s=within_s,
             )
         if message.channel == "sms":
             return await self.sms.send(
-                to=message.address, text=message.body, idempotency_key=message.idempotency_key
+                to=message.address,
+                text=message.body,
+                idempotency_key=message.idempotency_key,
+                hold=hold,
+                within_s=within_s,
             )
         raise DeliveryFailed(f"unknown channel {message.channel!r}", permanent=True)
 
     async def _record_sent(self, sent: list[tuple[Claimed, str]]) -> None:
         now = self.clock.now()
         logged_at = datetime.now(UTC)  # the log tells real time, like the database's now()
-        answers = {message.id: answer for message, answer in sent}
+        answers = {message.id: without_contacts(answer) for message, answer in sent}
+        m = MESSAGES.c
         async with self._unit_of_work() as uow:
             connection = await uow.session.connection()
             settled = await connection.execute(
                 MESSAGES.update()
-                .where(MESSAGES.c.id.in_(list(answers)), MESSAGES.c.status == "queued")
-                .values(status="sent", lease_until=None, sent_at=now, last_answer=None)
-                .returning(MESSAGES.c.id)
+                .where(
+                    sa.tuple_(m.id, m.claim_token).in_(
+                        [(message.id, message.claim_token) for message, _ in sent]
+                    ),
+                    m.status == "queued",
+                )
+                .values(
+                    status="sent",
+                    lease_until=None,
+                    claim_token=None,
+                    sent_at=now,
+                    last_answer=None,
+                    # The kept copy: the person has the link; the record does not need it.
+                    body=sa.func.regexp_replace(m.body, LINK_SQL, LINK_PLACEHOLDER, "g"),
+                )
+                .returning(m.id)
             )
             recorded = {row[0] for row in settled}
             if not recorded:
@@ -240,6 +348,9 @@ class Sender:
 
     async def _record_failure(self, message: Claimed, failed: DeliveryFailed) -> None:
         settings = self.settings
+        # What the provider said, without the addresses and numbers it may repeat.
+        answer = without_contacts(failed.answer) or ""
+        m = MESSAGES.c
         if not failed.permanent and message.attempts < settings.retry_max_attempts:
             delay = retry_delay_s(
                 message.attempts,
@@ -249,18 +360,27 @@ class Sender:
             retry_at = self.clock.now() + timedelta(seconds=delay)
             async with self._unit_of_work() as uow:
                 connection = await uow.session.connection()
-                await connection.execute(
+                retried = await connection.execute(
                     MESSAGES.update()
-                    .where(MESSAGES.c.id == message.id, MESSAGES.c.status == "queued")
-                    .values(not_before=retry_at, lease_until=None, last_answer=failed.answer)
+                    .where(
+                        m.id == message.id,
+                        m.claim_token == message.claim_token,
+                        m.status == "queued",
+                    )
+                    .values(
+                        not_before=retry_at, lease_until=None, claim_token=None, last_answer=answer
+                    )
+                    .returning(m.id)
                 )
+                if retried.first() is None:
+                    return  # no longer this sender's: whoever holds it records its own try
                 await handlers.log_delivery(
-                    uow, message.id, "retry", f"{failed.answer} (next try at {retry_at})"
+                    uow, message.id, "retry", f"{answer} (next try at {retry_at})"
                 )
             log.warning("delivery failed; will retry", message_id=str(message.id),
-                        answer=failed.answer, retry_at=retry_at.isoformat())  # fmt: skip
+                        answer=answer, retry_at=retry_at.isoformat())  # fmt: skip
             return
-        reason = failed.answer if failed.permanent else f"gave up: {failed.answer}"
+        reason = answer if failed.permanent else f"gave up: {answer}"
         async with self._unit_of_work() as uow:
             if not await self._settle(uow, message, status="failed", answer=reason):
                 return
@@ -280,15 +400,18 @@ class Sender:
     async def _settle(self, uow: UnitOfWork, message: Claimed, *, status: str, answer: str) -> bool:
         connection = await uow.session.connection()
         now = self.clock.now()
+        m = MESSAGES.c
         result = await connection.execute(
             MESSAGES.update()
-            .where(MESSAGES.c.id == message.id, MESSAGES.c.status == "queued")
+            .where(m.id == message.id, m.claim_token == message.claim_token, m.status == "queued")
             .values(
                 status=status,
                 lease_until=None,
+                claim_token=None,
                 last_answer=answer,
                 sent_at=now if status == "sent" else None,
+                body=sa.func.regexp_replace(m.body, LINK_SQL, LINK_PLACEHOLDER, "g"),
             )
-            .returning(MESSAGES.c.id)
+            .returning(m.id)
         )
         return result.first() is not None

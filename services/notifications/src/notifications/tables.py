@@ -156,6 +156,8 @@ class Message(NotificationsTable, table=True):
     attempts: int = 0
     not_before: datetime | None = Field(default=None, sa_type=TZ)
     lease_until: datetime | None = Field(default=None, sa_type=TZ)
+    # The sender holding the lease: it sends and records only while this is still its own.
+    claim_token: uuid.UUID | None = None
     last_answer: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=TZ)
     sent_at: datetime | None = Field(default=None, sa_type=TZ)

@@ -3,6 +3,7 @@ loopback) that keeps what it receives, and an SMS provider's HTTP API that can a
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
@@ -55,10 +56,17 @@ class _MailHandler:
     rejected: set[str] = field(default_factory=set)
     on_data: Callable[[ReceivedMail], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # A slow relay: seconds before answering each message (after it has it).
+    answer_delay_s: float = 0.0
+    # A relay that stalls once: seconds it says nothing at the next recipient.
+    stall_once_s: float = 0.0
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
+        stall, self.stall_once_s = self.stall_once_s, 0.0
+        if stall:
+            await asyncio.sleep(stall)
         if address in self.rejected:
             return "550 5.1.1 no such mailbox here"
         envelope.rcpt_tos.append(address)
@@ -72,6 +80,8 @@ class _MailHandler:
             self.received.append(mail)
         if self.on_data is not None:
             self.on_data(mail)
+        if self.answer_delay_s:
+            await asyncio.sleep(self.answer_delay_s)
         return "250 OK: queued"
 
 
@@ -95,6 +105,10 @@ class MailCatcher:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+    def slow(self, answer_delay_s: float, *, stall_once_s: float = 0.0) -> None:
+        self._handler.answer_delay_s = answer_delay_s
+        self._handler.stall_once_s = stall_once_s
 
     def reject(self, address: str) -> None:
         self._handler.rejected.add(address)
