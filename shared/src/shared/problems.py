@@ -48,3 +48,58 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    declare_problem_responses(app)
+
+
+# What a 422 (and any other problem) looks like, as the OpenAPI documents declare it.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; a 422 lists the refused fields in `errors`.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def declare_problem_responses(app: FastAPI) -> None:
+    """The OpenAPI document says what the handlers above send: FastAPI's own 422 (a JSON
+    list under ``detail``) becomes ``application/problem+json`` with the Problem schema."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        problem_content = {
+            PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+        for path in document.get("paths", {}).values():
+            for operation in path.values():
+                if not isinstance(operation, dict):
+                    continue
+                refused = operation.get("responses", {}).get("422")
+                if refused is not None:
+                    refused["description"] = "Niepoprawne dane / Invalid request"
+                    refused["content"] = problem_content
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for name in _FASTAPI_VALIDATION_SCHEMAS:
+            schemas.pop(name, None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream import AckPolicy
 from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
@@ -217,7 +217,7 @@ class Service:
                 return JSONResponse({"status": "ok", "checks": checks})
             return problem_response(503, "Not ready", "a dependency is not ready", checks=checks)
 
-        @router.get("/metrics")
+        @router.get("/metrics", response_class=PlainTextResponse)
         async def metrics() -> Response:
             return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
 from sqlmodel import col, func, select
 
 from matching import branches
@@ -20,9 +20,10 @@ from matching.hours import APPROVED
 from matching.tables import Agreement, Certificate, HoursEntry, Task, Volunteer
 from shared.problems import Problem
 from shared.unit_of_work import UnitOfWork
+from shared.validation import CleanInput
 
 
-class AgreementInput(BaseModel):
+class AgreementInput(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     volunteer_id: uuid.UUID

@@ -29,6 +29,7 @@ from matching.settings import MatchingSettings
 from shared.auth import Principal, require_roles
 from shared.problems import Problem
 from shared.service import Service, get_service
+from shared.validation import CleanInput, Code, PageOffset, SingleLine
 
 router = APIRouter(prefix="/v1", tags=["volunteers"])
 
@@ -110,7 +111,7 @@ class TaskView(BaseModel):
     calendar_id: str | None
 
 
-class CancelRequest(BaseModel):
+class CancelRequest(CleanInput):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = None
 
 
@@ -164,10 +165,10 @@ async def cancel_task(
 async def list_tasks(
     service: Annotated[Service, Depends(get_service)],
     _: Annotated[Principal, Depends(require_roles(*ANYONE))],
-    branch_code: Annotated[str | None, Query(max_length=64)] = None,
+    branch_code: Annotated[Code | None, Query(max_length=64)] = None,
     status: Annotated[Literal["published", "cancelled"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[PageOffset, Query()] = 0,
 ) -> Any:
     """Tasks are public within the programme: volunteers browse them to apply."""
     async with service.unit_of_work() as uow:
@@ -343,7 +344,7 @@ async def list_applications(
         Literal["submitted", "waitlisted", "accepted", "rejected"] | None, Query()
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[PageOffset, Query()] = 0,
 ) -> Any:
     async with service.unit_of_work() as uow:
         task = await tasks.get_task(uow, task_id)
@@ -405,7 +406,7 @@ async def list_task_assignments(
         Literal["confirmed", "cancelled", "completed", "no_show"] | None, Query()
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[PageOffset, Query()] = 0,
 ) -> Any:
     async with service.unit_of_work() as uow:
         task = await tasks.get_task(uow, task_id)
@@ -424,7 +425,7 @@ async def my_assignments(
         Literal["confirmed", "cancelled", "completed", "no_show"] | None, Query()
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[PageOffset, Query()] = 0,
 ) -> Any:
     volunteer_id = volunteer_id_of(principal)
     async with service.unit_of_work() as uow:
@@ -557,7 +558,7 @@ async def rank_candidates(
     ]
 
 
-class PlanRequest(BaseModel):
+class PlanRequest(CleanInput):
     task_ids: list[uuid.UUID] = Field(min_length=1, max_length=2000)
     expires_in_hours: int = Field(default=48, ge=1, le=336)
 
@@ -603,7 +604,7 @@ async def make_plan(
     )
 
 
-class ProposalRequest(BaseModel):
+class ProposalRequest(CleanInput):
     volunteer_id: uuid.UUID
     expires_in_hours: int = Field(default=48, ge=1, le=336)
 
@@ -637,7 +638,7 @@ async def my_proposals(
     service: Annotated[Service, Depends(get_service)],
     principal: Annotated[Principal, Depends(require_roles("volunteer"))],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[PageOffset, Query()] = 0,
 ) -> Any:
     volunteer_id = volunteer_id_of(principal)
     async with service.unit_of_work() as uow:
@@ -711,7 +712,7 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 @router.get("/proposals/{proposal_id}/respond", response_class=HTMLResponse, tags=["matching"])
 async def respond_link_page(
     proposal_id: uuid.UUID,
-    token: Annotated[str, Query(min_length=10, max_length=2000)],
+    token: Annotated[SingleLine, Query(min_length=10, max_length=2000)],
     service: Annotated[Service, Depends(get_service)],
 ) -> Any:
     """The no-login link from an email: shows the choice and asks to confirm it, so that a
@@ -731,7 +732,7 @@ async def respond_link(
     proposal_id: uuid.UUID,
     service: Annotated[Service, Depends(get_service)],
     request: Request,
-    token: Annotated[str | None, Query(max_length=2000)] = None,
+    token: Annotated[SingleLine | None, Query(max_length=2000)] = None,
 ) -> Any:
     """Apply the link's answer once (the token comes in the form or the query)."""
     body = (await request.body())[:4096].decode("utf-8", errors="replace")
@@ -827,7 +828,7 @@ async def task_hours(
     principal: Annotated[Principal, Depends(require_roles(*STAFF, "trainer"))],
     status: Annotated[HoursStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[PageOffset, Query()] = 0,
 ) -> Any:
     async with service.unit_of_work() as uow:
         task = await tasks.get_task(uow, task_id)
@@ -844,7 +845,7 @@ async def my_hours(
     principal: Annotated[Principal, Depends(require_roles("volunteer"))],
     status: Annotated[HoursStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[PageOffset, Query()] = 0,
 ) -> Any:
     volunteer_id = volunteer_id_of(principal)
     async with service.unit_of_work() as uow:
@@ -892,9 +893,9 @@ async def list_agreements(
     service: Annotated[Service, Depends(get_service)],
     principal: Annotated[Principal, Depends(require_roles(*STAFF, "volunteer"))],
     volunteer_id: Annotated[uuid.UUID | None, Query()] = None,
-    branch_code: Annotated[str | None, Query(max_length=64)] = None,
+    branch_code: Annotated[Code | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[PageOffset, Query()] = 0,
 ) -> Any:
     """Staff see their branches' agreements; a volunteer sees their own."""
     scope: set[str] | None = None
@@ -914,7 +915,7 @@ async def list_agreements(
     return [AgreementView.model_validate(item, from_attributes=True) for item in found]
 
 
-class CertificateRequest(BaseModel):
+class CertificateRequest(CleanInput):
     branch_code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     volunteer_id: uuid.UUID | None = Field(
         default=None, description="staff name the volunteer; a volunteer asks for themselves"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col, select
 
@@ -27,11 +27,12 @@ from matching.events import ChildProtectionCheckExpired, ChildProtectionCheckExp
 from matching.tables import ChildProtectionCheck, Volunteer
 from shared.problems import Problem
 from shared.unit_of_work import UnitOfWork
+from shared.validation import CleanInput
 
 NO_CHECK = ChildProtection(None, None)
 
 
-class CheckInput(BaseModel):
+class CheckInput(CleanInput):
     """What the member of staff saw, for which branch."""
 
     model_config = ConfigDict(extra="forbid")

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     EmailStr,
     Field,
@@ -21,6 +20,7 @@ from pydantic import (
 
 from matching.domain.languages import ISO_639_1
 from shared.reference import warsaw_districts
+from shared.validation import CleanInput
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -63,7 +63,7 @@ _OFFSET_RULE = "RFC 3339 with an offset"
 Phone = Annotated[str, AfterValidator(_phone)]
 
 
-class AvailabilitySlot(BaseModel):
+class AvailabilitySlot(CleanInput):
     """A weekly slot in Warsaw local time; ``end`` before ``start`` crosses midnight."""
 
     model_config = ConfigDict(extra="forbid")
@@ -86,14 +86,14 @@ class AvailabilitySlot(BaseModel):
         return self
 
 
-class PortalConsents(BaseModel):
+class PortalConsents(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     email: bool
     sms: bool
 
 
-class PortalGuardian(BaseModel):
+class PortalGuardian(CleanInput):
     """A minor's guardian as the portal sends it (the name is unique in the catalogue)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -104,7 +104,7 @@ class PortalGuardian(BaseModel):
     consent_given_at: datetime
 
 
-class PortalVolunteer(BaseModel):
+class PortalVolunteer(CleanInput):
     """``pl.waw.portal.volunteer.registered.v1`` and ``updated.v1`` carry the same data."""
 
     model_config = ConfigDict(extra="ignore")
@@ -160,7 +160,7 @@ class PortalVolunteer(BaseModel):
         return list(dict.fromkeys(codes))
 
 
-class PortalErasureRequested(BaseModel):
+class PortalErasureRequested(CleanInput):
     model_config = ConfigDict(extra="ignore")
 
     portal_id: PortalId
@@ -173,7 +173,7 @@ CALENDAR_EVENT_SCHEDULED = "pl.waw.calendar.event.scheduled.v1"
 CALENDAR_EVENT_CANCELLED = "pl.waw.calendar.event.cancelled.v1"
 
 
-class CalendarEventScheduled(BaseModel):
+class CalendarEventScheduled(CleanInput):
     """``pl.waw.calendar.event.scheduled.v1``: an event at a branch that needs volunteers."""
 
     model_config = ConfigDict(extra="ignore")
@@ -209,7 +209,7 @@ class CalendarEventScheduled(BaseModel):
         return self
 
 
-class CalendarEventCancelled(BaseModel):
+class CalendarEventCancelled(CleanInput):
     model_config = ConfigDict(extra="ignore")
 
     calendar_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]

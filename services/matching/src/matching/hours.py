@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlmodel import col, select
 
 from matching.assignments import COMPLETED, CONFIRMED
@@ -15,13 +15,14 @@ from matching.events import HoursApproved, HoursLogged, HoursRejected
 from matching.tables import Assignment, HoursEntry, Task
 from shared.problems import Problem
 from shared.unit_of_work import UnitOfWork
+from shared.validation import CleanInput
 
 LOGGED = "logged"
 APPROVED = "approved"
 REJECTED = "rejected"
 
 
-class HoursInput(BaseModel):
+class HoursInput(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     hours: Decimal = Field(gt=0, le=24, decimal_places=2)

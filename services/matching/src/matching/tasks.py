@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 from sqlmodel import col, select
 
 from matching import branches
@@ -24,12 +24,13 @@ from matching.tables import CalendarCancellation, Task
 from shared.consumer import RejectMessage
 from shared.problems import Problem
 from shared.unit_of_work import UnitOfWork
+from shared.validation import CleanInput
 
 PUBLISHED = "published"
 CANCELLED = "cancelled"
 
 
-class SchedulePlan(BaseModel):
+class SchedulePlan(CleanInput):
     """When the task happens, in Warsaw wall-clock time.
 
     - ``one_off``: ``first_day``, ``start``, ``end`` (an ``end`` not after ``start`` is the
@@ -62,7 +63,7 @@ class SchedulePlan(BaseModel):
         )
 
 
-class TaskInput(BaseModel):
+class TaskInput(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     branch_code: Annotated[str, StringConstraints(min_length=1, max_length=64)]

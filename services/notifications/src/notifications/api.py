@@ -17,11 +17,12 @@ from shared.auth import Principal, require_roles
 from shared.problems import Problem
 from shared.service import Service, get_service
 from shared.unit_of_work import UnitOfWork
+from shared.validation import Code, PageOffset
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[PageOffset, Query()]
 
 
 class InboxMessage(BaseModel):
@@ -206,10 +207,10 @@ async def update_staff_preferences(
 async def list_messages(
     service: Annotated[Service, Depends(get_service)],
     principal: Annotated[Principal, Depends(require_roles("coordinator"))],
-    branch_code: str | None = None,
+    branch_code: Code | None = None,
     status: Literal["queued", "sent", "failed", "cancelled", "held", "digested"] | None = None,
     channel: Literal["email", "sms", "in_app"] | None = None,
-    template: str | None = Query(default=None, max_length=64),
+    template: Annotated[Code | None, Query(max_length=64)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:

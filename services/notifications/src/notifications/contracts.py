@@ -7,7 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from shared.validation import CleanInput
 
 PREFIX = "pl.waw.volunteering"
 
@@ -23,7 +25,7 @@ def registry(fact: str) -> str:
 Language = Literal["pl", "en"]
 
 
-class Reader(BaseModel):
+class Reader(CleanInput):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 

@@ -16,7 +16,6 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     EmailStr,
     Field,
@@ -28,6 +27,7 @@ from registry.domain.editions import InstitutionType
 from registry.domain.stages import Stage
 from registry.domain.training import MeetingKind
 from shared.reference import warsaw_districts
+from shared.validation import CleanInput
 
 CODE_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -81,7 +81,7 @@ Phone = Annotated[str, AfterValidator(_phone)]
 Funding = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
 
-class Command(BaseModel):
+class Command(CleanInput):
     model_config = ConfigDict(extra="forbid", str_max_length=20000)
 
 

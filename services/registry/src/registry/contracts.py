@@ -6,12 +6,14 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from shared.validation import CleanInput
 
 HOURS_APPROVED = "pl.waw.volunteering.matching.hours.approved.v1"
 
 
-class HoursApproved(BaseModel):
+class HoursApproved(CleanInput):
     """Matching approved a volunteer's hours at a branch."""
 
     model_config = ConfigDict(extra="ignore")

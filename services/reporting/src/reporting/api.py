@@ -27,6 +27,7 @@ from reporting.projections import latest_activity
 from shared.auth import Principal, require_roles
 from shared.problems import Problem
 from shared.service import Service, get_service
+from shared.validation import Code, PageLimit, PageOffset, SaneDate
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
@@ -143,8 +144,8 @@ class ViewFilters(BaseModel):
     """The filters every view takes, as query parameters."""
 
     edition_id: uuid.UUID | None = None
-    district: str | None = None
-    branch: str | None = None
+    district: Code | None = None
+    branch: Code | None = None
     institution_type: Literal["library_branch", "culture_centre", "care_home"] | None = None
     task_type: (
         Literal[
@@ -159,8 +160,8 @@ class ViewFilters(BaseModel):
         ]
         | None
     ) = None
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: SaneDate | None = None
+    date_to: SaneDate | None = None
 
 
 FiltersQuery = Annotated[ViewFilters, Query()]
@@ -274,8 +275,13 @@ def _page(rows: list[dict[str, Any]], model: type[Row], limit: int, offset: int)
     return page
 
 
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[PageLimit, Query(description="at most this many rows")]
+Offset = Annotated[PageOffset, Query(description="skip this many rows")]
+
+
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"description": "CSV (RFC 4180)", "content": {"text/csv": {}}}
+}
 
 
 def _today() -> date:
@@ -365,7 +371,7 @@ async def monitoring(
     principal: Staff,
     query: FiltersQuery,
     trainer_id: uuid.UUID | None = None,
-    as_of: date | None = None,
+    as_of: SaneDate | None = None,
     at_risk: bool | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -378,14 +384,19 @@ async def monitoring(
     return _page(rows, MonitoringRow, limit, offset)
 
 
-@router.get("/exports/open-data.csv", tags=["exports"])
+@router.get("/exports/open-data.csv", tags=["exports"], response_class=Response, responses=_CSV)
 async def open_data(service: ServiceDep, _: CityAdmin) -> Response:
     """Anonymous aggregates per edition and district; counts under 3 are suppressed."""
     body = await asyncio.to_thread(exports.open_data_csv, await _state(service))
     return _download(body, "text/csv; charset=utf-8", "dane-otwarte.csv")
 
 
-@router.get("/exports/editions/{edition_id}/report.pdf", tags=["exports"])
+@router.get(
+    "/exports/editions/{edition_id}/report.pdf",
+    tags=["exports"],
+    response_class=Response,
+    responses={200: {"description": "PDF", "content": {"application/pdf": {}}}},
+)
 async def edition_report(edition_id: uuid.UUID, service: ServiceDep, _: CityAdmin) -> Response:
     """The edition report in Polish, with charts, for the city office."""
     state = await _state(service)
@@ -396,7 +407,17 @@ async def edition_report(edition_id: uuid.UUID, service: ServiceDep, _: CityAdmi
     return _download(body, "application/pdf", f"raport-{edition.year}.pdf")
 
 
-@router.get("/exports/{view}.{fmt}", tags=["exports"])
+@router.get(
+    "/exports/{view}.{fmt}",
+    tags=["exports"],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "CSV (RFC 4180) lub XLSX / CSV (RFC 4180) or XLSX",
+            "content": {"text/csv": {}, exports.XLSX_MEDIA_TYPE: {}},
+        }
+    },
+)
 async def export_view(
     view: View,
     fmt: Literal["csv", "xlsx"],
@@ -407,7 +428,7 @@ async def export_view(
     period: views.Period = "month",
     retention_by: Literal["edition", "month"] = "edition",
     trainer_id: uuid.UUID | None = None,
-    as_of: date | None = None,
+    as_of: SaneDate | None = None,
 ) -> Response:
     """Any view as CSV or XLSX, with the same filters as the view."""
     filters = scoped(query, principal)

@@ -26,6 +26,7 @@ from reporting.domain import views
 from reporting.domain.entities import Edition
 from reporting.domain.facts import STAGES
 from reporting.domain.views import Filters, Item, State
+from shared.spreadsheet import neutralise_formula
 
 # Figures are drawn without pyplot (no global state, safe in worker threads) on the Agg
 # canvas; DejaVu Sans has every Polish glyph.
@@ -51,7 +52,7 @@ RISK_LABELS = {
 }
 
 
-def _cell(value: Any) -> Any:
+def _plain_cell(value: Any) -> Any:
     """A value as a spreadsheet cell: text for ids, lists and dates; numbers stay numbers."""
     if isinstance(value, list):
         return "; ".join(
@@ -68,7 +69,8 @@ def _cell(value: Any) -> Any:
 def to_csv(rows: list[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        # RFC 4180: CRLF after every record.
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({key: _csv_cell(value) for key, value in row.items()})
@@ -80,6 +82,11 @@ def _csv_cell(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else _cell(value)
 
 
+def _cell(value: Any) -> Any:
+    """A cell of an export, with text a spreadsheet would take for a formula neutralised."""
+    return neutralise_formula(_plain_cell(value))
+
+
 def to_xlsx(rows: list[dict[str, Any]], title: str) -> bytes:
     from openpyxl import Workbook  # type: ignore[import-untyped]
 
@@ -89,10 +96,19 @@ def to_xlsx(rows: list[dict[str, Any]], title: str) -> bytes:
     if rows:
         sheet.append(list(rows[0]))
         for row in rows:
-            sheet.append([_cell(value) for value in row.values()])
+            sheet.append([_xlsx_cell(value) for value in row.values()])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _xlsx_cell(value: Any) -> Any:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
+
+    cell = _cell(value)
+    # XLSX (XML 1.0) cannot hold control characters; text from before the bounds on input
+    # may still have them.
+    return ILLEGAL_CHARACTERS_RE.sub("", cell) if isinstance(cell, str) else cell
 
 
 def open_data_rows(state: State) -> list[dict[str, Any]]:

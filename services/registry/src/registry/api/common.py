@@ -15,6 +15,7 @@ from registry.domain import NotFound, RuleViolation
 from shared.auth import Principal, require_roles
 from shared.problems import Problem
 from shared.service import Service, get_service
+from shared.validation import PageLimit, PageOffset
 
 # What a person reads when the database itself refuses a change (a race the domain's own
 # check could not see, or a duplicate).
@@ -67,8 +68,8 @@ Staff = Annotated[Principal, Depends(require_roles("trainer", "coordinator"))]
 Monitoring = Annotated[Principal, Depends(require_roles("trainer"))]
 Coordinating = Annotated[Principal, Depends(require_roles("coordinator"))]
 
-Limit = Annotated[int, Query(ge=1, le=500, description="at most this many items")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000, description="skip this many items")]
+Limit = Annotated[PageLimit, Query(le=500, description="at most this many items")]
+Offset = Annotated[PageOffset, Query(description="skip this many items")]
 
 ItemT = TypeVar("ItemT")
 

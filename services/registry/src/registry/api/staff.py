@@ -31,6 +31,7 @@ from registry.commands import (
     TrainerChanges,
     TrainerDetails,
 )
+from shared.validation import Code, SaneDate
 
 router = APIRouter(prefix="/v1", route_class=RegistryRoute)
 
@@ -167,11 +168,11 @@ async def assign_coordinator(
 
 @router.delete("/branches/{key}/coordinators/{staff_id}", status_code=204, tags=["staff"])
 async def unassign_coordinator(
-    key: str,
+    key: Code,
     staff_id: uuid.UUID,
     service: ServiceDep,
     _: Admin,
-    on: Annotated[date | None, Query(description="the last day; today by default")] = None,
+    on: Annotated[SaneDate | None, Query(description="the last day; today by default")] = None,
 ) -> None:
     async with service.unit_of_work() as uow:
         await handlers.unassign_coordinator(uow, branch_key(key), staff_id, on)
