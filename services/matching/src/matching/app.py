@@ -7,11 +7,12 @@ from pathlib import Path
 
 from matching import child_protection
 from matching.api import router
-from matching.consumers import BINDINGS, event_handlers
+from matching.consumers import BINDINGS, STAFF_SCOPE, event_handlers
 from matching.events import PUBLISHED_EVENTS
 from matching.settings import MatchingSettings
 from shared.logging import get_logger
 from shared.service import Service, ServiceDefinition
+from shared.staff_scope import install_staff_scope
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -35,6 +36,7 @@ class MatchingService(Service):
             )
         )
         self.matching_settings = settings
+        install_staff_scope(self, STAFF_SCOPE)
         self._sweep_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -121,19 +121,6 @@ class Enrolment(MatchingTable, table=True):
     changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
-class Coordinator(MatchingTable, table=True):
-    """Who coordinates volunteers at a branch; the latest event by time wins."""
-
-    __tablename__ = "coordinators"
-
-    branch_id: uuid.UUID = Field(primary_key=True)
-    staff_id: uuid.UUID = Field(primary_key=True)
-    name: str | None = Field(default=None, sa_type=sa.Text)
-    email: str | None = Field(default=None, sa_type=sa.Text)
-    active: bool
-    changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
-
-
 class Task(MatchingTable, table=True):
     """A task at a branch. Shifts are Warsaw wall-clock (first_day, start, end, rrule);
     ``starts_at`` / ``ends_at`` are the whole span in UTC."""
