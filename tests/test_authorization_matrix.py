@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
@@ -577,6 +578,8 @@ class ProductionTokens:
         return self.staff.sign(identity.role, subject=subject, branches=(seeded.branch_a,))
 
 
+# Two walks over every route (development and production tokens) on one seeded programme.
+@pytest.mark.timeout(900)
 async def test_every_route_with_every_role_and_a_foreign_scope(platform: TestPlatform) -> None:
     production = ProductionTokens()
     with production.staff.serving() as jwks_url:

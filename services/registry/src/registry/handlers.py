@@ -1056,7 +1056,8 @@ async def purge_outbox_about(uow: UnitOfWork, field: str, person_id: uuid.UUID) 
     await connection.execute(
         sa.text(
             "DELETE FROM outbox WHERE published_at IS NOT NULL"
-            " AND convert_from(body, 'UTF8')::jsonb -> 'data' ->> :field = :person_id"
+            " AND convert_from(body, 'UTF8')::jsonb -> 'data' ->> CAST(:field AS text)"
+            " = CAST(:person_id AS text)"
         ),
         {"field": field, "person_id": str(person_id)},
     )
@@ -1064,9 +1065,10 @@ async def purge_outbox_about(uow: UnitOfWork, field: str, person_id: uuid.UUID) 
         sa.text(
             "UPDATE outbox SET body = convert_to(jsonb_set(convert_from(body, 'UTF8')::jsonb,"
             " '{data}', (convert_from(body, 'UTF8')::jsonb -> 'data')"
-            " || jsonb_build_object('name', :name, 'email', :email, 'subject', NULL))::text,"
-            " 'UTF8') WHERE published_at IS NULL"
-            " AND convert_from(body, 'UTF8')::jsonb -> 'data' ->> :field = :person_id"
+            " || jsonb_build_object('name', CAST(:name AS text), 'email', CAST(:email AS text),"
+            " 'subject', NULL))::text, 'UTF8') WHERE published_at IS NULL"
+            " AND convert_from(body, 'UTF8')::jsonb -> 'data' ->> CAST(:field AS text)"
+            " = CAST(:person_id AS text)"
             " AND convert_from(body, 'UTF8')::jsonb -> 'data' ? 'email'"
         ),
         {
