@@ -345,9 +345,9 @@ async def test_erased_staff_and_trainers_leave_no_name_or_email_in_any_service(
             assert erased["email"].endswith("@erased.invalid") and erased["phone"] is None
             await registry.call("POST", f"/v1/trainers/{trainer['id']}/erasure")
             # Erased once; an erased person is not assigned, changed or erased again.
-            await registry.call("POST", f"/v1/staff/{coordinator['id']}/erasure", expect=422)
+            await registry.call("POST", f"/v1/staff/{coordinator['id']}/erasure", expect=409)
             await registry.call(
-                "POST", "/v1/branches/mokotow-3/coordinators", expect=422,
+                "POST", "/v1/branches/mokotow-3/coordinators", expect=409,
                 json={"staff_id": coordinator["id"]},
             )  # fmt: skip
 
