@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
@@ -338,13 +338,21 @@ class StaffScope:
         return handlers
 
 
+class BranchesSource(Protocol):
+    async def branches_of(
+        self, connection: AsyncConnection, subject: str, roles: Iterable[str]
+    ) -> frozenset[str]: ...
+
+
 class StaffScopeVerifier(TokenVerifier):
     """The token says who the person is and their role; the branches are the ones registry
     assigned them, as this service's copy knows them now (never the token's ``branches``).
 
     A city administrator's tokens need no branches; a volunteer's never carry any."""
 
-    def __init__(self, settings: ServiceSettings, database: Database, scope: StaffScope) -> None:
+    def __init__(
+        self, settings: ServiceSettings, database: Database, scope: BranchesSource
+    ) -> None:
         super().__init__(settings)
         self.database = database
         self.scope = scope

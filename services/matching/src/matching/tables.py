@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlmodel import Field, SQLModel
 
 from shared.db import schema_registry
+from shared.staff_scope import staff_scope_tables
 
 SCHEMA = "matching"
 
@@ -294,3 +295,5 @@ class CalendarFeed(MatchingTable, table=True):
 
 
 metadata = MatchingTable.metadata
+# Registry's coordinator and trainer assignments, as every service keeps them.
+STAFF_ASSIGNMENTS, STAFF_SUBJECTS = staff_scope_tables(metadata)
