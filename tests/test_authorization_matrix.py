@@ -16,19 +16,23 @@ from __future__ import annotations
 
 import importlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from matching.seed import publish_registrations, seed_matching, wait_for
 from registry.seed import seed as seed_registry
+from shared.auth import generate_key_pair, sign_token
 from shared.service import Service
+from shared.settings import ServiceSettings
 from shared.testing.platform import TestPlatform, eventually
+from shared.testing.staff import STAFF_SCOPE_SCHEMAS, JwksIssuer
 
 SERVICES = ("registry", "matching", "notifications", "reporting")
 
@@ -83,14 +87,17 @@ registry POST   /v1/staff                                     admin   -
 registry GET    /v1/staff                                     admin   -
 registry GET    /v1/staff/{staff_id}                          admin   -
 registry PATCH  /v1/staff/{staff_id}                          admin   -
+registry POST   /v1/staff/{staff_id}/erasure                  admin   -
 registry POST   /v1/trainers                                  admin   -
 registry GET    /v1/trainers                                  admin   -
 registry GET    /v1/trainers/{trainer_id}                     admin   -
 registry PATCH  /v1/trainers/{trainer_id}                     admin   -
+registry POST   /v1/trainers/{trainer_id}/erasure             admin   -
 registry GET    /v1/branches/{key}/coordinators               staff   branch
 registry POST   /v1/branches/{key}/coordinators               admin   -
 registry DELETE /v1/branches/{key}/coordinators/{staff_id}    admin   -
 registry POST   /v1/enrolments/{enrolment_id}/trainers        admin   -
+registry DELETE /v1/enrolments/{enrolment_id}/trainers/{trainer_id} admin -
 registry POST   /v1/enrolments/{enrolment_id}/mentors         admin   -
 registry GET    /v1/enrolments/{enrolment_id}/team            staff   branch
 registry GET    /v1/enrolments/{enrolment_id}/stages          staff   branch
@@ -367,9 +374,47 @@ class Seeded:
             return bool(known == len(coordinators))
 
         await eventually(notifications_knows_them, timeout=60, message="coordinators known")
+        # Staff branches come from each service's copy of registry's assignments.
+        subjects = sorted(set(self.subjects.values()))
+        for schema in STAFF_SCOPE_SCHEMAS:
+
+            async def copy_knows_them(schema: str = schema) -> bool:
+                known = await self.platform.fetchval(
+                    f"SELECT count(DISTINCT s.subject) FROM {schema}.staff_subjects s"
+                    f" JOIN {schema}.staff_assignments a USING (role, person_id)"
+                    " WHERE a.active AND s.subject = ANY($1::text[])",
+                    subjects,
+                )
+                return bool(known == len(subjects))
+
+            await eventually(copy_knows_them, timeout=60, message=f"{schema} knows the staff")
+        await self.stand_ins(registry)
         v["token"] = "not-a-feed-token"
         v["view"] = "summary"
         v["fmt"] = "csv"
+
+    async def stand_ins(self, registry: Service) -> None:
+        """A coordinator and a trainer of branch A whose tokens are not used: the city
+        office unassigns and erases them, and nobody whose access is checked loses it."""
+        admin = {"authorization": f"Bearer {self.platform.token('city_admin')}"}
+        transport = httpx.ASGITransport(app=registry.http)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+
+            async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+                response = await http.post(path, json=body, headers=admin)
+                assert response.status_code == 201, response.text
+                return dict(response.json())
+
+            staff = await post(
+                "/v1/staff", {"name": "Zastępstwo Koordynatorki", "email": "zastepstwo@example.pl"}
+            )
+            await post(f"/v1/branches/{self.branch_a}/coordinators", {"staff_id": staff["id"]})
+            trainer = await post(
+                "/v1/trainers", {"name": "Zastępstwo Trenera", "email": "trener-z@example.pl"}
+            )
+            enrolment = self.values["enrolment_id"]
+            await post(f"/v1/enrolments/{enrolment}/trainers", {"trainer_id": trainer["id"]})
+        self.values["staff_id"], self.values["trainer_id"] = staff["id"], trainer["id"]
 
     def target(self, rule: Rule) -> str:
         path = rule.path.format(**self.values)
@@ -473,64 +518,137 @@ def identities() -> list[Identity]:
     ]
 
 
-def token_for(platform: TestPlatform, identity: Identity, seeded: Seeded) -> str | None:
-    if identity.role is None:
-        return None
-    if identity.role == "volunteer":
-        subject = seeded.values["other_volunteer_id" if identity.foreign else "volunteer_id"]
-        return platform.token("volunteer", subject=subject)
-    if identity.role == "city_admin":
-        return platform.token("city_admin", subject="kc-city-1")
-    branch = seeded.branch_b if identity.foreign else seeded.branch_a
-    subject = seeded.subjects[(identity.role, "b" if identity.foreign else "a")]
-    return platform.token(identity.role, branches=(branch,), subject=subject)
+# A token of the volunteers' issuer (the console) that claims the city office's role: it
+# may hold the volunteer role only, so it is let in nowhere a role is needed.
+FORGED_ADMIN = Identity("volunteer-issuer token claiming city_admin", "forged_admin", True)
 
 
-async def test_every_route_with_every_role_and_a_foreign_scope(platform: TestPlatform) -> None:
-    # No mail server here: notifications records its messages without trying to send them.
-    async with platform.running(*SERVICES, sender_enabled=False) as started:
-        services = dict(zip(SERVICES, started, strict=True))
-        await seed_programme(platform, services)
-        # Branch A: one where a volunteer finished a shift. Its volunteer gets a certificate, so
-        # there is one to fetch, and someone applies to one of its tasks, so there is an
-        # application to decide. Branch B: any other branch in the programme.
-        branch_a, volunteer_id = await branch_with_a_finished_shift(platform)
-        # "Another branch" is one the volunteer has no link to (no application, proposal,
-        # assignment or agreement there), so that it may not see them either.
-        branch_b = await platform.fetchval(
-            "SELECT code FROM registry.branches WHERE code <> $1 AND code NOT IN ("
-            " SELECT t.branch_code FROM matching.tasks t WHERE t.id IN ("
-            "  SELECT task_id FROM matching.applications WHERE volunteer_id = $2"
-            "  UNION SELECT task_id FROM matching.proposals WHERE volunteer_id = $2"
-            "  UNION SELECT task_id FROM matching.assignments WHERE volunteer_id = $2)"
-            " UNION SELECT branch_code FROM matching.agreements WHERE volunteer_id = $2)"
-            " ORDER BY code LIMIT 1",
-            branch_a,
-            uuid.UUID(volunteer_id),
+TokenFor = Callable[[Identity, "Seeded"], "str | None"]
+
+
+def development_tokens(platform: TestPlatform) -> TokenFor:
+    """HS256 development tokens. Staff tokens carry no branches: the services find them in
+    their copy of registry's assignments, by the staff member's user id."""
+
+    def token_for(identity: Identity, seeded: Seeded) -> str | None:
+        if identity.role is None:
+            return None
+        if identity.role == "volunteer":
+            subject = seeded.values["other_volunteer_id" if identity.foreign else "volunteer_id"]
+            return platform.token("volunteer", subject=subject)
+        if identity.role == "city_admin":
+            return platform.token("city_admin", subject="kc-city-1")
+        subject = seeded.subjects[(identity.role, "b" if identity.foreign else "a")]
+        return platform.token(identity.role, subject=subject)
+
+    return token_for
+
+
+class ProductionTokens:
+    """RS256 tokens as production has them: staff tokens from an identity provider whose
+    keys the services fetch from its JWKS URL, volunteer sessions signed by the console.
+    Staff of branch B claim branch A in their token's ``branches``: it must not count."""
+
+    def __init__(self) -> None:
+        self.staff = JwksIssuer()
+        self.volunteer_private, self.volunteer_public = generate_key_pair()
+        defaults = ServiceSettings.model_fields
+        self.volunteer_issuer = str(defaults["auth_volunteer_issuer"].default)
+
+    def volunteer_token(self, *roles: str, subject: str) -> str:
+        return sign_token(
+            self.volunteer_private,
+            subject=subject,
+            roles=roles,
+            issuer=self.volunteer_issuer,
+            audience=self.staff.audience,
         )
-        await issue_certificate(platform, services["matching"], branch_a, volunteer_id)
-        await apply_to_branch(platform, services["matching"], branch_a)
-        seeded = Seeded(platform, branch_a, branch_b)
-        await seeded.load(services["registry"])
 
-        mismatches: list[str] = []
-        checked = 0
-        for rule in sorted(rules(), key=walk_order):
-            transport = httpx.ASGITransport(app=services[rule.service].http)
-            async with httpx.AsyncClient(transport=transport, base_url="http://svc") as http:
-                for identity in identities():
-                    token = token_for(platform, identity, seeded)
-                    headers = {"authorization": f"Bearer {token}"} if token else {}
-                    kwargs: dict[str, Any] = {"headers": headers}
-                    if rule.method in ("POST", "PUT", "PATCH"):
-                        kwargs["json"] = seeded.body(rule)
-                    response = await http.request(rule.method, seeded.target(rule), **kwargs)
-                    checked += 1
-                    outcome = describe(rule, identity, response.status_code)
-                    if outcome:
-                        mismatches.append(outcome)
-        assert checked == len(rules()) * len(identities())
-        assert mismatches == [], "\n".join(mismatches)
+    def __call__(self, identity: Identity, seeded: Seeded) -> str | None:
+        if identity.role is None:
+            return None
+        if identity.role == "volunteer":
+            subject = seeded.values["other_volunteer_id" if identity.foreign else "volunteer_id"]
+            return self.volunteer_token("volunteer", subject=subject)
+        if identity.role == "forged_admin":
+            return self.volunteer_token("city_admin", subject=seeded.values["volunteer_id"])
+        if identity.role == "city_admin":
+            return self.staff.sign("city_admin", subject="kc-city-1")
+        subject = seeded.subjects[(identity.role, "b" if identity.foreign else "a")]
+        return self.staff.sign(identity.role, subject=subject, branches=(seeded.branch_a,))
+
+
+# Two walks over every route (development and production tokens) on one seeded programme.
+@pytest.mark.timeout(900)
+async def test_every_route_with_every_role_and_a_foreign_scope(platform: TestPlatform) -> None:
+    production = ProductionTokens()
+    with production.staff.serving() as jwks_url:
+        # No mail server here: notifications records its messages without trying to send
+        # them. Both kinds of token are accepted: development ones and production's.
+        async with platform.running(
+            *SERVICES,
+            sender_enabled=False,
+            auth_jwks_url=jwks_url,
+            auth_volunteer_public_key=production.volunteer_public,
+        ) as started:
+            services = dict(zip(SERVICES, started, strict=True))
+            seeded = await seed_and_find(platform, services)
+            walks = (
+                ("development tokens", development_tokens(platform), identities()),
+                ("RS256 tokens from the JWKS", production, [*identities(), FORGED_ADMIN]),
+            )
+            for name, token_for, who in walks:
+                mismatches, checked = await walk(services, seeded, token_for, who)
+                assert checked == len(rules()) * len(who)
+                assert mismatches == [], f"{name}:\n" + "\n".join(mismatches)
+
+
+async def seed_and_find(platform: TestPlatform, services: dict[str, Service]) -> Seeded:
+    await seed_programme(platform, services)
+    # Branch A: one where a volunteer finished a shift. Its volunteer gets a certificate, so
+    # there is one to fetch, and someone applies to one of its tasks, so there is an
+    # application to decide. Branch B: any other branch in the programme.
+    branch_a, volunteer_id = await branch_with_a_finished_shift(platform)
+    # "Another branch" is one the volunteer has no link to (no application, proposal,
+    # assignment or agreement there), so that it may not see them either.
+    branch_b = await platform.fetchval(
+        "SELECT code FROM registry.branches WHERE code <> $1 AND code NOT IN ("
+        " SELECT t.branch_code FROM matching.tasks t WHERE t.id IN ("
+        "  SELECT task_id FROM matching.applications WHERE volunteer_id = $2"
+        "  UNION SELECT task_id FROM matching.proposals WHERE volunteer_id = $2"
+        "  UNION SELECT task_id FROM matching.assignments WHERE volunteer_id = $2)"
+        " UNION SELECT branch_code FROM matching.agreements WHERE volunteer_id = $2)"
+        " ORDER BY code LIMIT 1",
+        branch_a,
+        uuid.UUID(volunteer_id),
+    )
+    await issue_certificate(platform, services["matching"], branch_a, volunteer_id)
+    await apply_to_branch(platform, services["matching"], branch_a)
+    seeded = Seeded(platform, branch_a, branch_b)
+    await seeded.load(services["registry"])
+    return seeded
+
+
+async def walk(
+    services: dict[str, Service], seeded: Seeded, token_for: TokenFor, who: list[Identity]
+) -> tuple[list[str], int]:
+    mismatches: list[str] = []
+    checked = 0
+    for rule in sorted(rules(), key=walk_order):
+        transport = httpx.ASGITransport(app=services[rule.service].http)
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as http:
+            for identity in who:
+                token = token_for(identity, seeded)
+                headers = {"authorization": f"Bearer {token}"} if token else {}
+                kwargs: dict[str, Any] = {"headers": headers}
+                if rule.method in ("POST", "PUT", "PATCH"):
+                    kwargs["json"] = seeded.body(rule)
+                response = await http.request(rule.method, seeded.target(rule), **kwargs)
+                checked += 1
+                outcome = describe(rule, identity, response.status_code)
+                if outcome:
+                    mismatches.append(outcome)
+    return mismatches, checked
 
 
 def describe(rule: Rule, identity: Identity, status: int) -> str | None:

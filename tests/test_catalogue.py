@@ -35,4 +35,5 @@ def test_only_the_contact_event_carries_contact_data() -> None:
         "PlWawVolunteeringRegistryCoordinatorAssignedV1",
         "PlWawVolunteeringRegistryCoordinatorUnassignedV1",
         "PlWawVolunteeringRegistryTrainerAssignedV1",
+        "PlWawVolunteeringRegistryTrainerUnassignedV1",
     }

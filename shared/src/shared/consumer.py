@@ -84,6 +84,25 @@ class EventHandlers:
 
         return register
 
+    def precede(
+        self,
+        event_type: str,
+        step: Callable[[UnitOfWork, CloudEvent], Awaitable[None]],
+        data_model: type[BaseModel],
+    ) -> None:
+        """Run ``step`` before the handler of ``event_type`` (or alone, validating the data
+        with ``data_model``, when there is none), in the same transaction: a copy every
+        service keeps of the same facts (``shared.staff_scope``)."""
+        existing = self._by_type.get(event_type)
+
+        async def combined(uow: UnitOfWork, event: CloudEvent, data: Any) -> None:
+            await step(uow, event)
+            if existing is not None:
+                await existing.handle(uow, event, data)
+
+        model = existing.data_model if existing is not None else data_model
+        self._by_type[event_type] = RegisteredHandler(event_type, model, combined)
+
     def get(self, event_type: str) -> RegisteredHandler[Any] | None:
         return self._by_type.get(event_type)
 

@@ -9,13 +9,14 @@ from sqlmodel import col, select
 
 from matching import child_protection
 from matching.api import router
-from matching.consumers import BINDINGS, event_handlers
+from matching.consumers import BINDINGS, STAFF_SCOPE, event_handlers
 from matching.events import PUBLISHED_EVENTS
 from matching.settings import MatchingSettings
 from matching.tables import ParkedPurge
 from shared.erasure import purge_parked
 from shared.logging import get_logger
 from shared.service import Service, ServiceDefinition
+from shared.staff_scope import install_staff_scope
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -39,6 +40,7 @@ class MatchingService(Service):
             )
         )
         self.matching_settings = settings
+        install_staff_scope(self, STAFF_SCOPE)
         self._sweep_task: asyncio.Task[None] | None = None
         self._purge_task: asyncio.Task[None] | None = None
 

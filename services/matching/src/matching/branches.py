@@ -1,4 +1,5 @@
-"""Use cases for matching's copy of the registry: branches, editions, enrolment, coordinators.
+"""Use cases for matching's copy of the registry: branches, editions, enrolment
+(coordinators and trainers: ``shared.staff_scope``).
 
 Registry events may arrive out of order and more than once; every write is an upsert that
 keeps the newer fact (by the event's time), and a closed edition never reopens.
@@ -12,12 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
-from matching.readers import BranchFacts, CoordinatorFacts, EditionFacts, EnrolmentFacts
-from matching.tables import Branch, Coordinator, Edition, Enrolment
+from matching.readers import BranchFacts, EditionFacts, EnrolmentFacts
+from matching.tables import Branch, Edition, Enrolment
 from shared.problems import Problem
 from shared.unit_of_work import UnitOfWork
-
-KEYS = ("branch_id", "staff_id")
 
 
 async def upsert_branch(uow: UnitOfWork, facts: BranchFacts, occurred_at: datetime) -> None:
@@ -74,28 +73,6 @@ async def record_enrolment(
         statement.on_conflict_do_update(
             index_elements=[table.c.branch_id, table.c.edition_id],
             set_={"enrolled": statement.excluded.enrolled, "changed_at": occurred_at},
-            where=table.c.changed_at <= statement.excluded.changed_at,
-        )
-    )
-
-
-async def record_coordinator(
-    uow: UnitOfWork, facts: CoordinatorFacts, occurred_at: datetime, *, active: bool
-) -> None:
-    table = Coordinator.__table__  # type: ignore[attr-defined]
-    values = {
-        "branch_id": facts.branch_id,
-        "staff_id": facts.staff_id,
-        "name": facts.name if active else None,
-        "email": facts.email if active else None,
-        "active": active,
-        "changed_at": occurred_at,
-    }
-    statement = insert(table).values(**values)
-    await (await uow.session.connection()).execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.branch_id, table.c.staff_id],
-            set_={key: statement.excluded[key] for key in values if key not in KEYS},
             where=table.c.changed_at <= statement.excluded.changed_at,
         )
     )

@@ -21,17 +21,15 @@ from matching.readers import (
     BRANCH_REGISTERED,
     BRANCH_UPDATED,
     BRANCH_WITHDRAWN,
-    COORDINATOR_ASSIGNED,
-    COORDINATOR_UNASSIGNED,
     EDITION_CLOSED,
     EDITION_OPENED,
     BranchFacts,
-    CoordinatorFacts,
     EditionFacts,
     EnrolmentFacts,
 )
 from shared.cloudevents import CloudEvent
 from shared.consumer import EventHandlers
+from shared.staff_scope import StaffScope
 from shared.topology import EVENTS_EXCHANGE, INBOUND_EXCHANGE, Binding
 from shared.unit_of_work import UnitOfWork
 
@@ -115,18 +113,9 @@ async def on_branch_withdrawn(uow: UnitOfWork, event: CloudEvent, data: Enrolmen
     await branches.record_enrolment(uow, data, _occurred_at(event), enrolled=False)
 
 
-@event_handlers.on(COORDINATOR_ASSIGNED, CoordinatorFacts)
-async def on_coordinator_assigned(
-    uow: UnitOfWork, event: CloudEvent, data: CoordinatorFacts
-) -> None:
-    await branches.record_coordinator(uow, data, _occurred_at(event), active=True)
-
-
-@event_handlers.on(COORDINATOR_UNASSIGNED, CoordinatorFacts)
-async def on_coordinator_unassigned(
-    uow: UnitOfWork, event: CloudEvent, data: CoordinatorFacts
-) -> None:
-    await branches.record_coordinator(uow, data, _occurred_at(event), active=False)
+# Who coordinates or trains at which branch: the branches staff tokens act for.
+STAFF_SCOPE = StaffScope("matching")
+STAFF_SCOPE.follow(event_handlers)
 
 
 # Integration events are bound one exact type at a time; inbound namespaces as a whole.

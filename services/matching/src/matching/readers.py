@@ -15,8 +15,6 @@ BRANCH_REGISTERED = f"{REGISTRY}.branch.registered.v1"
 BRANCH_UPDATED = f"{REGISTRY}.branch.updated.v1"
 BRANCH_ENROLLED = f"{REGISTRY}.branch.enrolled.v1"
 BRANCH_WITHDRAWN = f"{REGISTRY}.branch.withdrawn.v1"
-COORDINATOR_ASSIGNED = f"{REGISTRY}.coordinator.assigned.v1"
-COORDINATOR_UNASSIGNED = f"{REGISTRY}.coordinator.unassigned.v1"
 
 InstitutionType = Literal["library_branch", "culture_centre", "care_home"]
 
@@ -46,11 +44,3 @@ class EnrolmentFacts(_Reader):
     branch_id: uuid.UUID
     code: str
     edition_id: uuid.UUID
-
-
-class CoordinatorFacts(_Reader):
-    branch_id: uuid.UUID
-    code: str
-    staff_id: uuid.UUID
-    name: str
-    email: str

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlmodel import Field, SQLModel
 
 from shared.db import schema_registry
+from shared.staff_scope import staff_scope_tables
 
 SCHEMA = "matching"
 
@@ -130,19 +131,6 @@ class Enrolment(MatchingTable, table=True):
     branch_id: uuid.UUID = Field(primary_key=True)
     edition_id: uuid.UUID = Field(primary_key=True)
     enrolled: bool
-    changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
-
-
-class Coordinator(MatchingTable, table=True):
-    """Who coordinates volunteers at a branch; the latest event by time wins."""
-
-    __tablename__ = "coordinators"
-
-    branch_id: uuid.UUID = Field(primary_key=True)
-    staff_id: uuid.UUID = Field(primary_key=True)
-    name: str | None = Field(default=None, sa_type=sa.Text)
-    email: str | None = Field(default=None, sa_type=sa.Text)
-    active: bool
     changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
@@ -319,3 +307,5 @@ class CalendarFeed(MatchingTable, table=True):
 
 
 metadata = MatchingTable.metadata
+# Registry's coordinator and trainer assignments, as every service keeps them.
+STAFF_ASSIGNMENTS, STAFF_SUBJECTS = staff_scope_tables(metadata)

@@ -9,13 +9,14 @@ from pathlib import Path
 from notifications.api import router
 from notifications.channels import EmailSender, SmsSender
 from notifications.clock import Clock, FileClock, SystemClock
-from notifications.consumers import bindings, build_event_handlers
+from notifications.consumers import STAFF_SCOPE, bindings, build_event_handlers
 from notifications.events import PUBLISHED_EVENTS
 from notifications.handlers import Notifier
 from notifications.rendering import Renderer
 from notifications.sender import Sender
 from notifications.settings import NotificationsSettings
 from shared.service import Service, ServiceDefinition
+from shared.staff_scope import install_staff_scope
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -41,6 +42,7 @@ class NotificationsService(Service):
             )
         )
         self.notifications_settings = settings
+        install_staff_scope(self, STAFF_SCOPE)
         self.sender = Sender(
             settings=settings,
             notifier=self.notifier,

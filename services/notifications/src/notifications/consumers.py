@@ -18,8 +18,11 @@ from notifications.handlers import Notifier
 from notifications.tables import Task
 from shared.cloudevents import CloudEvent
 from shared.consumer import EventHandlers
+from shared.staff_scope import StaffScope
 from shared.topology import EVENTS_EXCHANGE, Binding
 from shared.unit_of_work import UnitOfWork
+
+STAFF_SCOPE = StaffScope("notifications")
 
 
 def _occurred_at(event: CloudEvent) -> datetime:
@@ -68,6 +71,18 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
             branch_code=d.code, name=d.name, email=d.email, language=d.language,
             subject=d.subject, occurred_at=_occurred_at(e),
         )  # fmt: skip
+
+    @on(c.registry("trainer.unassigned.v1"), c.TrainerFacts)
+    async def trainer_unassigned(uow: UnitOfWork, e: CloudEvent, d: c.TrainerFacts) -> None:
+        await handlers.remove_staff(uow, role="trainer", staff_id=d.trainer_id, branch_code=d.code)
+
+    @on(c.registry("staff.erased.v1"), c.StaffErasedFacts)
+    async def staff_erased(uow: UnitOfWork, e: CloudEvent, d: c.StaffErasedFacts) -> None:
+        await handlers.forget_staff(uow, role="coordinator", staff_id=d.staff_id)
+
+    @on(c.registry("trainer.erased.v1"), c.TrainerErasedFacts)
+    async def trainer_erased(uow: UnitOfWork, e: CloudEvent, d: c.TrainerErasedFacts) -> None:
+        await handlers.forget_staff(uow, role="trainer", staff_id=d.trainer_id)
 
     @on(c.registry("staff.subject.changed.v1"), c.StaffSubjectFacts)
     async def staff_subject(uow: UnitOfWork, e: CloudEvent, d: c.StaffSubjectFacts) -> None:
@@ -192,7 +207,8 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
     check_told("child_protection_check.expiring.v1", "child_protection_expiring")
     check_told("child_protection_check.expired.v1", "child_protection_expired")
 
-    return table
+    # Who coordinates or trains at which branch: the branches staff tokens act for.
+    return STAFF_SCOPE.follow(table)
 
 
 def bindings(table: EventHandlers) -> tuple[Binding, ...]:

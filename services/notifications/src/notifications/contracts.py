@@ -144,6 +144,14 @@ class TrainerSubjectFacts(Reader):
     subject: str | None
 
 
+class StaffErasedFacts(Reader):
+    staff_id: uuid.UUID
+
+
+class TrainerErasedFacts(Reader):
+    trainer_id: uuid.UUID
+
+
 class VisitFacts(Reader):
     visit_id: uuid.UUID
     branch_id: uuid.UUID

@@ -251,6 +251,34 @@ async def remove_staff(
         await uow.session.delete(staff)
 
 
+async def forget_staff(uow: UnitOfWork, *, role: str, staff_id: uuid.UUID) -> None:
+    """registry erased a coordinator or trainer: their rows at every branch, their choices,
+    and the address and text of every message to them go; queued ones are cancelled.
+    (The copy of their assignments forgets them in the same transaction: staff_scope.)"""
+    connection = await uow.session.connection()
+    staff = _table("staff")
+    await connection.execute(
+        staff.delete().where(staff.c.staff_id == staff_id, staff.c.role == role)
+    )
+    if role == "coordinator":
+        await connection.execute(
+            STAFF_PREFERENCES.delete().where(STAFF_PREFERENCES.c.staff_id == staff_id)
+        )
+    ref = f"staff:{staff_id}"
+    await connection.execute(
+        MESSAGES.update()
+        .where(MESSAGES.c.recipient_ref == ref, MESSAGES.c.status.in_(("queued", "held")))
+        .values(status="cancelled", lease_until=None)
+    )
+    mine = sa.select(MESSAGES.c.id).where(MESSAGES.c.recipient_ref == ref)
+    await connection.execute(LOG.update().where(LOG.c.message_id.in_(mine)).values(detail=None))
+    await connection.execute(
+        MESSAGES.update()
+        .where(MESSAGES.c.recipient_ref == ref)
+        .values(address=None, subject=None, body=None, last_answer=None)
+    )
+
+
 # -- tasks and assignments ------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlmodel import Field, SQLModel
 
 from shared.db import schema_registry
+from shared.staff_scope import staff_scope_tables
 
 SCHEMA = "notifications"
 
@@ -179,3 +180,5 @@ class DeliveryLogEntry(NotificationsTable, table=True):
 
 
 metadata = NotificationsTable.metadata
+# Registry's coordinator and trainer assignments, as every service keeps them.
+STAFF_ASSIGNMENTS, STAFF_SUBJECTS = staff_scope_tables(metadata)

@@ -1,15 +1,21 @@
 """Who may see and change what, by role and by branch.
 
 - city_admin: everything.
-- trainer: the branches their token lists (their assignments), read; monitoring there.
-- coordinator: the branches their token lists (their own), read; their programme and report.
+- trainer: the branches they are assigned to, read; monitoring there.
+- coordinator: the branches they coordinate, read; their programme and report.
 - volunteer: nothing in the registry.
 
-The token's ``branches`` claim lists branch codes, as everywhere on the platform.
+A staff token says who the person is (``sub``, their user id here) and their role; their
+branches come from registry's own assignments (``RegistryAssignments``), never from a
+``branches`` claim, as in every service (``shared.staff_scope``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from registry.handlers import EVERYTHING, Scope
@@ -19,6 +25,30 @@ from shared.problems import Problem
 from shared.unit_of_work import UnitOfWork
 
 CITY_ADMIN = "city_admin"
+
+COORDINATED = sa.text(
+    "SELECT b.code FROM branches b JOIN coordinator_assignments a ON a.branch_id = b.id"
+    " JOIN staff s ON s.id = a.staff_id"
+    " WHERE s.subject = :subject AND a.unassigned_on IS NULL AND s.erased_at IS NULL"
+)
+TRAINED = sa.text(
+    "SELECT b.code FROM branches b JOIN enrolments e ON e.branch_id = b.id"
+    " JOIN trainer_assignments a ON a.enrolment_id = e.id JOIN trainers t ON t.id = a.trainer_id"
+    " WHERE t.subject = :subject AND t.erased_at IS NULL"
+)
+
+
+class RegistryAssignments:
+    """The branches a staff token acts for, from registry's own assignments."""
+
+    async def branches_of(
+        self, connection: AsyncConnection, subject: str, roles: Iterable[str]
+    ) -> frozenset[str]:
+        codes: set[str] = set()
+        for role, query in (("coordinator", COORDINATED), ("trainer", TRAINED)):
+            if role in roles:
+                codes.update((await connection.scalars(query, {"subject": subject})).all())
+        return frozenset(codes)
 
 
 async def scope_of(uow: UnitOfWork, principal: Principal) -> Scope:

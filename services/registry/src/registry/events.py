@@ -124,6 +124,30 @@ class TrainerAssigned(IntegrationEvent):
     )
 
 
+class TrainerUnassigned(TrainerAssigned):
+    """A trainer no longer supports a branch in an edition."""
+
+    fact: ClassVar[str] = "trainer.unassigned.v1"
+
+
+class StaffErased(IntegrationEvent):
+    """A staff member was erased: every copy forgets them (their assignments, user id,
+    name and e-mail); only the id stays, in what refers to it."""
+
+    fact: ClassVar[str] = "staff.erased.v1"
+
+    staff_id: uuid.UUID
+
+
+class TrainerErased(IntegrationEvent):
+    """A trainer was erased: every copy forgets them (their assignments, user id, name and
+    e-mail); only the id stays, in what refers to it."""
+
+    fact: ClassVar[str] = "trainer.erased.v1"
+
+    trainer_id: uuid.UUID
+
+
 class StaffSubjectChanged(IntegrationEvent):
     """A staff member's user id at the identity provider was set, changed or removed."""
 
@@ -209,8 +233,11 @@ PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
     CoordinatorAssigned,
     CoordinatorUnassigned,
     TrainerAssigned,
+    TrainerUnassigned,
     StaffSubjectChanged,
     TrainerSubjectChanged,
+    StaffErased,
+    TrainerErased,
     TrainingAttended,
     StageReached,
     VisitRecorded,

@@ -655,10 +655,20 @@ async def _get_person(uow: UnitOfWork, table: type[Person], person_id: uuid.UUID
     return person
 
 
+def _not_erased(person: StaffMember | Trainer) -> None:
+    if person.erased_at is not None:
+        raise RuleViolation(
+            "this person was erased and cannot be assigned or changed"
+            " (osoba została usunięta z rejestru)",
+            title="Person erased",
+        )
+
+
 async def _update_person(
     uow: UnitOfWork, table: type[Person], person_id: uuid.UUID, changes: StaffChanges
 ) -> Person:
     person = await _get_person(uow, table, person_id)
+    _not_erased(person)
     values = changes.model_dump(exclude_unset=True, mode="json")
     for required in ("name", "email", "language"):
         if required in values and values[required] is None:
@@ -781,6 +791,7 @@ async def assign_coordinator(
     """A branch may have several coordinators; a person may coordinate several branches."""
     branch = await get_branch(uow, key)
     staff = await get_staff(uow, command.staff_id)
+    _not_erased(staff)
     if await current_coordination(uow, branch.id, staff.id) is not None:
         raise RuleViolation(
             f"{staff.name} already coordinates volunteers at branch '{branch.code}'",
@@ -840,6 +851,7 @@ async def assign_trainer(
 ) -> TrainerAssignment:
     enrolment, branch, edition = await active_enrolment(uow, enrolment_id)
     trainer = await get_trainer(uow, command.trainer_id)
+    _not_erased(trainer)
     existing = (
         await uow.session.exec(
             select(TrainerAssignment).where(
@@ -872,12 +884,209 @@ async def assign_trainer(
     return assignment
 
 
+async def unassign_trainer(uow: UnitOfWork, enrolment_id: uuid.UUID, trainer_id: uuid.UUID) -> None:
+    """The trainer no longer supports the branch in this edition; their access to it ends
+    in every service when the event is consumed."""
+    enrolment = await get_enrolment(uow, enrolment_id)
+    branch = await get_branch(uow, enrolment.branch_id)
+    trainer = await get_trainer(uow, trainer_id)
+    assignment = (
+        await uow.session.exec(
+            select(TrainerAssignment)
+            .where(
+                TrainerAssignment.enrolment_id == enrolment.id,
+                TrainerAssignment.trainer_id == trainer.id,
+            )
+            .with_for_update()
+        )
+    ).first()
+    if assignment is None:
+        raise NotFound(f"{trainer.name} is not assigned to branch '{branch.code}' in this edition")
+    await uow.session.delete(assignment)
+    await uow.session.flush()
+    await uow.emit(
+        events.TrainerUnassigned(
+            branch_id=branch.id,
+            code=branch.code,
+            edition_id=enrolment.edition_id,
+            trainer_id=trainer.id,
+            **_contact(trainer),
+        ),
+        subject=branch.code,
+    )
+
+
+async def announce_assignments(uow: UnitOfWork) -> int:
+    """Tell every current coordinator and trainer assignment once more, so that a service
+    that keeps a copy of them (``shared.staff_scope``) catches up. Returns how many."""
+    coordinators = await uow.session.exec(
+        select(CoordinatorAssignment, StaffMember, Branch)
+        .join(StaffMember, col(StaffMember.id) == CoordinatorAssignment.staff_id)
+        .join(Branch, col(Branch.id) == CoordinatorAssignment.branch_id)
+        .where(col(CoordinatorAssignment.unassigned_on).is_(None))
+        .order_by(col(CoordinatorAssignment.id))
+    )
+    told = 0
+    for _, staff, branch in coordinators.all():
+        await uow.emit(
+            events.CoordinatorAssigned(
+                branch_id=branch.id, code=branch.code, staff_id=staff.id, **_contact(staff)
+            ),
+            subject=branch.code,
+        )
+        told += 1
+    trainers = await uow.session.exec(
+        select(TrainerAssignment, Trainer, Enrolment, Branch)
+        .join(Trainer, col(Trainer.id) == TrainerAssignment.trainer_id)
+        .join(Enrolment, col(Enrolment.id) == TrainerAssignment.enrolment_id)
+        .join(Branch, col(Branch.id) == Enrolment.branch_id)
+        .order_by(col(TrainerAssignment.id))
+    )
+    for _, trainer, enrolment, branch in trainers.all():
+        await uow.emit(
+            events.TrainerAssigned(
+                branch_id=branch.id,
+                code=branch.code,
+                edition_id=enrolment.edition_id,
+                trainer_id=trainer.id,
+                **_contact(trainer),
+            ),
+            subject=branch.code,
+        )
+        told += 1
+    return told
+
+
+# -- erasure of staff and trainers ---------------------------------------------------------
+
+ERASED_NAME = "(usunięto / erased)"
+
+
+async def erase_staff(uow: UnitOfWork, staff_id: uuid.UUID) -> StaffMember:
+    """A staff member asked to be forgotten (or left, and the city keeps no more than it
+    needs): their name, e-mail, phone and user id go; their coordination ends today (told
+    as coordinator.unassigned, without the name); their mentoring goes; the outbox keeps
+    nothing about them; every service's copy forgets them (staff.erased). The id stays
+    where records refer to it (attendance, past assignments)."""
+    staff = await get_staff(uow, staff_id)
+    _not_erased(staff)
+    ended = (
+        await uow.session.exec(
+            select(CoordinatorAssignment, Branch)
+            .join(Branch, col(Branch.id) == CoordinatorAssignment.branch_id)
+            .where(
+                CoordinatorAssignment.staff_id == staff.id,
+                col(CoordinatorAssignment.unassigned_on).is_(None),
+            )
+            .with_for_update(of=CoordinatorAssignment)
+        )
+    ).all()
+    connection = await uow.session.connection()
+    await connection.execute(
+        sa.delete(MentorAssignment).where(col(MentorAssignment.staff_id) == staff.id)
+    )
+    _redact(staff)
+    uow.session.add(staff)
+    for assignment, _ in ended:
+        assignment.unassigned_on = max(today(), assignment.assigned_on)
+        uow.session.add(assignment)
+    await uow.session.flush()
+    await purge_outbox_about(uow, "staff_id", staff.id)
+    for _, branch in ended:
+        await uow.emit(
+            events.CoordinatorUnassigned(
+                branch_id=branch.id, code=branch.code, staff_id=staff.id, **_contact(staff)
+            ),
+            subject=branch.code,
+        )
+    await uow.emit(events.StaffErased(staff_id=staff.id), subject=str(staff.id))
+    return staff
+
+
+async def erase_trainer(uow: UnitOfWork, trainer_id: uuid.UUID) -> Trainer:
+    """As ``erase_staff``, for a trainer: their assignments end (told as
+    trainer.unassigned, without the name); visits keep the id only."""
+    trainer = await get_trainer(uow, trainer_id)
+    _not_erased(trainer)
+    ended = (
+        await uow.session.exec(
+            select(TrainerAssignment, Enrolment, Branch)
+            .join(Enrolment, col(Enrolment.id) == TrainerAssignment.enrolment_id)
+            .join(Branch, col(Branch.id) == Enrolment.branch_id)
+            .where(TrainerAssignment.trainer_id == trainer.id)
+        )
+    ).all()
+    await (await uow.session.connection()).execute(
+        sa.delete(TrainerAssignment).where(col(TrainerAssignment.trainer_id) == trainer.id)
+    )
+    _redact(trainer)
+    trainer.organisation = None
+    uow.session.add(trainer)
+    await uow.session.flush()
+    await purge_outbox_about(uow, "trainer_id", trainer.id)
+    for _, enrolment, branch in ended:
+        await uow.emit(
+            events.TrainerUnassigned(
+                branch_id=branch.id,
+                code=branch.code,
+                edition_id=enrolment.edition_id,
+                trainer_id=trainer.id,
+                **_contact(trainer),
+            ),
+            subject=branch.code,
+        )
+    await uow.emit(events.TrainerErased(trainer_id=trainer.id), subject=str(trainer.id))
+    return trainer
+
+
+def _redact(person: StaffMember | Trainer) -> None:
+    person.name = ERASED_NAME
+    # The column is unique and required: an address that is nobody's and cannot be mailed.
+    person.email = f"erased-{person.id}@erased.invalid"
+    person.phone = None
+    person.subject = None
+    person.erased_at = datetime.now(UTC)
+
+
+async def purge_outbox_about(uow: UnitOfWork, field: str, person_id: uuid.UUID) -> None:
+    """Events about the person in registry's outbox: published ones are deleted at once
+    (not after the retention period); ones still waiting lose the name, e-mail and user id
+    (consumers still learn of the assignment change; staff.erased follows them)."""
+    connection = await uow.session.connection()
+    await connection.execute(
+        sa.text(
+            "DELETE FROM outbox WHERE published_at IS NOT NULL"
+            " AND convert_from(body, 'UTF8')::jsonb -> 'data' ->> CAST(:field AS text)"
+            " = CAST(:person_id AS text)"
+        ),
+        {"field": field, "person_id": str(person_id)},
+    )
+    await connection.execute(
+        sa.text(
+            "UPDATE outbox SET body = convert_to(jsonb_set(convert_from(body, 'UTF8')::jsonb,"
+            " '{data}', (convert_from(body, 'UTF8')::jsonb -> 'data')"
+            " || jsonb_build_object('name', CAST(:name AS text), 'email', CAST(:email AS text),"
+            " 'subject', NULL))::text, 'UTF8') WHERE published_at IS NULL"
+            " AND convert_from(body, 'UTF8')::jsonb -> 'data' ->> CAST(:field AS text)"
+            " = CAST(:person_id AS text)"
+            " AND convert_from(body, 'UTF8')::jsonb -> 'data' ? 'email'"
+        ),
+        {
+            "field": field,
+            "person_id": str(person_id),
+            "name": ERASED_NAME,
+            "email": f"erased-{person_id}@erased.invalid",
+        },
+    )
+
+
 async def assign_mentor(
     uow: UnitOfWork, enrolment_id: uuid.UUID, command: AssignMentor
 ) -> MentorAssignment:
     """A mentor is an experienced coordinator from elsewhere, never the branch's own."""
     enrolment, branch, edition = await active_enrolment(uow, enrolment_id)
     staff = await get_staff(uow, command.staff_id)
+    _not_erased(staff)
     if await current_coordination(uow, branch.id, staff.id) is not None:
         raise RuleViolation(
             f"{staff.name} coordinates branch '{branch.code}' and cannot also mentor it"

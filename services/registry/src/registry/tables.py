@@ -132,6 +132,8 @@ class StaffMember(RegistryTable, table=True):
     language: str = Field(default="pl", max_length=2)
     subject: str | None = Field(default=None, max_length=200, unique=True)
     created_at: datetime = _timestamp()
+    # Erased: name, e-mail, phone and user id redacted; never assigned again.
+    erased_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class Trainer(RegistryTable, table=True):
@@ -147,6 +149,8 @@ class Trainer(RegistryTable, table=True):
     subject: str | None = Field(default=None, max_length=200, unique=True)
     organisation: str | None = Field(default=None, max_length=300)
     created_at: datetime = _timestamp()
+    # Erased: name, e-mail, phone and user id redacted; never assigned again.
+    erased_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class CoordinatorAssignment(RegistryTable, table=True):

@@ -1,7 +1,8 @@
 """Reporting's HTTP API: every view with filters, and its exports.
 
-Who sees what: city_admin everything; a trainer the branches in their token (the
-``branches`` claim); a coordinator their own branch; volunteers nothing.
+Who sees what: city_admin everything; a trainer the branches registry assigned them; a
+coordinator the branches they coordinate (both from reporting's copy of registry's
+assignments, ``shared.staff_scope``); volunteers nothing.
 """
 
 from __future__ import annotations

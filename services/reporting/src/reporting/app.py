@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from reporting.api import router
-from reporting.consumers import BINDINGS, event_handlers
+from reporting.consumers import BINDINGS, STAFF_SCOPE, event_handlers
 from reporting.settings import ReportingSettings
 from shared.service import Service, ServiceDefinition
+from shared.staff_scope import install_staff_scope
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def build_service(settings: ReportingSettings | None = None) -> Service:
-    return Service(
+    service = Service(
         ServiceDefinition(
             settings=settings or ReportingSettings(),
             title="Reporting: the city's view of the programme",
@@ -23,3 +24,5 @@ def build_service(settings: ReportingSettings | None = None) -> Service:
             migrations_dir=MIGRATIONS_DIR,
         )
     )
+    install_staff_scope(service, STAFF_SCOPE)
+    return service

@@ -5,10 +5,15 @@ from __future__ import annotations
 from reporting.domain.facts import READERS
 from reporting.handlers import record_fact
 from shared.consumer import EventHandlers
+from shared.staff_scope import StaffScope
 from shared.topology import EVENTS_EXCHANGE, Binding
 
 event_handlers = EventHandlers()
 for _event_type, _reader in READERS.items():
     event_handlers.on(_event_type, _reader)(record_fact)
+
+# Who coordinates or trains at which branch: the branches staff tokens see.
+STAFF_SCOPE = StaffScope("reporting")
+STAFF_SCOPE.follow(event_handlers)
 
 BINDINGS = tuple(Binding(EVENTS_EXCHANGE, event_type) for event_type in event_handlers.event_types)

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlmodel import Field, SQLModel
 
 from shared.db import schema_registry
+from shared.staff_scope import staff_scope_tables
 
 SCHEMA = "reporting"
 
@@ -221,3 +222,5 @@ class MessageTotal(ReportingTable, table=True):
 
 
 metadata = ReportingTable.metadata
+# Registry's coordinator and trainer assignments, as every service keeps them.
+STAFF_ASSIGNMENTS, STAFF_SUBJECTS = staff_scope_tables(metadata)

@@ -27,7 +27,9 @@ from shared.auth import mint_token
 from shared.deadletters import DeadLetter, DeadLetterQueue
 from shared.service import Service
 from shared.settings import ServiceSettings
+from shared.staff_scope import SCOPED_ROLES
 from shared.testing.databases import service_database_url
+from shared.testing.staff import grant_branches_now
 from shared.topology import INBOUND_EXCHANGE, ServiceTopology
 
 T = TypeVar("T")
@@ -190,7 +192,16 @@ class TestPlatform:
         return await DeadLetterQueue(self.amqp_url, ServiceTopology(service)).peek()
 
     def token(self, *roles: str, branches: tuple[str, ...] = (), subject: str = "tester") -> str:
+        """A development token. Staff branches come from the services' copy of registry's
+        assignments, not from the token: ``branches`` are granted there (to a subject of
+        their own unless one is named), as registry's events would."""
         defaults = ServiceSettings.model_fields
+        if branches and any(role in SCOPED_ROLES for role in roles):
+            if subject == "tester":
+                subject = "-".join(("tester", *roles, *branches))
+            grant_branches_now(
+                self.admin_url, self.database, roles=roles, subject=subject, branches=branches
+            )
         return mint_token(
             TEST_AUTH_SECRET,
             subject=subject,

@@ -105,6 +105,14 @@ async def update_staff(
         return staff_view(await handlers.update_staff(uow, staff_id, changes))
 
 
+@router.post("/staff/{staff_id}/erasure", response_model=StaffView, tags=["staff"])
+async def erase_staff(staff_id: uuid.UUID, service: ServiceDep, _: Admin) -> Any:
+    """Erase a staff member (usunięcie danych pracownika): name, e-mail, phone and user id
+    are redacted, their coordination ends, and every service forgets them (staff.erased)."""
+    async with service.unit_of_work() as uow:
+        return staff_view(await handlers.erase_staff(uow, staff_id))
+
+
 # -- trainers ------------------------------------------------------------------------------
 
 
@@ -135,6 +143,14 @@ async def update_trainer(
 ) -> Any:
     async with service.unit_of_work() as uow:
         return trainer_view(await handlers.update_trainer(uow, trainer_id, changes))
+
+
+@router.post("/trainers/{trainer_id}/erasure", response_model=TrainerView, tags=["trainers"])
+async def erase_trainer(trainer_id: uuid.UUID, service: ServiceDep, _: Admin) -> Any:
+    """Erase a trainer (usunięcie danych trenera): name, e-mail, phone and user id are
+    redacted, their assignments end, and every service forgets them (trainer.erased)."""
+    async with service.unit_of_work() as uow:
+        return trainer_view(await handlers.erase_trainer(uow, trainer_id))
 
 
 # -- coordinators of a branch ----------------------------------------------------------------
@@ -194,6 +210,17 @@ async def assign_trainer(
     async with service.unit_of_work() as uow:
         assignment = await handlers.assign_trainer(uow, enrolment_id, command)
         return AssignmentView.model_validate(assignment, from_attributes=True)
+
+
+@router.delete(
+    "/enrolments/{enrolment_id}/trainers/{trainer_id}", status_code=204, tags=["trainers"]
+)
+async def unassign_trainer(
+    enrolment_id: uuid.UUID, trainer_id: uuid.UUID, service: ServiceDep, _: Admin
+) -> None:
+    """The trainer no longer supports the branch in this edition (trainer.unassigned)."""
+    async with service.unit_of_work() as uow:
+        await handlers.unassign_trainer(uow, enrolment_id, trainer_id)
 
 
 @router.post(
