@@ -4,7 +4,7 @@ An erasure records one-way digests of the person's ids and contact data; a backg
 round removes their messages from the dead-letter queues and ``city.inbound.unrouted`` and
 then deletes the row.
 
-Revision ID: 0011
+Revision ID: 0012
 Revises: 0010
 Create Date: 2026-12-05
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
