@@ -5,7 +5,7 @@ round removes their messages from the dead-letter queues and ``city.inbound.unro
 then deletes the row.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-05
 """
 

@@ -9,7 +9,7 @@ delivery-log details without addresses.
   e-mail addresses or phone numbers they may have repeated.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-05
 """
 
