@@ -45,15 +45,32 @@ async def _two_branches(registry: Registry) -> dict[str, Any]:
         expect=201,
         json={"name": "Ewa Trenerska", "email": "ewa@ngo.example.pl", "subject": "kc-ewa"},
     )
+    second = await registry.call(
+        "POST",
+        "/v1/trainers",
+        expect=201,
+        json={"name": "Jan Trenerski", "email": "jan@ngo.example.pl", "subject": "kc-jan"},
+    )
     own = await registry.enrol(edition, "wola-12")
     other = await registry.enrol(edition, "mokotow-3")
-    for enrolment in (own, other):
+    # Scope comes from registry's assignments: Ewa and Jan train wola-12 only, Anna
+    # coordinates it.
+    for assigned in (trainer, second):
         await registry.call(
             "POST",
-            f"/v1/enrolments/{enrolment['id']}/trainers",
+            f"/v1/enrolments/{own['id']}/trainers",
             expect=201,
-            json={"trainer_id": trainer["id"]},
+            json={"trainer_id": assigned["id"]},
         )
+    staff = await registry.call(
+        "POST",
+        "/v1/staff",
+        expect=201,
+        json={"name": "Anna Kowalska", "email": "anna@example.pl", "subject": "kc-anna"},
+    )
+    await registry.call(
+        "POST", "/v1/branches/wola-12/coordinators", expect=201, json={"staff_id": staff["id"]}
+    )
     return {"edition": edition, "own": own, "other": other, "trainer": trainer}
 
 
@@ -98,7 +115,7 @@ async def test_a_trainer_reads_and_monitors_only_assigned_branches(registry: Reg
     )
     assert "city_admin" in wrong_role["detail"]
     # Another trainer's identity cannot record visits in Ewa's name.
-    impostor: dict[str, Any] = {**trainer, "subject": "kc-someone-else"}
+    impostor: dict[str, Any] = {**trainer, "subject": "kc-jan"}
     refused = await registry.call(
         "POST",
         f"/v1/enrolments/{ids['own']['id']}/visits",
@@ -113,7 +130,11 @@ async def test_a_coordinator_reads_own_branches_and_writes_only_its_documents(
     registry: Registry,
 ) -> None:
     ids = await _two_branches(registry)
-    coordinator: dict[str, Any] = {"role": "coordinator", "branches": ("wola-12",)}
+    coordinator: dict[str, Any] = {
+        "role": "coordinator",
+        "branches": ("wola-12",),
+        "subject": "kc-anna",
+    }
     await registry.call("GET", f"/v1/enrolments/{ids['own']['id']}", **coordinator)
     await registry.call("GET", "/v1/branches/mokotow-3", expect=403, **coordinator)
     await registry.call(

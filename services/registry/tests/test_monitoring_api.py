@@ -39,7 +39,10 @@ async def _setup(registry: Registry) -> dict[str, Any]:
         json={"trainer_id": trainer["id"]},
     )
     staff = await registry.call(
-        "POST", "/v1/staff", expect=201, json={"name": "Anna Kowalska", "email": "a@example.pl"}
+        "POST",
+        "/v1/staff",
+        expect=201,
+        json={"name": "Anna Kowalska", "email": "a@example.pl", "subject": "kc-anna"},
     )
     await registry.call(
         "POST", "/v1/branches/wola-12/coordinators", expect=201, json={"staff_id": staff["id"]}
@@ -119,7 +122,11 @@ async def test_stages_move_in_order_and_every_document_moves_them(registry: Regi
     )
 
     # The coordinator of the branch writes and submits the programme.
-    coordinator: dict[str, Any] = {"role": "coordinator", "branches": ("wola-12",)}
+    coordinator: dict[str, Any] = {
+        "role": "coordinator",
+        "branches": ("wola-12",),
+        "subject": "kc-anna",
+    }
     missing = await registry.call(
         "POST", f"{path}/programme/submit", expect=409, json={}, **coordinator
     )
