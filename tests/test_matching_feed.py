@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from icalendar import Calendar
+from structlog.testing import capture_logs
 
 from shared.testing.platform import TestPlatform
 from tests.test_matching_support import (
@@ -38,7 +39,14 @@ async def test_feed_lists_each_confirmed_shift_in_utc(platform: TestPlatform) ->
         await http.post(f"/v1/applications/{application['id']}/accept", headers=coordinator)
 
         link = (await http.post("/v1/me/calendar-feed", headers=volunteer)).json()["url"]
-        feed = await http.get(link)
+        with capture_logs() as logged:
+            feed = await http.get(link)
+        # The token is the feed's only credential: the request's log and audit lines name
+        # the route with the token redacted.
+        token = link.rsplit("/", 1)[-1].removesuffix(".ics")
+        paths = [line["path"] for line in logged if "path" in line]
+        assert paths and all(token not in str(line) for line in logged)
+        assert "/v1/calendar-feeds/[redacted].ics" in paths
         assert feed.status_code == 200
         assert feed.headers["content-type"].startswith("text/calendar")
         events = Calendar.from_ical(feed.content).walk("VEVENT")

@@ -230,6 +230,16 @@ async def _raw_body(message: Any) -> bytes:
     return body
 
 
+def loggable_path(request: Request) -> str:
+    """The request's path with the values of secret path parameters (a calendar feed's
+    ``{token}``) replaced, so that a log line never carries a credential."""
+    path = request.url.path
+    for name, value in request.path_params.items():
+        if name.endswith("token") and isinstance(value, str) and value:
+            path = path.replace(value, "[redacted]")
+    return path
+
+
 async def _request_context(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
@@ -239,9 +249,10 @@ async def _request_context(
         response = await call_next(request)
         response.headers["x-request-id"] = request_id
         principal: Principal | None = getattr(request.state, "principal", None)
+        path = loggable_path(request)
         audit_request(
             method=request.method,
-            path=request.url.path,
+            path=path,
             status=response.status_code,
             subject=principal.subject if principal else None,
             roles=sorted(principal.roles) if principal else [],
@@ -250,7 +261,7 @@ async def _request_context(
             log.info(
                 "http request",
                 method=request.method,
-                path=request.url.path,
+                path=path,
                 status=response.status_code,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
