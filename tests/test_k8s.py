@@ -319,7 +319,8 @@ def test_service_secret_has_its_database_and_broker(service: str) -> None:
     assert {f"{prefix}DATABASE_URL", f"{prefix}AMQP_URL"} <= set(secret_data(service))
 
 
-@pytest.mark.parametrize("service", SERVICES)
+# The console keeps its sessions and used links in its own schema: it migrates too.
+@pytest.mark.parametrize("service", [*SERVICES, "console"])
 def test_migration_job_runs_migrate_with_the_same_secret(service: str) -> None:
     job = find("Job", f"{service}-migrate")
     pod = job["spec"]["template"]["spec"]
