@@ -2,7 +2,12 @@
 
 The relay answers each message after 2 s and stalls once for longer than the lease; the
 lease is shorter than a batch takes at that speed, so without claim tokens the second
-replica would take over messages the first still meant to send."""
+replica would take over messages the first still meant to send.
+
+A relay that takes a message and then answers later than the sender waits cannot be told
+apart from one that lost it, so that message goes again (at least once, same Message-ID).
+The send budget (the lease less its margin) is kept well above the relay's answer time here,
+so what is measured is the claim tokens, not a loaded machine's timing."""
 
 from __future__ import annotations
 
@@ -16,7 +21,10 @@ from notifications.testing import MailCatcher
 from shared.testing.platform import TestPlatform, eventually, free_port
 
 MESSAGES = 10
-LEASE_S = 5  # a batch of 10 at 2 s a message over 2 connections takes 10 s
+ANSWER_S = 2.0
+# A batch of 10 at 2 s a message over 2 connections takes 10 s (20 s with the stall), while
+# one send may take 6.4 s (the lease less its margin): three times the relay's answer time.
+LEASE_S = 8
 
 
 @pytest.fixture
@@ -42,7 +50,7 @@ async def test_two_senders_and_a_slow_relay_deliver_each_message_once(
             f"staff:{uuid.uuid4()}",
             f"p{i}@example.org",
         )
-    smtp.slow(2.0, stall_once_s=LEASE_S + 2)
+    smtp.slow(ANSWER_S, stall_once_s=LEASE_S + 2)
     settings = {
         "smtp_port": smtp.port,
         "smtp_connections": 2,

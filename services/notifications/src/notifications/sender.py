@@ -7,9 +7,10 @@ Every replica runs one; the rows are the only state, so a restart loses nothing:
   of this batch), sent, and recorded as sent. Leases are measured by the database's
   ``now()``, never a replica's clock. Right before a message goes, the sender checks that
   the token is still its own and renews the lease (``_hold``), and the send is bounded to
-  end within that lease; recording checks the token again. So a replica whose lease ran
-  out while a slow relay worked through its batch never sends what another replica took
-  over. Batches are sized to what the lease covers at the speed last seen. Should the
+  end within that lease; each message is recorded as soon as it went (not when its batch
+  ends), checking the token again. So a replica whose lease ran out while a slow relay
+  worked through its batch never sends what another replica took over, and no sent message
+  waits unrecorded past its lease. Batches are sized to what the lease covers at the speed last seen. Should the
   process die between sending and recording, the lease runs out and another attempt sends
   it again, with the same Message-ID (see the README);
 - a reminder that raises is set aside (``failed``, logged with its key and the error's
@@ -23,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +62,32 @@ class Claimed:
     body: str | None
     attempts: int
     claim_token: uuid.UUID
+
+
+class GroupRecorder:
+    """Group commit for sent messages: a send that completes while a recording is under way
+    joins the next one, so a busy batch costs few transactions and none waits longer than
+    one recording plus its own."""
+
+    def __init__(self, write: Callable[[list[tuple[Claimed, str]]], Awaitable[None]]) -> None:
+        self._write = write
+        self._pending: list[tuple[Claimed, str]] = []
+        self._written: asyncio.Event | None = None
+        self._lock = asyncio.Lock()
+
+    async def record(self, message: Claimed, answer: str) -> None:
+        self._pending.append((message, answer))
+        if self._written is None:
+            self._written = asyncio.Event()
+        written = self._written
+        async with self._lock:
+            if written.is_set():
+                return  # a recording that started after this send took it along
+            batch, self._pending, self._written = self._pending, [], None
+            try:
+                await self._write(batch)
+            finally:
+                written.set()
 
 
 class Sender:
@@ -156,15 +183,23 @@ class Sender:
     # -- messages --------------------------------------------------------------------------
 
     async def send_due_messages(self) -> int:
-        """Claim a batch, send it, record the results (the sent ones in one transaction)."""
+        """Claim a batch, send it, and record each sent message as soon as it went.
+
+        Recording waits for no other message of the batch: a sent message still marked
+        queued when its lease ran out would be another replica's to send again. The sends
+        that complete together are recorded in one transaction (``GroupRecorder``)."""
         started = time.monotonic()
         claimed = await self._claim()
         if not claimed:
             return 0
-        results = await asyncio.gather(*(self._attempt(message) for message in claimed))
-        sent = [(message, answer) for message, answer in results if answer is not None]
-        if sent:
-            await self._record_sent(sent)
+        recorder = GroupRecorder(self._record_sent)
+
+        async def send_and_record(message: Claimed) -> None:
+            message, answer = await self._attempt(message)
+            if answer is not None:
+                await recorder.record(message, answer)
+
+        await asyncio.gather(*(send_and_record(message) for message in claimed))
         self._observe(time.monotonic() - started, len(claimed))
         return len(claimed)
 
