@@ -109,7 +109,7 @@ async def console(
     settings = ConsoleSettings(
         database_url=database_url,
         session_secret=SESSION_SECRET,
-        volunteer_link_secret="test-link-secret",
+        volunteer_link_secret="test-link-secret-of-at-least-32-bytes",
         api_url="http://gateway/api",
     )
     app = build_app(settings, transport=httpx.MockTransport(fake.handle))

@@ -10,9 +10,9 @@ Every replica runs one; the rows are the only state, so a restart loses nothing:
   end within that lease; each message is recorded as soon as it went (not when its batch
   ends), checking the token again. So a replica whose lease ran out while a slow relay
   worked through its batch never sends what another replica took over, and no sent message
-  waits unrecorded past its lease. Batches are sized to what the lease covers at the speed last seen. Should the
-  process die between sending and recording, the lease runs out and another attempt sends
-  it again, with the same Message-ID (see the README);
+  waits unrecorded past its lease. Batches are sized to what the lease covers at the speed
+  last seen. Should the process die between sending and recording, the lease runs out and
+  another attempt sends it again, with the same Message-ID (see the README);
 - a reminder that raises is set aside (``failed``, logged with its key and the error's
   type) in its own savepoint; the others of its batch fire;
 - a provider failure is retried with exponential back-off; a permanent refusal, or running
