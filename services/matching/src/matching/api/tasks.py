@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, StringConstraints
 
-from matching import tasks
+from matching import task_changes, tasks
 from matching.api.common import ANYONE, STAFF, require_branch
 from shared.auth import Principal, require_roles
 from shared.service import Service, get_service
@@ -71,7 +71,7 @@ async def change_task(
     async with service.unit_of_work() as uow:
         task = await tasks.get_task(uow, task_id, for_update=True)
         require_branch(principal, task.branch_code)
-        task = await tasks.change_task(uow, task, body)
+        task = await task_changes.change_task(uow, task, body)
     return TaskView.model_validate(task, from_attributes=True)
 
 
@@ -85,7 +85,7 @@ async def cancel_task(
     async with service.unit_of_work() as uow:
         task = await tasks.get_task(uow, task_id, for_update=True)
         require_branch(principal, task.branch_code)
-        task = await tasks.cancel_task(uow, task, body.reason)
+        task = await task_changes.cancel_task(uow, task, body.reason)
     return TaskView.model_validate(task, from_attributes=True)
 
 
