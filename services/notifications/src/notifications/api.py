@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from notifications import handlers
+from notifications.contacts import coordinator_by_subject
+from notifications.preferences import set_reminder_preference, set_staff_preference
 from notifications.settings import NotificationsSettings
 from notifications.tables import DeliveryLogEntry, Message, Preference, StaffPreference
 from shared.auth import Principal, require_roles
@@ -159,7 +160,7 @@ async def update_preferences(
     """How many hours before a shift the reminder comes; pending reminders move with it."""
     volunteer_id = _volunteer_id(principal)
     async with service.unit_of_work() as uow:
-        await handlers.set_reminder_preference(uow, volunteer_id, preferences.reminder_hours_before)
+        await set_reminder_preference(uow, volunteer_id, preferences.reminder_hours_before)
     return preferences
 
 
@@ -167,7 +168,7 @@ async def _staff_id(uow: UnitOfWork, principal: Principal) -> uuid.UUID:
     """Tokens name a person by the identity provider's user id (``sub``); registry's events
     tell which coordinator carries it. A city admin has preferences here only when their
     own account is also a coordinator's."""
-    staff_id = await handlers.coordinator_by_subject(uow, principal.subject)
+    staff_id = await coordinator_by_subject(uow, principal.subject)
     if staff_id is None:
         raise Problem(
             403,
@@ -199,7 +200,7 @@ async def update_staff_preferences(
     in one digest at 07:00 (turning it off sends what was waiting)."""
     async with service.unit_of_work() as uow:
         staff_id = await _staff_id(uow, principal)
-        await handlers.set_staff_preference(uow, staff_id, preferences.daily_digest)
+        await set_staff_preference(uow, staff_id, preferences.daily_digest)
     return preferences
 
 
