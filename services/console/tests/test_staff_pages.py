@@ -14,7 +14,8 @@ import httpx
 
 from console.app import build_app
 from console.pages.city import bar_chart, import_summary
-from console.pages.coordinator import candidate_reasons, reason_text, weekly_rule
+from console.pages.coordinator.candidates import candidate_reasons, reason_text
+from console.pages.coordinator.tasks import weekly_rule
 from console.settings import ConsoleSettings
 from console.store import ConsoleStore
 from shared.testing.platform import TestPlatform
