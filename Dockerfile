@@ -66,9 +66,12 @@ FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
+# /keys belongs to the app user: a volume mounted there (docker-compose's issuer-keys) starts
+# with the mount point's owner, so the console's key can be written with a read-only root.
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent \
-       --shell /usr/sbin/nologin app
+       --shell /usr/sbin/nologin app \
+    && install -d -o 10001 -g 10001 -m 0700 /keys
 COPY --from=build /app/.venv /app/.venv
 WORKDIR /app
 USER 10001:10001
