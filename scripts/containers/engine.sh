@@ -1,6 +1,6 @@
 # Sourced by the container scripts: picks the engine and says what is missing.
 #   ENGINE   docker where a Docker engine answers, else podman
-#   COMPOSE  `docker compose` or podman-compose
+#   COMPOSE  `docker compose`, or podman-compose (PyPI's, run by uv)
 # With podman, CONTAINERS_CONF names this folder's containers.conf (runc, no default ulimits).
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [ -z "${ENGINE:-}" ]; then
@@ -12,7 +12,7 @@ if [ -z "${ENGINE:-}" ]; then
     cat >&2 <<'MSG'
 No container engine: neither a running Docker engine nor podman.
 Install podman (Debian/Ubuntu, as root):
-  apt-get install podman runc aardvark-dns podman-compose mmdebstrap
+  apt-get install podman runc aardvark-dns mmdebstrap
 or start Docker (with its compose plugin).
 MSG
     exit 1
@@ -20,10 +20,12 @@ MSG
 fi
 if [ "$ENGINE" = podman ]; then
   export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
-  COMPOSE="podman-compose"
-  for tool in runc podman-compose; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-      echo "podman needs $tool: apt-get install runc aardvark-dns podman-compose mmdebstrap" >&2
+  # podman-compose from PyPI, pinned: Debian bookworm's (1.0.3) cannot create containers
+  # without starting them, and mangles CMD health checks.
+  COMPOSE="$(command -v python3) -m uv tool run --from podman-compose==1.6.0 podman-compose"
+  for tool in runc aardvark-dns; do
+    if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/lib/podman/$tool" ]; then
+      echo "podman needs $tool: apt-get install podman runc aardvark-dns mmdebstrap" >&2
       exit 1
     fi
   done

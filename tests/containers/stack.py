@@ -23,8 +23,10 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -43,6 +45,11 @@ from tests.portal import registered
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES_ENV = ROOT / "scripts" / "containers" / "images.env"
 ENGINE = os.environ.get("ENGINE", "podman")
+# As scripts/containers/engine.sh sets it (uv belongs to the interpreter outside .venv).
+COMPOSE = shlex.split(
+    os.environ.get("COMPOSE")
+    or f"{sys.base_prefix}/bin/python3 -m uv tool run --from podman-compose==1.6.0 podman-compose"
+)
 PROJECT = "volunteering-containers-test"
 APPLICATION_PORTS = {
     "registry": 8001,
@@ -60,7 +67,10 @@ VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::?[?-](?P<default>[^}]*))?\}")
 
 
 def run(*argv: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, capture_output=True, text=True, check=check, timeout=timeout)
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(argv)}: exit {result.returncode}\n{result.stderr}")
+    return result
 
 
 def engine(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -247,6 +257,9 @@ def stack_file(folder: Path, identity: Identity) -> Path:
             service["ports"] = [
                 f"127.0.0.1::{str(entry).rsplit(':', 1)[-1]}" for entry in service["ports"]
             ]
+    # Each container in its own network namespace, as with docker (podman-compose would put
+    # them all in one pod, sharing one).
+    stack["x-podman"] = {"in_pod": False}
     path = folder / "compose.yml"
     path.write_text(yaml.safe_dump(stack, sort_keys=False))
     return path
@@ -276,10 +289,7 @@ class Stack:
         self.definition: dict[str, Any] = yaml.safe_load(compose_file.read_text())
 
     def compose(self, *argv: str, timeout: float = 600) -> None:
-        if ENGINE == "docker":
-            command = ["docker", "compose", "-p", PROJECT, "-f", str(self.compose_file), *argv]
-        else:
-            command = ["podman-compose", "-p", PROJECT, "-f", str(self.compose_file), *argv]
+        command = [*COMPOSE, "-p", PROJECT, "-f", str(self.compose_file), *argv]
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
             raise AssertionError(f"{' '.join(command)}:\n{result.stdout}\n{result.stderr}")
@@ -305,9 +315,10 @@ class Stack:
         if ENGINE == "docker":
             self.compose("up", "-d", "--no-build", "--wait", timeout=START_TIMEOUT_S)
             return
-        # podman-compose starts containers in depends_on's order but waits for no condition:
-        # it creates them, and they start here as compose would start them.
-        self.compose("up", "-d", "--no-build", "--no-start")
+        # podman-compose waits for a healthy dependency only where systemd schedules podman's
+        # health checks: it creates the containers (without podman's own --requires links),
+        # and they start here as depends_on says, each health check run by this test.
+        self.compose("up", "-d", "--no-build", "--no-start", "--no-deps")
         containers = self.containers()
         services: dict[str, Any] = self.definition["services"]
         assert set(containers) == set(services), f"created {sorted(containers)}"
@@ -397,10 +408,17 @@ class Running:
         return f"http://127.0.0.1:{self.stack.port('gateway', 8080)}{path}"
 
 
+# Why the stack did not start, once known: every later test fails at once with it, rather
+# than starting the whole stack again.
+failed_start: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def running() -> Iterator[Running]:
     if shutil.which(ENGINE) is None:
         pytest.fail(f"{ENGINE} is not installed: see scripts/containers/engine.sh")
+    if failed_start:
+        pytest.fail(f"the stack did not start: {failed_start[0]}")
     remove_project()
     folder = Path(tempfile.mkdtemp(prefix="volunteering-stack-"))
     folder.chmod(0o755)
@@ -409,7 +427,11 @@ def running() -> Iterator[Running]:
         stack = Stack(stack_file(folder, identity))
         began = time.monotonic()
         try:
-            stack.up()
+            try:
+                stack.up()
+            except Exception as error:
+                failed_start.append(str(error)[:2000])
+                raise
             elapsed = time.monotonic() - began
             print(f"\nthe stack was healthy {elapsed:.0f} s after the first container started")
             yield Running(stack, identity, elapsed)
