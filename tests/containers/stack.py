@@ -530,7 +530,8 @@ def test_applications_run_as_non_root_on_a_read_only_root_with_only_their_port(
     assert details["HostConfig"]["ReadonlyRootfs"] is True
     written = engine("exec", container.id, "touch", "/app/written", check=False)
     assert written.returncode != 0 and "Read-only file system" in written.stderr
-    assert set(details["Config"]["ExposedPorts"]) == {f"{port}/tcp"}
+    image = json.loads(engine("image", "inspect", details["Image"]).stdout)[0]
+    assert set(image["Config"]["ExposedPorts"]) == {f"{port}/tcp"}
     assert set(details["HostConfig"]["PortBindings"]) == {f"{port}/tcp"}
     listening = engine("exec", container.id, "python", "-c", LISTENING).stdout.split()
     assert listening == [str(port)], f"{application} listens on {listening}"
