@@ -24,8 +24,7 @@ from faststream import AckPolicy
 from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
-from prometheus_client import REGISTRY, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import REGISTRY
 
 from shared.audit import audit_request
 from shared.auth import Principal, TokenVerifier
@@ -35,6 +34,8 @@ from shared.db import Database, asyncpg_dsn
 from shared.events import IntegrationEvent
 from shared.logging import event_context, get_logger
 from shared.migrations import current_revision, head_revision
+from shared.observability.http import install_http_metrics, metrics_response
+from shared.observability.scrape import record_readiness, refresh_outbox_gauges
 from shared.problems import install_problem_handlers, problem_response
 from shared.publisher import BrokerPublisher
 from shared.relay import OutboxRelay
@@ -198,6 +199,7 @@ class Service:
         app.state.token_verifier = TokenVerifier(self.settings)
         install_problem_handlers(app)
         app.middleware("http")(_request_context)
+        install_http_metrics(app, self.name)
         app.include_router(self._operations_router())
         for router in self.definition.routers:
             app.include_router(router)
@@ -219,7 +221,10 @@ class Service:
 
         @router.get("/metrics", response_class=PlainTextResponse)
         async def metrics() -> Response:
-            return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+            # Gauges read from the database and the broker now, then the whole registry.
+            await refresh_outbox_gauges(self.database, self.settings.database_schema)
+            record_readiness(self.name, await self.readiness())
+            return metrics_response(REGISTRY)
 
         return router
 

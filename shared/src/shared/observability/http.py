@@ -1,0 +1,98 @@
+"""HTTP request metrics of every service and the console, labelled by route template.
+
+The route template (``/v1/tasks/{task_id}``), never the path itself: ids and tokens in
+paths would make one time series per value, and a token must never reach a label.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.problems import problem_response
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total",
+    "HTTP requests answered, by route template and status code",
+    ["service", "method", "route", "status"],
+)
+HTTP_REQUEST_SECONDS = Histogram(
+    "http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+
+# A request that matched no route (a scanner's guesses) is counted under one label.
+UNMATCHED_ROUTE = "unmatched"
+# Scrapes and probes are not traffic: counting them would drown the real requests.
+_NOT_COUNTED = ("/metrics", "/health/")
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that answered (a mount's prefix for static files)."""
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if isinstance(template, str):
+        return template
+    root_path = scope.get("root_path") or ""
+    app_root_path = scope.get("app_root_path") or ""
+    if root_path and root_path != app_root_path:
+        return f"{root_path.removeprefix(app_root_path)}/*"
+    return UNMATCHED_ROUTE
+
+
+class HttpMetricsMiddleware:
+    """Pure ASGI: measures to the last byte of the response, streaming ones included."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(_NOT_COUNTED):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets when the application raises before answering
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = route_template(scope)
+            method = str(scope.get("method", ""))
+            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+            HTTP_REQUEST_SECONDS.labels(self.service, method, route).observe(
+                time.perf_counter() - started
+            )
+
+
+def install_http_metrics(app: FastAPI, service: str, *, metrics_route: bool = False) -> None:
+    """Count and time ``app``'s requests; with ``metrics_route`` also serve ``/metrics``
+    (the services have theirs in their operations router)."""
+    app.add_middleware(HttpMetricsMiddleware, service=service)
+    if metrics_route:
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics(request: Request) -> Response:
+            # Prometheus scrapes the application directly; a request that came through the
+            # gateway (which always adds X-Forwarded-For) is a visitor's, and finds nothing.
+            if "x-forwarded-for" in request.headers:
+                return problem_response(404, "Not Found", "no such page")
+            return metrics_response()
+
+
+def metrics_response(registry: Any = REGISTRY) -> Response:
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
