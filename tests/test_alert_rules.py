@@ -115,7 +115,7 @@ def exported_metric_names() -> set[str]:
 
 
 def sample_names(metric: MetricWrapperBase) -> set[str]:
-    described = metric.describe()[0]
+    described = next(iter(metric.describe()))
     name, kind = described.name, described.type
     if kind == "counter":
         return {f"{name}_total"}
