@@ -181,3 +181,23 @@ def test_every_metric_a_rule_or_dashboard_names_is_exported() -> None:
             named.setdefault(dashboard, set()).update(metric_names_in(expression))
     unknown = {where: names - known for where, names in named.items() if names - known}
     assert not unknown, f"metrics nobody exports: {unknown}"
+
+
+def test_every_dashboard_query_is_valid_promql(tmp_path: Path) -> None:
+    """promtool parses each panel's query as a recording rule would be."""
+    expressions = [expr for exprs in dashboard_expressions().values() for expr in exprs]
+    assert len(expressions) > 20, "the dashboards should have their panels"
+    rules = [{"record": f"dashboard:query:{n}", "expr": expr} for n, expr in enumerate(expressions)]
+    rules_file = tmp_path / "dashboards.rules.yml"
+    rules_file.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
+    result = subprocess.run(
+        [promtool(), "check", "rules", str(rules_file)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_there_is_an_overview_and_a_dashboard_per_application() -> None:
+    names = {path.stem for path in DASHBOARDS_DIR.glob("*.json")}
+    assert names == {"overview", "registry", "matching", "notifications", "reporting", "console"}
+    uids = [json.loads(path.read_text("utf-8"))["uid"] for path in DASHBOARDS_DIR.glob("*.json")]
+    assert len(set(uids)) == len(uids)
