@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.observability.tracing import redact_server_span
 from shared.problems import problem_response
 
 HTTP_REQUESTS = Counter(
@@ -33,6 +34,16 @@ HTTP_REQUEST_SECONDS = Histogram(
 UNMATCHED_ROUTE = "unmatched"
 # Scrapes and probes are not traffic: counting them would drown the real requests.
 _NOT_COUNTED = ("/metrics", "/health/")
+
+
+def redacted_path(scope: Scope) -> str:
+    """The request's path with the values of secret path parameters (a calendar feed's
+    ``{token}``) replaced, so that no log line or span carries a credential."""
+    path = str(scope.get("path", ""))
+    for name, value in (scope.get("path_params") or {}).items():
+        if name.endswith("token") and isinstance(value, str) and value:
+            path = path.replace(value, "[redacted]")
+    return path
 
 
 def route_template(scope: Scope) -> str:
@@ -66,11 +77,14 @@ class HttpMetricsMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                # Before the response goes: the request's span ends with its last byte.
+                redact_server_span(scope, redacted_path(scope))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_status)
         finally:
+            redact_server_span(scope, redacted_path(scope))  # when it raised before answering
             route = route_template(scope)
             method = str(scope.get("method", ""))
             HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
