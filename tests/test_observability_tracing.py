@@ -194,3 +194,31 @@ async def test_a_request_traces_through_the_outbox_and_the_bus_into_another_serv
     for span in finished:
         for value in (span.attributes or {}).values():
             assert "secret-link-token" not in str(value), span.name
+
+
+class Delivery:
+    """What the consumer's hook reads of an AMQP delivery."""
+
+    def __init__(self, body: bytes, headers: dict[str, object] | None = None) -> None:
+        self.body = body
+        self.headers = headers or {}
+        self.type = REGISTERED_TYPE
+        self.message_id = "m-1"
+
+
+def test_a_delivery_continues_the_trace_in_either_binding_mode(
+    spans: InMemorySpanExporter,
+) -> None:
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    structured = json.dumps({"specversion": "1.0", "traceparent": parent}).encode()
+    binary = Delivery(b"{}", {"ce-specversion": "1.0", "ce-traceparent": parent.encode()})
+    for delivery in (Delivery(structured), binary, Delivery(b"not json")):
+        with tracing.delivery_span(delivery, consumer="matching"):
+            pass
+    first, second, unparented = spans.get_finished_spans()
+    for span in (first, second):
+        assert hex_trace(span) == "0af7651916cd43dd8448eb211c80319c"
+        assert span.parent is not None and format(span.parent.span_id, "016x") == "b7ad6b7169203331"
+    assert unparented.parent is None  # the consumer dead-letters it; its span stands alone
+    # What the relay would publish as AMQP headers for broker clients' instrumentations.
+    assert tracing.amqp_trace_headers(structured) == {"traceparent": parent}
