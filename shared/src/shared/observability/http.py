@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.observability.tracing import redact_server_span
+from shared.observability.tracing import redact_server_span, tracing_enabled
 from shared.problems import problem_response
 
 HTTP_REQUESTS = Counter(
@@ -32,6 +32,7 @@ HTTP_REQUEST_SECONDS = Histogram(
 
 # A request that matched no route (a scanner's guesses) is counted under one label.
 UNMATCHED_ROUTE = "unmatched"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Scrapes and probes are not traffic: counting them would drown the real requests.
 _NOT_COUNTED = ("/metrics", "/health/")
 
@@ -65,6 +66,9 @@ class HttpMetricsMiddleware:
     def __init__(self, app: ASGIApp, *, service: str) -> None:
         self.app = app
         self.service = service
+        # The labelled children, looked up once per (method, route, status).
+        self._counters: dict[tuple[str, str, str], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or str(scope.get("path", "")).startswith(_NOT_COUNTED):
@@ -78,19 +82,35 @@ class HttpMetricsMiddleware:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 # Before the response goes: the request's span ends with its last byte.
-                redact_server_span(scope, redacted_path(scope))
+                if tracing_enabled():
+                    redact_server_span(scope, redacted_path(scope))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            redact_server_span(scope, redacted_path(scope))  # when it raised before answering
+            if tracing_enabled():
+                redact_server_span(scope, redacted_path(scope))  # it raised before answering
             route = route_template(scope)
             method = str(scope.get("method", ""))
-            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-            HTTP_REQUEST_SECONDS.labels(self.service, method, route).observe(
-                time.perf_counter() - started
-            )
+            if method not in _METHODS:
+                method = "other"  # a client's invented method is no new time series
+            self._timer(method, route).observe(time.perf_counter() - started)
+            self._counter(method, route, str(status)).inc()
+
+    def _counter(self, method: str, route: str, status: str) -> Any:
+        key = (method, route, status)
+        child = self._counters.get(key)
+        if child is None:
+            child = self._counters[key] = HTTP_REQUESTS.labels(self.service, *key)
+        return child
+
+    def _timer(self, method: str, route: str) -> Any:
+        key = (method, route)
+        child = self._timers.get(key)
+        if child is None:
+            child = self._timers[key] = HTTP_REQUEST_SECONDS.labels(self.service, *key)
+        return child
 
 
 def install_http_metrics(app: FastAPI, service: str, *, metrics_route: bool = False) -> None:
