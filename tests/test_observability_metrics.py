@@ -29,6 +29,11 @@ async def test_requests_are_counted_by_route_template_never_by_path(
             for key in ("bielany-1", "mokotow-7"):
                 assert (await client.get(f"/v1/branches/{key}")).status_code == 401
             assert (await client.get("/no/such/page")).status_code == 404
+            # A request id that is no id is replaced: it would travel on in logs and events.
+            odd = await client.get("/health/live", headers={"x-request-id": "x" * 500})
+            assert odd.headers["x-request-id"] != "x" * 500
+            kept = await client.get("/health/live", headers={"x-request-id": "gw-42.a:b"})
+            assert kept.headers["x-request-id"] == "gw-42.a:b"
             exposed = (await client.get("/metrics")).text
 
     assert sample("http_requests_total", **labels, status="401") == before + 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -45,6 +46,8 @@ from shared.topology import Binding, ServiceTopology, declare_service_topology
 from shared.unit_of_work import Messaging, UnitOfWork, unit_of_work
 
 log = get_logger(__name__)
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,9 @@ def loggable_path(request: Request) -> str:
 async def _request_context(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+    supplied = request.headers.get("x-request-id", "")
+    # Taken as given only when it looks like an id: it travels on in logs and events.
+    request_id = supplied if _REQUEST_ID.fullmatch(supplied) else str(uuid.uuid4())
     started = time.perf_counter()
     # The request id (the gateway's, passed on by the console) correlates the events the
     # request causes, and theirs in turn, in every service.
