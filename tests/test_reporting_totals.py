@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from reporting import demo, totals_store
+from reporting import demo, totals_queries
 from reporting.app import MIGRATIONS_DIR
 from reporting.domain import facts as f
 from reporting.domain import totals, views
@@ -147,7 +147,7 @@ async def test_the_dashboards_rows_answer_as_the_views_and_follow_a_late_branch(
             filters = Filters(edition_id=EDITION_2026)
             question = totals.breakdown_question(filters, "district")
             assert question is not None
-            cells = await totals_store.read_cells(connection, question)
+            cells = await totals_queries.read_cells(connection, question)
             from_totals = totals.answer_breakdown(question, cells, "district", state, filters)
             return from_totals, views.breakdown(state, filters, "district")
 
@@ -211,14 +211,14 @@ async def test_a_selection_of_the_contributions_answers_as_the_views(
     async with database.transaction() as session:
         connection = await session.connection()
         state = await load_state(session)
-        editions = await totals_store.editions(connection)
+        editions = await totals_queries.editions(connection)
         checked = 0
         for _ in range(60):
             filters = random_filters(state, rng)
-            selected = await totals_store.read_selection(connection, filters, "all")
+            selected = await totals_queries.read_selection(connection, filters, "all")
             assert totals.selection_summary(selected) == views.summary(state, filters), filters
             for by in dimensions:
-                selected = await totals_store.read_selection(connection, filters, by)
+                selected = await totals_queries.read_selection(connection, filters, by)
                 expected = views.breakdown(state, filters, by)
                 assert totals.selection_breakdown(selected, by, editions, filters) == expected, (
                     filters,
@@ -226,7 +226,7 @@ async def test_a_selection_of_the_contributions_answers_as_the_views(
                 )
                 checked += bool(expected)
             for period in ("week", "month"):
-                selected = await totals_store.read_selection(connection, filters, period)
+                selected = await totals_queries.read_selection(connection, filters, period)
                 assert totals.selection_timeseries(selected, period) == views.timeseries(
                     state, filters, period
                 ), (filters, period)

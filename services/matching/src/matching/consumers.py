@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from matching import branches, handlers, tasks
+from matching import branches, handlers, task_changes
 from matching.contracts import (
     CALENDAR_EVENT_CANCELLED,
     CALENDAR_EVENT_SCHEDULED,
@@ -70,14 +70,14 @@ async def on_erasure_requested(
 async def on_calendar_event_scheduled(
     uow: UnitOfWork, event: CloudEvent, data: CalendarEventScheduled
 ) -> None:
-    await tasks.schedule_from_calendar(uow, data, _occurred_at(event))
+    await task_changes.schedule_from_calendar(uow, data, _occurred_at(event))
 
 
 @event_handlers.on(CALENDAR_EVENT_CANCELLED, CalendarEventCancelled)
 async def on_calendar_event_cancelled(
     uow: UnitOfWork, event: CloudEvent, data: CalendarEventCancelled
 ) -> None:
-    await tasks.cancel_from_calendar(uow, data, _occurred_at(event))
+    await task_changes.cancel_from_calendar(uow, data, _occurred_at(event))
 
 
 # -- matching's copy of the registry ----------------------------------------------------

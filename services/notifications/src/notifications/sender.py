@@ -33,13 +33,14 @@ import sqlalchemy as sa
 from prometheus_client import Counter, Histogram
 from sqlmodel import col, select
 
-from notifications import handlers
 from notifications.channels import DeliveryFailed, Email, EmailSender, NotHeld, SmsSender
 from notifications.clock import Clock
 from notifications.domain.rules import in_quiet_hours, message_id_header, retry_delay_s
 from notifications.events import MessageFailed, MessageSent
-from notifications.handlers import MESSAGES, REMINDERS, Notifier
+from notifications.message_queue import log_delivery
+from notifications.notifier import LOG, MESSAGES, REMINDERS, Notifier
 from notifications.redaction import LINK_PLACEHOLDER, LINK_SQL, without_contacts
+from notifications.reminders import fire_reminder
 from notifications.settings import NotificationsSettings
 from notifications.tables import Reminder
 from shared.errors import is_transient
@@ -179,7 +180,7 @@ class Sender:
                     async with uow.session.begin_nested():
                         reminder.status = "done"
                         uow.session.add(reminder)
-                        await handlers.fire_reminder(uow, self.notifier, reminder, now)
+                        await fire_reminder(uow, self.notifier, reminder, now)
                         await uow.session.flush()
                     REMINDER_LAG.observe(max(0.0, (now - reminder.due_at).total_seconds()))
                 except Exception as error:
@@ -379,7 +380,7 @@ class Sender:
             if not recorded:
                 return
             await connection.execute(
-                handlers.LOG.insert(),
+                LOG.insert(),
                 [
                     {"message_id": id, "at": logged_at, "status": "sent", "detail": answers[id]}
                     for id in recorded
@@ -426,9 +427,7 @@ class Sender:
                 )
                 if retried.first() is None:
                     return  # no longer this sender's: whoever holds it records its own try
-                await handlers.log_delivery(
-                    uow, message.id, "retry", f"{answer} (next try at {retry_at})"
-                )
+                await log_delivery(uow, message.id, "retry", f"{answer} (next try at {retry_at})")
             DELIVERY_FAILURES.labels(message.channel, "retry").inc()
             log.warning("delivery failed; will retry", message_id=str(message.id),
                         answer=answer, retry_at=retry_at.isoformat())  # fmt: skip
@@ -437,7 +436,7 @@ class Sender:
         async with self._unit_of_work() as uow:
             if not await self._settle(uow, message, status="failed", answer=reason):
                 return
-            await handlers.log_delivery(uow, message.id, "failed", reason)
+            await log_delivery(uow, message.id, "failed", reason)
             await uow.emit(
                 MessageFailed(
                     message_id=message.id,

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from reporting import exports, handlers, totals_store
+from reporting import exports, handlers, totals_queries
 from reporting.cache import in_thread, monitoring_cache, view_cache
 from reporting.domain import totals, views
 from reporting.domain.views import WARSAW, Filters, State
@@ -233,9 +233,9 @@ async def _summary(service: Service, filters: Filters) -> views.Figures:
     question = totals.summary_question(filters)
     async with _totals(service) as connection:
         if question is None:
-            selected = await totals_store.read_selection(connection, filters, "all")
+            selected = await totals_queries.read_selection(connection, filters, "all")
             return totals.selection_summary(selected)
-        cells = await totals_store.read_cells(connection, question)
+        cells = await totals_queries.read_cells(connection, question)
     return totals.answer_summary(question, cells)
 
 
@@ -244,11 +244,11 @@ async def _breakdown(
 ) -> list[dict[str, Any]]:
     question = totals.breakdown_question(filters, by)
     async with _totals(service) as connection:
-        editions = await totals_store.editions(connection) if by == "edition" else State()
+        editions = await totals_queries.editions(connection) if by == "edition" else State()
         if question is None:
-            selected = await totals_store.read_selection(connection, filters, by)
+            selected = await totals_queries.read_selection(connection, filters, by)
             return totals.selection_breakdown(selected, by, editions, filters)
-        cells = await totals_store.read_cells(connection, question)
+        cells = await totals_queries.read_cells(connection, question)
     return totals.answer_breakdown(question, cells, by, editions, filters)
 
 
@@ -258,15 +258,15 @@ async def _timeseries(
     question = totals.timeseries_question(filters, period)
     async with _totals(service) as connection:
         if question is None:
-            selected = await totals_store.read_selection(connection, filters, period)
+            selected = await totals_queries.read_selection(connection, filters, period)
             return totals.selection_timeseries(selected, period)
-        cells = await totals_store.read_cells(connection, question)
+        cells = await totals_queries.read_cells(connection, question)
     return totals.answer_timeseries(question, cells)
 
 
 async def _messages(service: Service) -> list[dict[str, Any]]:
     async with _totals(service) as connection:
-        return await totals_store.message_counts(connection)
+        return await totals_queries.message_counts(connection)
 
 
 def _page(rows: list[dict[str, Any]], model: type[Row], limit: int, offset: int) -> Page[Row]:
