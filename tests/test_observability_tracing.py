@@ -101,6 +101,12 @@ def test_log_lines_carry_trace_and_span_ids_and_info_lines_can_be_sampled(
 ) -> None:
     provider = tracing._provider
     assert provider is not None
+    # Logging is process-wide: what this test configures is put back for the tests after it.
+    saved_structlog = structlog.get_config()
+    root = logging.getLogger()
+    saved_handlers, saved_root_level = root.handlers[:], root.level
+    touched = ("uvicorn.access", "aiormq", "aio_pika", "asyncio", "audit", "tests.chatty")
+    saved_levels = {name: logging.getLogger(name).level for name in touched}
     try:
         configure_logging("registry", environ={"REGISTRY_LOG_INFO_SAMPLE_RATE": "0"})
         log = get_logger("tests")
@@ -126,8 +132,11 @@ def test_log_lines_carry_trace_and_span_ids_and_info_lines_can_be_sampled(
         with pytest.raises(ValueError, match="logger=LEVEL"):
             configure_logging("registry", environ={"REGISTRY_LOG_LEVELS": "x=LOUD"})
     finally:
-        configure_logging("tests", "INFO")
-        logging.getLogger("tests.chatty").setLevel(logging.NOTSET)
+        structlog.configure(**saved_structlog)
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_root_level)
+        for name, level in saved_levels.items():
+            logging.getLogger(name).setLevel(level)
         structlog.contextvars.clear_contextvars()
 
 
