@@ -21,8 +21,8 @@ install: ## install uv and exactly the locked dependencies into .venv
 infra: ## make sure PostgreSQL and RabbitMQ answer (start them if installed but stopped)
 	@scripts/infra.sh ensure
 
-tools: ## install nginx (the gateway) and Chromium (browser tests) from Debian's packages if missing
-	@scripts/infra.sh tools nginx chromium
+tools: ## install nginx (the gateway), Chromium (browser tests) and promtool (alert rules) from Debian's packages if missing
+	@scripts/infra.sh tools nginx chromium promtool
 
 run: install infra ## the whole platform as local processes (Ctrl-C stops it)
 	@scripts/run.sh

@@ -11,8 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.cloudevents import CloudEvent
 from shared.db import Database
-from shared.events import IntegrationEvent
+from shared.events import IntegrationEvent, current_correlation_id
 from shared.messaging_tables import inbox_table, outbox_table
+from shared.observability.tracing import with_trace_context
 from shared.topology import EVENTS_EXCHANGE
 
 
@@ -29,16 +30,18 @@ class UnitOfWork:
 
     async def emit(self, data: IntegrationEvent, *, subject: str | None = None) -> CloudEvent:
         """Record an integration event; it is written to the outbox in this transaction and
-        published after commit."""
+        published after commit. It carries the correlation id of its cause (or of the HTTP
+        request being handled) and the current span's trace context."""
         cause = self._cause
         event = CloudEvent.create(
             type=type(data).event_type(self._messaging.service),
             source=self._messaging.source,
             data=data.model_dump(mode="json"),
             subject=subject,
-            correlationid=(cause.correlationid or cause.id) if cause else None,
+            correlationid=(cause.correlationid or cause.id) if cause else current_correlation_id(),
             causationid=cause.id if cause else None,
         )
+        event = with_trace_context(event)
         await self._messaging.write_outbox(self.session, event)
         self.emitted.append(event)
         return event

@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from prometheus_client import Counter, Histogram
 from sqlmodel import col, select
 
 from notifications.channels import DeliveryFailed, Email, EmailSender, NotHeld, SmsSender
@@ -47,6 +48,20 @@ from shared.logging import get_logger
 from shared.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
+
+MESSAGES_SENT = Counter(
+    "notifications_messages_sent_total", "Messages the provider accepted, by channel", ["channel"]
+)
+DELIVERY_FAILURES = Counter(
+    "notifications_delivery_failures_total",
+    "Failed delivery attempts by channel; outcome 'retry' (tried again later) or 'failed'",
+    ["channel", "outcome"],
+)
+REMINDER_LAG = Histogram(
+    "notifications_reminder_lag_seconds",
+    "How late a reminder fired after it was due",
+    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
+)
 
 UnitOfWorkFactory = Callable[[], Any]
 
@@ -167,6 +182,7 @@ class Sender:
                         uow.session.add(reminder)
                         await fire_reminder(uow, self.notifier, reminder, now)
                         await uow.session.flush()
+                    REMINDER_LAG.observe(max(0.0, (now - reminder.due_at).total_seconds()))
                 except Exception as error:
                     if is_transient(error):
                         raise  # the database is away: the round fails whole, tried again
@@ -372,6 +388,7 @@ class Sender:
             )
             for message, _ in sent:
                 if message.id in recorded:
+                    MESSAGES_SENT.labels(message.channel).inc()
                     await uow.emit(
                         MessageSent(
                             message_id=message.id,
@@ -411,6 +428,7 @@ class Sender:
                 if retried.first() is None:
                     return  # no longer this sender's: whoever holds it records its own try
                 await log_delivery(uow, message.id, "retry", f"{answer} (next try at {retry_at})")
+            DELIVERY_FAILURES.labels(message.channel, "retry").inc()
             log.warning("delivery failed; will retry", message_id=str(message.id),
                         answer=answer, retry_at=retry_at.isoformat())  # fmt: skip
             return
@@ -429,6 +447,7 @@ class Sender:
                 ),
                 subject=str(message.id),
             )
+        DELIVERY_FAILURES.labels(message.channel, "failed").inc()
         log.warning("delivery failed for good", message_id=str(message.id), reason=reason)
 
     async def _settle(self, uow: UnitOfWork, message: Claimed, *, status: str, answer: str) -> bool:
