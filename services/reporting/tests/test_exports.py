@@ -16,6 +16,7 @@ from reporting import demo, exports
 from reporting.domain import facts as f
 from reporting.domain import views
 from reporting.domain.entities import fold
+from reporting.domain.monitoring import monitoring_rows
 from reporting.domain.views import Filters, State
 
 EDITION_2026 = uuid.UUID(demo.uid("edition:2026"))
@@ -48,7 +49,7 @@ def test_csv_of_a_breakdown() -> None:
 
 
 def test_xlsx_of_the_monitoring_view() -> None:
-    rows = views.monitoring(demo_state(), Filters(), date(2026, 6, 1))
+    rows = monitoring_rows(demo_state(), Filters(), date(2026, 6, 1))
 
     sheet = load_workbook(io.BytesIO(exports.to_xlsx(rows, "monitoring"))).active
     values = list(sheet.values)

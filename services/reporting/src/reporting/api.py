@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reporting import exports, handlers, totals_queries
 from reporting.cache import in_thread, monitoring_cache, view_cache
+from reporting.domain import monitoring as branch_monitoring
 from reporting.domain import totals, views
 from reporting.domain.views import WARSAW, Filters, State
 from reporting.projections import latest_activity
@@ -196,7 +197,7 @@ async def _branch_stages(service: Service, filters: Filters) -> list[dict[str, A
     cache = monitoring_cache(service)
     state = await cache.current(service)
     key = ("branch_stages", filters)
-    return await cache.memo(state, key, in_thread(views.branch_stages, state, filters))
+    return await cache.memo(state, key, in_thread(branch_monitoring.branch_stages, state, filters))
 
 
 async def _monitoring(
@@ -215,7 +216,9 @@ async def _monitoring(
     activity = await cache.memo(state, ("activity", today), recorded)
     key = ("monitoring", filters, today, trainer_id)
     return await cache.memo(
-        state, key, in_thread(views.monitoring, state, filters, today, trainer_id, activity)
+        state,
+        key,
+        in_thread(branch_monitoring.monitoring_rows, state, filters, today, trainer_id, activity),
     )
 
 

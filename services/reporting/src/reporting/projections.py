@@ -21,7 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from reporting import totals_rebuild, totals_sql, totals_store
 from reporting.domain import facts as f
 from reporting.domain.entities import ENTITY_TYPES, Entity, Volunteer, fold, merge, snapshots
-from reporting.domain.views import MONITORING_KINDS, State, activity_of
+from reporting.domain.monitoring import MONITORING_KINDS
+from reporting.domain.views import State, activity_of
 from reporting.tables import BranchActivity, Fact, Snapshot, VolunteerFact, VolunteerTotals
 
 
@@ -193,7 +194,7 @@ async def load_state(session: AsyncSession, kinds: Collection[str] | None = None
 
 
 async def load_monitoring_state(session: AsyncSession) -> State:
-    """The snapshots ``views.monitoring`` and ``views.branch_stages`` read: editions,
+    """The snapshots ``monitoring_rows`` and ``branch_stages`` read: editions,
     branches, enrolments, stages, trainers, visits, submissions; not the items (their
     activity is in ``branch_activity``), not volunteers, applications or messages."""
     return await load_state(session, MONITORING_KINDS)
