@@ -28,7 +28,8 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from pypdf import PdfReader
 
 from reporting import demo
-from reporting.api import BranchStagesRow, MonitoringRow
+from reporting.api.monitoring import MonitoringRow
+from reporting.api.reports import BranchStagesRow
 from reporting.domain import facts as f
 from reporting.domain.monitoring import branch_stages, monitoring_rows
 from reporting.domain.views import Filters
