@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from reporting import demo, totals_queries
 from reporting.app import MIGRATIONS_DIR
+from reporting.contracts import READERS
 from reporting.domain import facts as f
 from reporting.domain import totals, views
 from reporting.domain.monitoring import branch_stages, monitoring_rows
@@ -57,7 +58,7 @@ async def record(database: Database, event: dict[str, Any]) -> None:
                     event_type=event["type"],
                     occurred_at=datetime.fromisoformat(event["time"]),
                     recorded_at=datetime.now(UTC),
-                    data=f.READERS[event["type"]]
+                    data=READERS[event["type"]]
                     .model_validate(event["data"])
                     .model_dump(mode="json"),
                 )

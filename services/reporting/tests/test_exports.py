@@ -13,6 +13,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from pypdf import PdfReader
 
 from reporting import demo, exports
+from reporting.contracts import READERS
 from reporting.domain import facts as f
 from reporting.domain import views
 from reporting.domain.entities import fold
@@ -26,7 +27,7 @@ def demo_state(events: list[dict[str, Any]] | None = None) -> State:
     facts = [
         (
             e["type"],
-            f.READERS[e["type"]].model_validate(e["data"]),
+            READERS[e["type"]].model_validate(e["data"]),
             datetime.fromisoformat(e["time"]),
         )
         for e in events or demo.scenario()

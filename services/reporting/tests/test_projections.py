@@ -12,6 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from reporting import demo
+from reporting.contracts import READERS
 from reporting.domain import facts as f
 from reporting.domain import views
 from reporting.domain.entities import Volunteer, fold
@@ -26,7 +27,7 @@ def as_facts(events: list[dict[str, Any]]) -> list[tuple[str, BaseModel, datetim
     return [
         (
             event["type"],
-            f.READERS[event["type"]].model_validate(event["data"]),
+            READERS[event["type"]].model_validate(event["data"]),
             datetime.fromisoformat(event["time"]),
         )
         for event in events
@@ -231,7 +232,7 @@ def test_an_erasure_before_the_registration_still_erases() -> None:
 
 def test_coordinator_and_trainer_facts_keep_no_names_or_emails() -> None:
     logged = [
-        f.READERS[e["type"]].model_validate(e["data"]).model_dump(mode="json")
+        READERS[e["type"]].model_validate(e["data"]).model_dump(mode="json")
         for e in demo.scenario()
         if e["type"] in (f.COORDINATOR_ASSIGNED, f.TRAINER_ASSIGNED)
     ]

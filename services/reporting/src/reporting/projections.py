@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reporting import totals_rebuild, totals_sql, totals_store
-from reporting.domain import facts as f
+from reporting.contracts import READERS
 from reporting.domain.entities import ENTITY_TYPES, Entity, Volunteer, fold, merge, snapshots
 from reporting.domain.monitoring import MONITORING_KINDS
 from reporting.domain.views import State, activity_of
@@ -27,7 +27,7 @@ from reporting.tables import BranchActivity, Fact, Snapshot, VolunteerFact, Volu
 
 
 async def apply_fact(session: AsyncSession, fact: Fact) -> None:
-    reader = f.READERS.get(fact.event_type)
+    reader = READERS.get(fact.event_type)
     if reader is None:
         return
     data = reader.model_validate(fact.data)
@@ -231,7 +231,7 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
         facts = [
             (event_type, reader.model_validate(data), occurred_at)
             for event_type, data, occurred_at in rows
-            if (reader := f.READERS.get(event_type)) is not None
+            if (reader := READERS.get(event_type)) is not None
         ]
         fold(facts, store)
         replayed += len(rows)
