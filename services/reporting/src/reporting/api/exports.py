@@ -10,14 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from reporting import exports, reports
-from reporting.api.common import (
-    CityAdmin,
-    FiltersQuery,
-    ServiceDep,
-    Staff,
-    scoped,
-    today,
-)
+from reporting.api.common import CityAdmin, FiltersQuery, ServiceDep, Staff, scoped, today
 from reporting.domain import views
 from shared.problems import Problem
 from shared.validation import SaneDate

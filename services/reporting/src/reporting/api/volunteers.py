@@ -6,10 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from reporting import handlers
-from reporting.api.common import (
-    ServiceDep,
-    Staff,
-)
+from reporting.api.common import ServiceDep, Staff
 
 router = APIRouter()
 
