@@ -255,7 +255,7 @@ async def test_each_message_type_goes_once_to_the_right_people(setup: Setup) -> 
         assert url.path == f"/wolontariusz/propozycje/{proposal_id}"
         query = parse_qs(url.query)
         claims = verify_link_token(
-            "local-development-link-secret", query["token"][0], purpose="proposal.respond"
+            "local-development-proposal-link-secret", query["token"][0], purpose="proposal.respond"
         )
         assert claims.subject == proposal_id
         assert query["action"] == [claims.extra["action"]]

@@ -29,7 +29,7 @@ KNOWN_DEFAULT_SECRETS = frozenset(
         "local-development-session-secret",
         "local-development-session-secret-not-for-production",
         "local-development-volunteer-link-secret",
-        "local-development-link-secret",
+        "local-development-proposal-link-secret",
         "local-development-sms-key",
         "test-secret-for-development-tokens-only",
         "compose-development-session-secret",
