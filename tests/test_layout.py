@@ -33,15 +33,6 @@ LAYOUT = (
 )
 CONSOLE_LAYOUT = ("pages/__init__.py", "migrations/env.py", "migrations/versions")
 
-# Modules known to be longer than MAX_LINES, each awaiting its split by what it is about;
-# a module leaves this set as soon as it is split (the test below says when one is stale).
-LONG_MODULES_ALLOWED = {
-    # Registry's use cases for every event and command it handles, in one module.
-    "registry/handlers.py",
-    # The console's coordinator pages: tasks, applications, hours and checks in one module.
-    "console/pages/coordinator.py",
-}
-
 
 def package_of(service: str) -> Path:
     return ROOT / "services" / service / "src" / service
@@ -191,22 +182,8 @@ def test_no_module_is_longer_than_the_limit(service: str) -> None:
         )
         for path in modules_of(service)
     }
-    unexpected = {
-        module: lines
-        for module, lines in lengths.items()
-        if lines > MAX_LINES and module not in LONG_MODULES_ALLOWED
-    }
-    assert unexpected == {}, f"modules over {MAX_LINES} lines: {unexpected}"
-
-
-def test_every_allowed_long_module_still_needs_the_allowance() -> None:
-    still_long = set()
-    for entry in LONG_MODULES_ALLOWED:
-        service, _, relative = entry.partition("/")
-        path = package_of(service) / relative
-        if path.exists() and len(path.read_text().splitlines()) > MAX_LINES:
-            still_long.add(entry)
-    assert still_long == LONG_MODULES_ALLOWED, "split since: remove from LONG_MODULES_ALLOWED"
+    long = {module: lines for module, lines in lengths.items() if lines > MAX_LINES}
+    assert long == {}, f"modules over {MAX_LINES} lines: {long}"
 
 
 @pytest.mark.parametrize("service", SERVICES)
