@@ -17,8 +17,10 @@ from sqlalchemy import text
 
 from reporting import demo, totals_queries
 from reporting.app import MIGRATIONS_DIR
+from reporting.contracts import READERS
 from reporting.domain import facts as f
 from reporting.domain import totals, views
+from reporting.domain.monitoring import branch_stages, monitoring_rows
 from reporting.domain.views import Filters
 from reporting.projections import (
     apply_fact,
@@ -56,7 +58,7 @@ async def record(database: Database, event: dict[str, Any]) -> None:
                     event_type=event["type"],
                     occurred_at=datetime.fromisoformat(event["time"]),
                     recorded_at=datetime.now(UTC),
-                    data=f.READERS[event["type"]]
+                    data=READERS[event["type"]]
                     .model_validate(event["data"])
                     .model_dump(mode="json"),
                 )
@@ -271,16 +273,16 @@ async def test_monitoring_and_stages_from_the_small_state_and_branch_activity_an
             assert all(day <= today for day in recorded.values())
             for filters in filters_tried:
                 for trainer in trainers:
-                    expected = views.monitoring(full, filters, today, trainer)
-                    rows = views.monitoring(small, filters, today, trainer, recorded)
+                    expected = monitoring_rows(full, filters, today, trainer)
+                    rows = monitoring_rows(small, filters, today, trainer, recorded)
                     assert rows == expected, (filters, today, trainer)
-                    items_decide += views.monitoring(small, filters, today, trainer) != rows
+                    items_decide += monitoring_rows(small, filters, today, trainer) != rows
                     at_risk += sum(row["at_risk"] for row in rows)
         for filters in filters_tried:
-            assert views.branch_stages(small, filters) == views.branch_stages(full, filters)
+            assert branch_stages(small, filters) == branch_stages(full, filters)
     # The items' days are the last activity on some of those days; some rows are at risk.
     assert items_decide and at_risk
-    assert any(views.branch_stages(full, filters) for filters in filters_tried)
+    assert any(branch_stages(full, filters) for filters in filters_tried)
 
 
 def _migration(name: str) -> Any:

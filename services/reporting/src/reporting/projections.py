@@ -19,14 +19,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reporting import totals_rebuild, totals_sql, totals_store
-from reporting.domain import facts as f
+from reporting.contracts import READERS
 from reporting.domain.entities import ENTITY_TYPES, Entity, Volunteer, fold, merge, snapshots
-from reporting.domain.views import MONITORING_KINDS, State, activity_of
+from reporting.domain.monitoring import MONITORING_KINDS
+from reporting.domain.views import State, activity_of
 from reporting.tables import BranchActivity, Fact, Snapshot, VolunteerFact, VolunteerTotals
 
 
 async def apply_fact(session: AsyncSession, fact: Fact) -> None:
-    reader = f.READERS.get(fact.event_type)
+    reader = READERS.get(fact.event_type)
     if reader is None:
         return
     data = reader.model_validate(fact.data)
@@ -193,7 +194,7 @@ async def load_state(session: AsyncSession, kinds: Collection[str] | None = None
 
 
 async def load_monitoring_state(session: AsyncSession) -> State:
-    """The snapshots ``views.monitoring`` and ``views.branch_stages`` read: editions,
+    """The snapshots ``monitoring_rows`` and ``branch_stages`` read: editions,
     branches, enrolments, stages, trainers, visits, submissions; not the items (their
     activity is in ``branch_activity``), not volunteers, applications or messages."""
     return await load_state(session, MONITORING_KINDS)
@@ -230,7 +231,7 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
         facts = [
             (event_type, reader.model_validate(data), occurred_at)
             for event_type, data, occurred_at in rows
-            if (reader := f.READERS.get(event_type)) is not None
+            if (reader := READERS.get(event_type)) is not None
         ]
         fold(facts, store)
         replayed += len(rows)

@@ -8,9 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reporting.domain import totals
-from reporting.domain.entities import (
-    Edition,
-)
+from reporting.domain.entities import Edition
 from reporting.domain.totals import (
     COUNTERS,
     MEASURES,

@@ -6,9 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reporting.domain import totals, views
-from reporting.domain.totals import (
-    MEASURES,
-)
+from reporting.domain.totals import MEASURES
 from reporting.domain.views import State
 from reporting.totals_sql import (
     BRANCH_MEMBERS,

@@ -14,10 +14,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from reporting.domain.totals import (
-    MEASURES,
-    Contribution,
-)
+from reporting.domain.totals import MEASURES, Contribution
 from reporting.tables import Contribution as ContributionRow
 from reporting.tables import MessageTotal, Total, TotalBranch, TotalVolunteer
 

@@ -37,13 +37,7 @@ from reporting.domain.entities import (
     Task,
     Volunteer,
 )
-from reporting.domain.totals import (
-    COUNTERS,
-    MEASURES,
-    Cell,
-    Contribution,
-    Delta,
-)
+from reporting.domain.totals import COUNTERS, MEASURES, Cell, Contribution, Delta
 from reporting.domain.views import State
 from reporting.totals_sql import (
     CELL_COLUMNS,

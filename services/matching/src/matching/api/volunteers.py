@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from matching import handlers, volunteer_access
+from matching import volunteer_access, volunteers
 from matching.api.common import volunteer_id_of
 from shared.auth import Principal, require_roles
 from shared.problems import Problem
@@ -58,7 +58,7 @@ async def read_my_profile(
     """The volunteer's own profile (their token's subject is their volunteer id)."""
     volunteer_id = volunteer_id_of(principal)
     async with service.unit_of_work() as uow:
-        volunteer = await handlers.get_volunteer(uow, volunteer_id)
+        volunteer = await volunteers.get_volunteer(uow, volunteer_id)
     if volunteer is None or volunteer.erased_at is not None:
         raise Problem(404, "Volunteer not found", f"no volunteer with id {volunteer_id}")
     return VolunteerView.model_validate(volunteer, from_attributes=True)
