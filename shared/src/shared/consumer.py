@@ -1,8 +1,10 @@
 """Consuming events: envelope, handler lookup, inbox, retries and dead letters in one place.
 
 For each delivery:
-- not JSON, not a CloudEvent, an unknown type or invalid data: dead-lettered at once with
-  the reason, then acked, so the queue goes on with the next message;
+- not JSON, not a CloudEvent, forged or misrouted (``shared.boundary``: the type is not the
+  routing key, or came through the wrong exchange or from the wrong source), an unknown
+  type or invalid data: dead-lettered at once with the reason, then acked, so the queue goes
+  on with the next message;
 - otherwise the handler runs in one transaction with the inbox record and any outbox rows;
   a redelivered event finds its inbox record and changes nothing;
 - a transient failure (database or broker briefly gone) is retried in place with back-off,
@@ -24,6 +26,7 @@ from uuid import uuid4
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import BaseModel, ValidationError
 
+from shared.boundary import TrustedSources, arrival, check_boundary
 from shared.cloudevents import (
     CloudEvent,
     InvalidMessage,
@@ -129,7 +132,9 @@ class EventConsumer:
         handlers: EventHandlers,
         publisher: BrokerPublisher,
         retry: RetryPolicy,
+        sources: TrustedSources | None = None,
     ) -> None:
+        self._sources = sources or TrustedSources()
         self._topology = topology
         self._service = topology.service
         self._database = database
@@ -150,6 +155,12 @@ class EventConsumer:
             event_type=event.type,
         ):
             try:
+                exchange, routing_key = arrival(
+                    message.exchange, message.routing_key, message.headers
+                )
+                check_boundary(
+                    event, exchange=exchange, routing_key=routing_key, sources=self._sources
+                )
                 registered = self._handlers.get(event.type)
                 if registered is None:
                     raise InvalidMessage(
@@ -254,6 +265,7 @@ class EventConsumer:
             )
         except Exception as error:
             log.warning("dead-lettering failed; returning to the queue", error=repr(error))
+            CONSUMED.labels(self._service, "dead_letter_failed").inc()
             await _settle(message.nack(requeue=True))
             return
         CONSUMED.labels(self._service, "dead_lettered").inc()
