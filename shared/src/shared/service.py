@@ -86,6 +86,8 @@ class Service:
                 transient_window_s=settings.transient_retry_window_s,
                 transient_max_delay_s=settings.transient_retry_max_delay_s,
                 unexpected_attempts=settings.unexpected_error_attempts,
+                probe_interval_s=settings.database_probe_interval_s,
+                outage_hold_s=settings.database_outage_hold_s,
             ),
             sources=TrustedSources(
                 portal=settings.portal_source, calendar=settings.calendar_source
@@ -152,6 +154,7 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._relay_task
             self._relay_task = None
+        await self.consumer.gate.shutdown()
         await self.broker.stop()
         await self.publisher.close()
         await self.database.dispose()

@@ -164,6 +164,9 @@ class ServiceSettings(BaseSettings):
     # While the database is unreachable the consumer takes no deliveries (so that none
     # spends its delivery limit); it asks the database again this often.
     database_probe_interval_s: float = Field(default=2.0, gt=0)
+    # How long one delivery may wait for the database before it goes back to the broker:
+    # under RabbitMQ's consumer timeout (30 minutes by default), which closes the channel.
+    database_outage_hold_s: float = Field(default=900.0, gt=0)
     # The CloudEvents source each city system's events must carry (shared.boundary).
     portal_source: str = Field(default="/city/portal", min_length=1)
     calendar_source: str = Field(default="/city/calendar", min_length=1)
