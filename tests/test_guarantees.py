@@ -364,8 +364,7 @@ async def test_a_database_outage_longer_than_every_retry_dead_letters_nothing(
             ),
         ):
             proxy.cut()
-            for n in range(total):
-                await platform.publish_event(registered(f"long-outage-{n}"))
+            await publish_all(platform, [registered(f"long-outage-{n}") for n in range(total)])
             await asyncio.sleep(8)  # delivery limit 2 x retry window 1 s, four times over
             assert await platform.dead_letters("matching") == []
             proxy.restore()
