@@ -29,6 +29,9 @@ from prometheus_client import REGISTRY
 
 from shared.audit import audit_request
 from shared.auth import Principal, TokenVerifier
+from shared.boundary import TrustedSources
+from shared.brokerpolicy import ParkedLimits, vhost_of
+from shared.brokerpolicy import apply as apply_policies
 from shared.cloudevents import CloudEvent
 from shared.consumer import EventConsumer, EventHandlers, RetryPolicy
 from shared.db import Database, asyncpg_dsn
@@ -88,6 +91,11 @@ class Service:
                 transient_window_s=settings.transient_retry_window_s,
                 transient_max_delay_s=settings.transient_retry_max_delay_s,
                 unexpected_attempts=settings.unexpected_error_attempts,
+                probe_interval_s=settings.database_probe_interval_s,
+                outage_hold_s=settings.database_outage_hold_s,
+            ),
+            sources=TrustedSources(
+                portal=settings.portal_source, calendar=settings.calendar_source
             ),
         )
         self.relay = OutboxRelay(
@@ -115,7 +123,10 @@ class Service:
 
     async def start(self) -> None:
         await self.publisher.connect()
-        await declare_service_topology(self.publisher.channel, self.topology)
+        await declare_service_topology(
+            self.publisher.channel, self.topology, shared=self.settings.declare_shared_topology
+        )
+        await self._apply_broker_policies()
         await self.broker.start()
         if self.settings.relay_enabled:
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
@@ -126,12 +137,29 @@ class Service:
             relay=self.settings.relay_enabled,
         )
 
+    async def _apply_broker_policies(self) -> None:
+        """Where the settings name the management API: the queues' limits, the dead-letter
+        strategy and the alternate exchanges (``shared.brokerpolicy``)."""
+        url = self.settings.broker_management_url
+        if not url:
+            return
+        limits = ParkedLimits(
+            retention_days=self.settings.parked_retention_days,
+            max_messages=self.settings.parked_max_messages,
+        )
+        try:
+            await apply_policies(url, vhost_of(self.settings.amqp_url), limits)
+        except Exception as error:
+            # Not fatal: the relay keeps what no queue takes without the alternate exchange.
+            log.warning("could not apply the broker policies", error=type(error).__name__)
+
     async def stop(self) -> None:
         if self._relay_task is not None:
             self._relay_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._relay_task
             self._relay_task = None
+        await self.consumer.gate.shutdown()
         await self.broker.stop()
         await self.publisher.close()
         await self.database.dispose()

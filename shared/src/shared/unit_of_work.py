@@ -14,7 +14,7 @@ from shared.db import Database
 from shared.events import IntegrationEvent, current_correlation_id
 from shared.messaging_tables import inbox_table, outbox_table
 from shared.observability.tracing import with_trace_context
-from shared.topology import EVENTS_EXCHANGE
+from shared.topology import exchange_for
 
 
 class UnitOfWork:
@@ -58,14 +58,16 @@ class Messaging:
         self.inbox = inbox_table(metadata)
 
     async def write_outbox(
-        self, session: AsyncSession, event: CloudEvent, *, exchange: str = EVENTS_EXCHANGE
+        self, session: AsyncSession, event: CloudEvent, *, exchange: str | None = None
     ) -> None:
+        """Write the event to the outbox, for the exchange its type goes to (a person's
+        contact data to ``volunteering.contacts``) unless ``exchange`` names another."""
         connection = await session.connection()
         await connection.execute(
             self.outbox.insert().values(
                 event_id=event.id,
                 event_type=event.type,
-                exchange=exchange,
+                exchange=exchange or exchange_for(event.type),
                 routing_key=event.type,
                 body=event.to_structured(),
                 correlation_id=event.correlationid,

@@ -19,7 +19,7 @@ from notifications.tables import Task
 from shared.cloudevents import CloudEvent
 from shared.consumer import EventHandlers
 from shared.staff_scope import StaffScope
-from shared.topology import EVENTS_EXCHANGE, Binding
+from shared.topology import Binding, exchange_for
 from shared.unit_of_work import UnitOfWork
 
 STAFF_SCOPE = StaffScope("notifications")
@@ -212,4 +212,4 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
 
 
 def bindings(table: EventHandlers) -> tuple[Binding, ...]:
-    return tuple(Binding(EVENTS_EXCHANGE, event_type) for event_type in table.event_types)
+    return tuple(Binding(exchange_for(event_type), event_type) for event_type in table.event_types)
