@@ -121,6 +121,7 @@ registry POST   /v1/enrolments/{enrolment_id}/report/submit   branch_staff branc
 registry POST   /v1/enrolments/{enrolment_id}/report/accept   admin   -
 registry PUT    /v1/editions/{edition_id}/call                admin   -
 registry GET    /v1/editions/{edition_id}/call                staff   -
+registry GET    /v1/editions/{edition_id}/budget              admin   -
 registry POST   /v1/editions/{edition_id}/applications        coordinator -
 registry GET    /v1/applications                              staff   -
 registry GET    /v1/applications/{application_id}             staff   -

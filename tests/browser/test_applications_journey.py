@@ -57,6 +57,9 @@ async def test_applications_journey(system: System, page: Page, journey: Journey
     await flash(page, "Nabór ogłoszony")
     budget = page.get_by_role("region", name="Budżet edycji")
     await expect(budget).to_contain_text("10\xa0000,00\xa0zł")
+    await expect(
+        budget.get_by_text("Żaden oddział nie dostał jeszcze dofinansowania w tej edycji.")
+    ).to_be_visible()
     await journey.check("nabor-ogloszony")
 
     # The coordinator applies for her branch.

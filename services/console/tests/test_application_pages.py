@@ -130,18 +130,42 @@ async def test_funding_over_the_budget_says_what_is_left(platform: TestPlatform)
     )
 
 
-async def test_the_call_page_shows_the_budget_and_the_applications(
+async def test_the_call_page_shows_the_budget_per_branch_and_the_applications(
     platform: TestPlatform,
 ) -> None:
     fake = FakeServices()
     fake.on("GET", f"/registry/v1/editions/{EDITION_ID}", EDITION)
     fake.on("GET", f"/registry/v1/editions/{EDITION_ID}/call", CALL)
     fake.on("GET", "/registry/v1/applications", [application(status="changes_requested")])
+    fake.on(
+        "GET",
+        f"/registry/v1/editions/{EDITION_ID}/budget",
+        {
+            "edition_id": EDITION_ID,
+            "budget_pln": "10000.00",
+            "granted_pln": "4000.00",
+            "left_pln": "6000.00",
+            "spent_pln": "3600.00",
+            "branches": [
+                {
+                    "branch_code": "wola-12",
+                    "branch_name": "Wypożyczalnia nr 12",
+                    "enrolment_status": "enrolled",
+                    "granted_pln": "4000.00",
+                    "report_status": "accepted",
+                    "spent_pln": "3600.00",
+                    "settled": True,
+                }
+            ],
+        },
+    )
     async with console(platform, fake, ["city_admin"]) as client:
         page = await client.get(f"/miasto/edycje/{EDITION_ID}/nabor")
         english = await client.get(f"/miasto/edycje/{EDITION_ID}/nabor?lang=en")
     assert h1(page) == "Nabór wniosków: Edycja 2026"
     assert "Pozostało" in page.text and "do poprawy" in page.text
+    assert "Dofinansowanie oddziałów i jego rozliczenie" in page.text
+    assert "3\xa0600,00\xa0zł" in page.text and "przyjęte" in page.text
     assert "Left" in english.text and "to be amended" in english.text
 
 

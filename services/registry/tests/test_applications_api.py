@@ -210,3 +210,49 @@ async def test_another_branchs_coordinator_finds_no_application(registry: Regist
         json={"funding_pln": "100.00"},
         **COORDINATOR,
     )
+
+
+async def test_the_budget_sums_what_was_granted_and_what_accepted_reports_spent(
+    registry: Registry,
+) -> None:
+    edition = await _call(registry)
+    application = await registry.call(
+        "POST",
+        f"/v1/editions/{edition['id']}/applications",
+        expect=201,
+        json=APPLICATION,
+        **COORDINATOR,
+    )
+    accepted = await registry.call(
+        "POST", f"/v1/applications/{application['id']}/accept", json={"funding_pln": "4000.00"}
+    )
+    # A branch the city office enrolled directly counts against the same budget.
+    await registry.enrol(edition, "mokotow-3", funding="2500.00")
+    enrolment = accepted["enrolment_id"]
+    report = {
+        "summary": "Rok głośnego czytania",
+        "volunteers_count": 6,
+        "volunteer_hours": "120.00",
+        "spent_pln": "3600.00",
+    }
+    await registry.call("PUT", f"/v1/enrolments/{enrolment}/report", json=report)
+    submitted = await registry.call("POST", f"/v1/enrolments/{enrolment}/report/submit", json={})
+    assert submitted["spent_pln"] == "3600.00"
+
+    before = await registry.call("GET", f"/v1/editions/{edition['id']}/budget")
+    assert before["budget_pln"] == "10000.00" and before["granted_pln"] == "6500.00"
+    assert before["left_pln"] == "3500.00" and before["spent_pln"] == "0.00"
+
+    await registry.call(
+        "POST",
+        f"/v1/enrolments/{enrolment}/report/accept",
+        json={"reason": "Oddział pracował poza cyklem szkoleń"},
+    )
+    budget = await registry.call("GET", f"/v1/editions/{edition['id']}/budget")
+    assert budget["spent_pln"] == "3600.00"
+    rows = {row["branch_code"]: row for row in budget["branches"]}
+    assert rows["wola-12"]["granted_pln"] == "4000.00" and rows["wola-12"]["settled"] is True
+    assert rows["mokotow-3"]["report_status"] is None and rows["mokotow-3"]["settled"] is False
+    [(_, event)] = [e for e in await _events(registry) if e[0].endswith("report.submitted.v1")]
+    assert event["spent_pln"] == "3600.00"
+    await registry.call("GET", f"/v1/editions/{edition['id']}/budget", expect=403, **COORDINATOR)

@@ -34,6 +34,7 @@ from registry.editions import edition_label, get_edition
 from registry.enrolments import enrol_branch, find_enrolment
 from registry.scope import Scope
 from registry.tables import (
+    AnnualReport,
     Application,
     ApplicationCall,
     Branch,
@@ -373,3 +374,58 @@ async def list_applications(
         query.order_by(waiting, col(Application.submitted_on), Branch.code).limit(500)
     )
     return [(application, branch, edition) for application, branch, edition in rows.all()]
+
+
+# -- the edition's budget --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BranchFunding:
+    branch: Branch
+    enrolment: Enrolment
+    report: AnnualReport | None
+
+    @property
+    def settled(self) -> bool:
+        """The branch's spending is final once the city office accepted its report."""
+        return self.report is not None and self.report.status == "accepted"
+
+
+@dataclass(frozen=True)
+class Budget:
+    call: ApplicationCall | None
+    granted: Decimal
+    spent: Decimal  # by the branches whose reports are accepted
+    branches: list[BranchFunding]
+
+    @property
+    def left(self) -> Decimal | None:
+        return None if self.call is None else self.call.budget_pln - self.granted
+
+
+async def edition_budget(uow: UnitOfWork, edition_id: uuid.UUID) -> Budget:
+    """What the edition's call budgets, what was granted per branch, and what the accepted
+    annual reports say was spent."""
+    await get_edition(uow, edition_id)
+    rows = await uow.session.exec(
+        select(Enrolment, Branch, AnnualReport)
+        .join(Branch, col(Branch.id) == Enrolment.branch_id)
+        .outerjoin(AnnualReport, col(AnnualReport.enrolment_id) == Enrolment.id)
+        .where(Enrolment.edition_id == edition_id)
+        .order_by(Branch.code)
+    )
+    branches = [
+        BranchFunding(branch=branch, enrolment=enrolment, report=report)
+        for enrolment, branch, report in rows.all()
+    ]
+    granted = sum(
+        (b.enrolment.funding_pln for b in branches if b.enrolment.status == "enrolled"),
+        Decimal("0.00"),
+    )
+    spent = sum(
+        (b.report.spent_pln or Decimal("0.00") for b in branches if b.settled and b.report),
+        Decimal("0.00"),
+    )
+    return Budget(
+        call=await find_call(uow, edition_id), granted=granted, spent=spent, branches=branches
+    )

@@ -303,6 +303,9 @@ class ReportDraft(Command):
         default_factory=list, max_length=100
     )
     conclusions: Note | None = None
+    spent_pln: Funding | None = Field(
+        default=None, description="what the branch spent of its funding (settles the budget)"
+    )
 
 
 class AcceptReport(Command):

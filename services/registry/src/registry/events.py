@@ -222,6 +222,10 @@ class ReportSubmitted(ProgrammeSubmitted):
 
     fact: ClassVar[str] = "report.submitted.v1"
 
+    spent_pln: Decimal | None = Field(
+        default=None, description="what the branch spent of its funding, when the report says"
+    )
+
 
 class CallAnnounced(IntegrationEvent):
     """An edition's call for applications was announced (or its terms changed)."""

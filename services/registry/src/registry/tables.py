@@ -301,6 +301,8 @@ class AnnualReport(RegistryTable, table=True):
     volunteer_hours: Decimal = Field(sa_type=sa.Numeric(9, 2))
     tasks_carried_out: list[str] = Field(default_factory=list, sa_type=pg.ARRAY(sa.Text))
     conclusions: str | None = Field(default=None, max_length=5000)
+    # What the branch spent of its funding: the accepted report settles the edition's budget.
+    spent_pln: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 2))
     status: str = Field(default="draft", max_length=10)
     submitted_on: date | None = None
     accepted_on: date | None = None

@@ -1,4 +1,5 @@
-"""Branches apply to an edition: the city office's call and its review of the applications
+"""Branches apply to an edition: the city office's call, the edition's budget (granted per
+branch, spent by the accepted annual reports) and its review of the applications
 (/miasto/edycje/{id}/nabor, /miasto/wnioski), and a coordinator's application for their
 branch (/koordynator/wniosek).
 
@@ -38,6 +39,11 @@ APPLICATION_STATUSES = {
     "changes_requested": N_("do poprawy"),
     "accepted": N_("przyjęty"),
     "rejected": N_("odrzucony"),
+}
+REPORT_STATUSES = {
+    "draft": N_("szkic"),
+    "submitted": N_("złożone"),
+    "accepted": N_("przyjęte"),
 }
 # Registry's refusals by their title, as a person in the office or the library reads them.
 REFUSALS = {
@@ -80,7 +86,11 @@ DECISIONS = {
 
 
 def page_helpers() -> dict[str, Any]:
-    return {"application_statuses": APPLICATION_STATUSES, "task_types": TASK_TYPES}
+    return {
+        "application_statuses": APPLICATION_STATUSES,
+        "report_statuses": REPORT_STATUSES,
+        "task_types": TASK_TYPES,
+    }
 
 
 def today() -> str:
@@ -143,10 +153,11 @@ async def attempt_in_polish(
 async def call_page(
     request: Request, edition_id: uuid.UUID, user: CityOffice, api: Api
 ) -> Response:
-    edition, terms, found = await asyncio.gather(
+    edition, terms, found, budget = await asyncio.gather(
         api.get("registry", f"/v1/editions/{edition_id}"),
         call_of(api, str(edition_id)),
         api.get("registry", "/v1/applications", params={"edition": str(edition_id)}),
+        api.get("registry", f"/v1/editions/{edition_id}/budget"),
     )
     return render(
         request,
@@ -154,6 +165,7 @@ async def call_page(
         edition=edition,
         call=terms,
         applications=found,
+        budget=budget,
         **page_helpers(),
     )
 

@@ -67,6 +67,25 @@ class ApplicationView(BaseModel):
     updated_at: datetime
 
 
+class BranchFundingView(BaseModel):
+    branch_code: str
+    branch_name: str
+    enrolment_status: str
+    granted_pln: Decimal
+    report_status: str | None
+    spent_pln: Decimal | None
+    settled: bool
+
+
+class BudgetView(BaseModel):
+    edition_id: uuid.UUID
+    budget_pln: Decimal | None
+    granted_pln: Decimal
+    left_pln: Decimal | None
+    spent_pln: Decimal
+    branches: list[BranchFundingView]
+
+
 async def call_view(uow: UnitOfWork, call: ApplicationCall) -> CallView:
     granted = await applications.granted_in(uow, call.edition_id)
     return CallView.model_validate(
@@ -115,6 +134,33 @@ async def read_call(edition_id: uuid.UUID, service: ServiceDep, _: Staff) -> Any
     """The call's terms, with what has been granted of the budget and what is left."""
     async with service.unit_of_work() as uow:
         return await call_view(uow, await applications.get_call(uow, edition_id))
+
+
+@router.get("/editions/{edition_id}/budget", response_model=BudgetView, tags=["applications"])
+async def read_budget(edition_id: uuid.UUID, service: ServiceDep, _: Admin) -> Any:
+    """The edition's budget: the call's total, what was granted per branch and what is
+    left, and what the branches spent by their accepted annual reports."""
+    async with service.unit_of_work() as uow:
+        budget = await applications.edition_budget(uow, edition_id)
+    return BudgetView(
+        edition_id=edition_id,
+        budget_pln=budget.call.budget_pln if budget.call else None,
+        granted_pln=budget.granted,
+        left_pln=budget.left,
+        spent_pln=budget.spent,
+        branches=[
+            BranchFundingView(
+                branch_code=row.branch.code,
+                branch_name=row.branch.name,
+                enrolment_status=row.enrolment.status,
+                granted_pln=row.enrolment.funding_pln,
+                report_status=row.report.status if row.report else None,
+                spent_pln=row.report.spent_pln if row.report else None,
+                settled=row.settled,
+            )
+            for row in budget.branches
+        ],
+    )
 
 
 # -- applications ----------------------------------------------------------------------------
