@@ -64,6 +64,11 @@ async def test_a_coordinator_applies_and_a_late_application_is_refused_in_polish
     platform: TestPlatform,
 ) -> None:
     fake = FakeServices()
+    fake.on(
+        "GET",
+        "/registry/v1/branches/wola-12",
+        {"code": "wola-12", "name": "Wypożyczalnia nr 12", "address": "ul. Wolska 12, Warszawa"},
+    )
     fake.on("GET", "/registry/v1/editions", page_of([EDITION]))
     fake.on("GET", "/registry/v1/applications", [])
     fake.on("GET", f"/registry/v1/editions/{EDITION_ID}/call", CALL)
@@ -76,6 +81,8 @@ async def test_a_coordinator_applies_and_a_late_application_is_refused_in_polish
     async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
         form = await client.get("/koordynator/wniosek")
         assert h1(form) == "Wniosek do programu"
+        # The branch by its name and address, not only its code.
+        assert "<strong>Wypożyczalnia nr 12</strong>, ul. Wolska 12, Warszawa" in form.text
         assert "Złóż wniosek" in form.text and "Sala dla dzieci" in form.text
         sent = await client.post(
             f"/koordynator/wniosek/{EDITION_ID}",

@@ -71,7 +71,16 @@ def page_of(items: list[Any]) -> dict[str, Any]:
 # -- coordinator --------------------------------------------------------------------------
 
 
+def branch_in_registry(fake: FakeServices, code: str = "wola-12") -> None:
+    fake.on(
+        "GET",
+        f"/registry/v1/branches/{code}",
+        {"code": code, "name": f"Filia {code}", "address": "ul. Przykładowa 1, Warszawa"},
+    )
+
+
 def coordinator_dashboard(fake: FakeServices) -> None:
+    branch_in_registry(fake)
     fake.on("GET", "/reporting/v1/reports/summary", FIGURES)
     fake.on(
         "GET",
@@ -201,6 +210,7 @@ async def test_a_recurring_task_is_sent_as_a_weekly_rule(platform: TestPlatform)
 
 async def test_a_refused_task_form_comes_back_with_the_field_marked(platform: TestPlatform) -> None:
     fake = FakeServices()
+    branch_in_registry(fake)
     fake.on(
         "POST",
         "/matching/v1/tasks",
@@ -239,6 +249,7 @@ async def test_editing_a_weekly_task_reads_its_rule_back_into_the_form(
     platform: TestPlatform,
 ) -> None:
     fake = FakeServices()
+    branch_in_registry(fake)
     weekly = task(schedule_kind="recurring", rrule="FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261231T235959")
     fake.on("GET", f"/matching/v1/tasks/{TASK_ID}", weekly)
     async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
@@ -318,6 +329,7 @@ async def test_a_certificate_is_issued_and_its_pdf_streamed_through_the_console(
     platform: TestPlatform,
 ) -> None:
     fake = FakeServices()
+    branch_in_registry(fake)
     fake.on(
         "POST",
         "/matching/v1/certificates",

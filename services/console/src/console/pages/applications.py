@@ -25,6 +25,7 @@ from console.pages._common import CSRF, Api, field, fields, flash_refusal
 from console.pages.coordinator._common import (
     TASK_TYPES,
     Coordinator,
+    branch_place,
     choose_branch_page,
     chosen_branch,
 )
@@ -270,6 +271,7 @@ async def coordinator_application(request: Request, user: Coordinator, api: Api)
         request,
         "coordinator/application.html",
         branch=branch,
+        place=await branch_place(api, branch),
         calls=calls,
         earlier=[item for item in own if item["edition_id"] not in current],
         today=today(),
