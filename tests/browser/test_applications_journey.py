@@ -1,7 +1,8 @@
 """Branches apply to an edition, through the gateway.
 
 Urząd (city_admin) creates next year's libraries' edition and announces its call for
-applications with a budget. Koordynatorka (bialoleka-29) applies for her branch. The city
+applications with a budget. Koordynatorka (bialoleka-29, shown by its name and address)
+applies for her branch. The city
 office tries to grant more than the budget (refused, in Polish, nothing changes), asks for
 changes instead; the coordinator reads the request and submits the amended application;
 the city office rejects it with a reason, which the coordinator then reads.
@@ -66,6 +67,10 @@ async def test_applications_journey(system: System, page: Page, journey: Journey
     await switch_to(journey, "koordynatorka", "Barbara Wieczorek")
     await page.get_by_role("link", name="Wniosek do programu").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Wniosek do programu")
+    # The branch by its name and address from registry, not only by its code.
+    await expect(page.locator("p.lead")).to_contain_text(
+        "Oddział: Wypożyczalnia dla Dorosłych i Młodzieży nr 29, ul. Targowa 13"
+    )
     call = page.get_by_role("region", name=f"Nabór do edycji {edition_name}")
     await expect(call).to_contain_text("Sala dla dzieci")
     await journey.check("wniosek-formularz")
