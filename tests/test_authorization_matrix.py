@@ -119,6 +119,16 @@ registry PUT    /v1/enrolments/{enrolment_id}/report          branch_staff branc
 registry GET    /v1/enrolments/{enrolment_id}/report          staff   branch
 registry POST   /v1/enrolments/{enrolment_id}/report/submit   branch_staff branch
 registry POST   /v1/enrolments/{enrolment_id}/report/accept   admin   -
+registry PUT    /v1/editions/{edition_id}/call                admin   -
+registry GET    /v1/editions/{edition_id}/call                staff   -
+registry GET    /v1/editions/{edition_id}/budget              admin   -
+registry POST   /v1/editions/{edition_id}/applications        coordinator -
+registry GET    /v1/applications                              staff   -
+registry GET    /v1/applications/{application_id}             staff   -
+registry PUT    /v1/applications/{application_id}             coordinator -
+registry POST   /v1/applications/{application_id}/accept      admin   -
+registry POST   /v1/applications/{application_id}/reject      admin   -
+registry POST   /v1/applications/{application_id}/request-changes admin -
 matching GET    /health/live                                  public  -
 matching GET    /health/ready                                 public  -
 matching GET    /metrics                                      public  -

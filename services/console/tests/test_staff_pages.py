@@ -3,25 +3,15 @@ what each page sends to which service, and what it shows of the answers and refu
 
 from __future__ import annotations
 
-import json
 import re
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
-
-from console.app import build_app
 from console.pages.city import bar_chart, import_summary
 from console.pages.coordinator.candidates import candidate_reasons, reason_text
 from console.pages.coordinator.tasks import weekly_rule
-from console.settings import ConsoleSettings
-from console.store import ConsoleStore
+from console.testing import CSRF, FakeServices, console, h1
 from shared.testing.platform import TestPlatform
 
-SESSION_SECRET = "test-session-secret-for-the-staff-pages"
-CSRF = "csrf-token-of-this-session"
 TASK_ID = "2b9c1f7e-0000-4000-8000-000000000001"
 VOLUNTEER_ID = "7d1e2f3a-0000-4000-8000-000000000002"
 APPLICATION_ID = "9a8b7c6d-0000-4000-8000-000000000003"
@@ -29,106 +19,6 @@ ENTRY_ID = "1f2e3d4c-0000-4000-8000-000000000004"
 ENROLMENT_ID = "5e6f7a8b-0000-4000-8000-000000000005"
 EDITION_ID = "6f1f3c1e-0000-4000-8000-000000000006"
 CERTIFICATE_ID = "3c4d5e6f-0000-4000-8000-000000000007"
-
-
-class FakeServices:
-    """The services as the console reaches them through the gateway: canned answers by
-    method and path (without the query), and every request recorded."""
-
-    def __init__(self) -> None:
-        self.answers: dict[tuple[str, str], httpx.Response] = {}
-        self.requests: list[httpx.Request] = []
-
-    def on(self, method: str, path: str, body: Any = None, status: int = 200) -> None:
-        if status >= 400:
-            self.answers[(method, path)] = httpx.Response(
-                status, json=body, headers={"content-type": "application/problem+json"}
-            )
-        elif isinstance(body, bytes):
-            self.answers[(method, path)] = httpx.Response(status, content=body)
-        else:
-            self.answers[(method, path)] = httpx.Response(status, json=body)
-
-    def file(self, path: str, content: bytes, media_type: str, filename: str) -> None:
-        self.answers[("GET", path)] = httpx.Response(
-            200,
-            content=content,
-            headers={
-                "content-type": media_type,
-                "content-disposition": f'attachment; filename="{filename}"',
-            },
-        )
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        path = request.url.path.removeprefix("/api")
-        answer = self.answers.get((request.method, path))
-        if answer is None:
-            raise AssertionError(f"unexpected call {request.method} {path}")
-        return answer
-
-    def sent(self, method: str, path: str) -> list[httpx.Request]:
-        return [
-            r
-            for r in self.requests
-            if r.method == method and r.url.path.removeprefix("/api") == path
-        ]
-
-    def json_sent(self, method: str, path: str) -> Any:
-        [request] = self.sent(method, path)
-        return json.loads(request.content)
-
-
-async def session_cookie(database_url: str, roles: list[str], branches: list[str]) -> str:
-    """A stored session of a signed-in person, as sign-in leaves it; the cookie's value."""
-    session = {
-        "user": {
-            "sub": "staff-1",
-            "name": "Anna Testowa",
-            "roles": roles,
-            "branches": branches,
-            "access_token": "token-for-the-services",
-            "expires_at": time.time() + 3600,
-        },
-        "csrf": CSRF,
-    }
-    store = ConsoleStore(database_url, SESSION_SECRET)
-    try:
-        return await store.create_session(session, subject="staff", max_age_s=3600)
-    finally:
-        await store.close()
-
-
-@asynccontextmanager
-async def console(
-    platform: TestPlatform,
-    fake: FakeServices,
-    roles: list[str],
-    branches: list[str] | None = None,
-) -> AsyncIterator[httpx.AsyncClient]:
-    database_url = platform.database_url("console")
-    settings = ConsoleSettings(
-        database_url=database_url,
-        session_secret=SESSION_SECRET,
-        volunteer_link_secret="test-link-secret-of-at-least-32-bytes",
-        api_url="http://gateway/api",
-    )
-    app = build_app(settings, transport=httpx.MockTransport(fake.handle))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://console"
-    ) as client:
-        client.cookies.set("konsola", await session_cookie(database_url, roles, branches or []))
-        yield client
-    await app.state.store.close()
-
-
-def h1(page: httpx.Response) -> str:
-    """The page's one heading (and, while at it: no element id used twice on the page)."""
-    ids = re.findall(r'\sid="([^"]+)"', page.text)
-    assert sorted({i for i in ids if ids.count(i) > 1}) == []
-    found: list[str] = re.findall(r"<h1>(.*?)</h1>", page.text, re.S)
-    assert len(found) == 1, found
-    return found[0].strip()
 
 
 def task(**changes: Any) -> dict[str, Any]:
@@ -181,7 +71,16 @@ def page_of(items: list[Any]) -> dict[str, Any]:
 # -- coordinator --------------------------------------------------------------------------
 
 
+def branch_in_registry(fake: FakeServices, code: str = "wola-12") -> None:
+    fake.on(
+        "GET",
+        f"/registry/v1/branches/{code}",
+        {"code": code, "name": f"Filia {code}", "address": "ul. Przykładowa 1, Warszawa"},
+    )
+
+
 def coordinator_dashboard(fake: FakeServices) -> None:
+    branch_in_registry(fake)
     fake.on("GET", "/reporting/v1/reports/summary", FIGURES)
     fake.on(
         "GET",
@@ -311,6 +210,7 @@ async def test_a_recurring_task_is_sent_as_a_weekly_rule(platform: TestPlatform)
 
 async def test_a_refused_task_form_comes_back_with_the_field_marked(platform: TestPlatform) -> None:
     fake = FakeServices()
+    branch_in_registry(fake)
     fake.on(
         "POST",
         "/matching/v1/tasks",
@@ -349,6 +249,7 @@ async def test_editing_a_weekly_task_reads_its_rule_back_into_the_form(
     platform: TestPlatform,
 ) -> None:
     fake = FakeServices()
+    branch_in_registry(fake)
     weekly = task(schedule_kind="recurring", rrule="FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261231T235959")
     fake.on("GET", f"/matching/v1/tasks/{TASK_ID}", weekly)
     async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
@@ -428,6 +329,7 @@ async def test_a_certificate_is_issued_and_its_pdf_streamed_through_the_console(
     platform: TestPlatform,
 ) -> None:
     fake = FakeServices()
+    branch_in_registry(fake)
     fake.on(
         "POST",
         "/matching/v1/certificates",

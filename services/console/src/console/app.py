@@ -20,7 +20,7 @@ from console import dev_issuer
 from console.api import ApiError
 from console.i18n import N_
 from console.oidc import OidcClient
-from console.pages import city, coordinator, signin, trainer, volunteer
+from console.pages import applications, city, coordinator, signin, trainer, volunteer
 from console.sessions import ServerSessions
 from console.settings import ConsoleSettings
 from console.store import ConsoleStore
@@ -107,6 +107,7 @@ def build_app(
     app.include_router(coordinator.router)
     app.include_router(trainer.router)
     app.include_router(city.router)
+    app.include_router(applications.router)
     return app
 
 

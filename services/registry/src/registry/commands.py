@@ -303,6 +303,9 @@ class ReportDraft(Command):
         default_factory=list, max_length=100
     )
     conclusions: Note | None = None
+    spent_pln: Funding | None = Field(
+        default=None, description="what the branch spent of its funding (settles the budget)"
+    )
 
 
 class AcceptReport(Command):
@@ -310,3 +313,49 @@ class AcceptReport(Command):
     reason: Reason | None = Field(
         default=None, description="needed when accepting moves the branch past a stage"
     )
+
+
+class CallDetails(Command):
+    """An edition's call for applications: the dates branches may apply between, what the
+    city office looks for, and the budget it grants from."""
+
+    opens_on: date
+    closes_on: date
+    criteria: Note
+    budget_pln: Funding
+
+    @model_validator(mode="after")
+    def _dates(self) -> CallDetails:
+        if self.closes_on < self.opens_on:
+            raise ValueError("closes_on must not be before opens_on")
+        return self
+
+
+class ApplicationDraft(Command):
+    """What a branch tells the city office when it applies (or amends its application)."""
+
+    motivation: Note = Field(description="why the branch wants to take part")
+    team: Note = Field(description="who will coordinate and work with volunteers")
+    task_types: list[Annotated[str, _text(1, 100)]] = Field(
+        min_length=1, max_length=30, description="the kinds of tasks planned"
+    )
+
+
+class Apply(ApplicationDraft):
+    branch_code: Code
+    submitted_on: date | None = None
+
+
+class AcceptApplication(Command):
+    funding_pln: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+    decided_on: date | None = None
+
+
+class RejectApplication(Command):
+    reason: Reason
+    decided_on: date | None = None
+
+
+class RequestChanges(Command):
+    changes: Reason = Field(description="what the branch should change before the decision")
+    decided_on: date | None = None

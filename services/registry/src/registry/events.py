@@ -222,6 +222,76 @@ class ReportSubmitted(ProgrammeSubmitted):
 
     fact: ClassVar[str] = "report.submitted.v1"
 
+    spent_pln: Decimal | None = Field(
+        default=None, description="what the branch spent of its funding, when the report says"
+    )
+
+
+class CallAnnounced(IntegrationEvent):
+    """An edition's call for applications was announced (or its terms changed)."""
+
+    fact: ClassVar[str] = "call.announced.v1"
+
+    edition_id: uuid.UUID
+    institution_type: InstitutionType
+    opens_on: date
+    closes_on: date
+    budget_pln: Decimal
+
+
+class BranchApplicationSubmitted(IntegrationEvent):
+    """A branch applied to an edition, or submitted its application again after changes."""
+
+    fact: ClassVar[str] = "application.submitted.v1"
+
+    application_id: uuid.UUID
+    edition_id: uuid.UUID
+    branch_id: uuid.UUID
+    code: str
+    submitted_on: date
+    task_types: list[str]
+
+
+class BranchApplicationAccepted(IntegrationEvent):
+    """The city office accepted a branch's application with its funding; the branch is
+    enrolled (``branch.enrolled.v1`` follows in the same transaction)."""
+
+    fact: ClassVar[str] = "application.accepted.v1"
+
+    application_id: uuid.UUID
+    edition_id: uuid.UUID
+    branch_id: uuid.UUID
+    code: str
+    enrolment_id: uuid.UUID
+    funding_pln: Decimal
+    decided_on: date
+
+
+class BranchApplicationRejected(IntegrationEvent):
+    """The city office rejected a branch's application, with its reason."""
+
+    fact: ClassVar[str] = "application.rejected.v1"
+
+    application_id: uuid.UUID
+    edition_id: uuid.UUID
+    branch_id: uuid.UUID
+    code: str
+    reason: str
+    decided_on: date
+
+
+class BranchApplicationChangesRequested(IntegrationEvent):
+    """The city office asked a branch to change its application before deciding."""
+
+    fact: ClassVar[str] = "application.changes_requested.v1"
+
+    application_id: uuid.UUID
+    edition_id: uuid.UUID
+    branch_id: uuid.UUID
+    code: str
+    changes: str
+    decided_on: date
+
 
 PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
     EditionOpened,
@@ -243,4 +313,9 @@ PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
     VisitRecorded,
     ProgrammeSubmitted,
     ReportSubmitted,
+    CallAnnounced,
+    BranchApplicationSubmitted,
+    BranchApplicationAccepted,
+    BranchApplicationRejected,
+    BranchApplicationChangesRequested,
 )

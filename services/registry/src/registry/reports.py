@@ -70,6 +70,7 @@ async def submit_report(uow: UnitOfWork, enrolment_id: uuid.UUID, on: date | Non
             code=branch.code,
             edition_id=edition.id,
             submitted_on=report.submitted_on,
+            spent_pln=report.spent_pln,
         ),
         subject=branch.code,
     )

@@ -301,9 +301,53 @@ class AnnualReport(RegistryTable, table=True):
     volunteer_hours: Decimal = Field(sa_type=sa.Numeric(9, 2))
     tasks_carried_out: list[str] = Field(default_factory=list, sa_type=pg.ARRAY(sa.Text))
     conclusions: str | None = Field(default=None, max_length=5000)
+    # What the branch spent of its funding: the accepted report settles the edition's budget.
+    spent_pln: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 2))
     status: str = Field(default="draft", max_length=10)
     submitted_on: date | None = None
     accepted_on: date | None = None
+    updated_at: datetime = _timestamp()
+
+
+class ApplicationCall(RegistryTable, table=True):
+    """An edition's call for applications: when branches may apply, on what criteria, and
+    the edition's budget the city grants from."""
+
+    __tablename__ = "application_calls"
+
+    edition_id: uuid.UUID = Field(foreign_key="registry.editions.id", primary_key=True)
+    opens_on: date
+    closes_on: date
+    criteria: str = Field(max_length=5000)
+    budget_pln: Decimal = Field(sa_type=sa.Numeric(12, 2))
+    announced_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class Application(RegistryTable, table=True):
+    """A branch's application to an edition; at most one per branch and edition. Accepted,
+    it becomes the branch's enrolment with the funding granted."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        sa.UniqueConstraint("edition_id", "branch_id", name="applications_edition_branch_key"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    edition_id: uuid.UUID = Field(foreign_key="registry.editions.id", index=True)
+    branch_id: uuid.UUID = Field(foreign_key="registry.branches.id", index=True)
+    motivation: str = Field(max_length=5000)
+    team: str = Field(max_length=5000)
+    task_types: list[str] = Field(default_factory=list, sa_type=pg.ARRAY(sa.Text))
+    status: str = Field(default="submitted", max_length=20)
+    submitted_on: date
+    # What the city office answered: funding on acceptance, a reason on rejection, what to
+    # change when it asks for changes.
+    funding_pln: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 2))
+    answer: str | None = Field(default=None, max_length=1000)
+    decided_on: date | None = None
+    enrolment_id: uuid.UUID | None = Field(default=None, foreign_key="registry.enrolments.id")
+    created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
 

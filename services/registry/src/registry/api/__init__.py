@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from registry.api import institutions, monitoring, staff
+from registry.api import applications, institutions, monitoring, staff
 
 router = APIRouter()
 router.include_router(institutions.router)
 router.include_router(staff.router)
 router.include_router(monitoring.router)
+router.include_router(applications.router)

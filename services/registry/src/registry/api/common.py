@@ -25,6 +25,7 @@ _CONSTRAINT_MESSAGES = {
     "editions_type_year_key": "there is already an edition of this institution type that year",
     "branches_code_key": "a branch with this code already exists; codes are unique and stable",
     "enrolments_edition_branch_key": "the branch is already enrolled in this edition",
+    "applications_edition_branch_key": "the branch has already applied to this edition",
 }
 
 

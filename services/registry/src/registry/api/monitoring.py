@@ -116,6 +116,7 @@ class ReportView(BaseModel):
     volunteer_hours: Decimal
     tasks_carried_out: list[str]
     conclusions: str | None
+    spent_pln: Decimal | None
     status: str
     submitted_on: date | None
     accepted_on: date | None

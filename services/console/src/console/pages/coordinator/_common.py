@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from console.api import ApiClient
+from console.api import ApiClient, ApiError
 from console.i18n import N_
 from console.pages._common import field
 from console.web import (
@@ -129,3 +129,15 @@ async def choose_branch_page(request: Request, user: User, api: ApiClient) -> Re
         choices=await branch_choices(user, api),
         **page_helpers(),
     )
+
+
+async def branch_place(api: ApiClient, code: str) -> dict[str, Any]:
+    """The branch as people know it (its name and address, from registry) for the pages'
+    heading; its code alone when registry does not tell."""
+    try:
+        found = await api.get("registry", f"/v1/branches/{code}")
+    except ApiError as error:
+        if error.status == 401:
+            raise
+        return {"code": code, "name": code, "address": None}
+    return {"code": code, "name": found["name"], "address": found["address"]}

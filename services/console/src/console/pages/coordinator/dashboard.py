@@ -14,6 +14,7 @@ from console.pages._common import Api
 from console.pages.coordinator._common import (
     Coordinator,
     branch_choices,
+    branch_place,
     choose_branch_page,
     chosen_branch,
     page_helpers,
@@ -50,6 +51,7 @@ async def dashboard(request: Request, user: Coordinator, api: Api) -> Response:
         request,
         "coordinator/dashboard.html",
         branch=branch,
+        place=await branch_place(api, branch),
         several=len(user.branches) > 1 or "city_admin" in user.roles,
         choices=await branch_choices(user, api) if len(user.branches) > 1 else [],
         summary=summary,

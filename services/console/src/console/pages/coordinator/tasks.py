@@ -12,13 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from console.api import ApiError
+from console.api import ApiClient, ApiError
 from console.i18n import N_, local_date
 from console.pages._common import CSRF, Api, attempt, field, flash_refusal
 from console.pages.coordinator._common import (
     MANY,
     WEEKDAYS,
     Coordinator,
+    branch_place,
     choose_branch_page,
     chosen_branch,
     number_or_text,
@@ -53,6 +54,7 @@ async def task_list(request: Request, user: Coordinator, api: Api) -> Response:
         request,
         "coordinator/tasks.html",
         branch=branch,
+        place=await branch_place(api, branch),
         tasks=found,
         status=status,
         **page_helpers(),
@@ -166,8 +168,9 @@ def task_input(values: Mapping[str, Any], branch: str) -> dict[str, Any]:
     }
 
 
-def task_form_page(
+async def task_form_page(
     request: Request,
+    api: ApiClient,
     *,
     branch: str,
     values: Mapping[str, Any],
@@ -185,6 +188,7 @@ def task_form_page(
         "coordinator/task_form.html",
         status_code=422 if error else 200,
         branch=branch,
+        place=await branch_place(api, branch),
         values=values,
         task=task,
         errors=errors,
@@ -198,7 +202,7 @@ async def new_task(request: Request, user: Coordinator, api: Api) -> Response:
     branch = chosen_branch(request, user)
     if branch is None:
         return await choose_branch_page(request, user, api)
-    return task_form_page(request, branch=branch, values=empty_task_form())
+    return await task_form_page(request, api, branch=branch, values=empty_task_form())
 
 
 @router.post("/koordynator/zadania", dependencies=CSRF)
@@ -211,7 +215,7 @@ async def create_task(request: Request, user: Coordinator, api: Api) -> Response
         task = await api.post("matching", "/v1/tasks", json=task_input(values, branch))
     except ApiError as error:
         if error.status in (400, 422):
-            return task_form_page(request, branch=branch, values=values, error=error)
+            return await task_form_page(request, api, branch=branch, values=values, error=error)
         flash_refusal(request, error, N_("Nie opublikowano zadania."))
         return redirect("/koordynator/zadania")
     flash(request, "Zadanie „{title}” opublikowane.", kind="success", title=task["title"])
@@ -221,7 +225,9 @@ async def create_task(request: Request, user: Coordinator, api: Api) -> Response
 @router.get("/koordynator/zadania/{task_id}/edycja")
 async def edit_task(request: Request, task_id: uuid.UUID, user: Coordinator, api: Api) -> Response:
     task = await api.get("matching", f"/v1/tasks/{task_id}")
-    return task_form_page(request, branch=task["branch_code"], values=task_form_of(task), task=task)
+    return await task_form_page(
+        request, api, branch=task["branch_code"], values=task_form_of(task), task=task
+    )
 
 
 @router.post("/koordynator/zadania/{task_id}", dependencies=CSRF)
@@ -235,8 +241,8 @@ async def change_task(
         await api.put("matching", f"/v1/tasks/{task_id}", json=body)
     except ApiError as error:
         if error.status in (400, 422):
-            return task_form_page(
-                request, branch=task["branch_code"], values=values, task=task, error=error
+            return await task_form_page(
+                request, api, branch=task["branch_code"], values=values, task=task, error=error
             )
         flash_refusal(request, error, N_("Nie zapisano zmian zadania."))
         return redirect(f"/koordynator/zadania/{task_id}")

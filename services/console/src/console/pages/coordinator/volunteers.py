@@ -14,6 +14,7 @@ from console.i18n import N_, WARSAW
 from console.pages._common import CSRF, Api, attempt, fields
 from console.pages.coordinator._common import (
     Coordinator,
+    branch_place,
     choose_branch_page,
     chosen_branch,
     page_helpers,
@@ -37,7 +38,12 @@ async def agreements(request: Request, user: Coordinator, api: Api) -> Response:
         "matching", "/v1/agreements", params={"branch_code": branch, "limit": 200}
     )
     return render(
-        request, "coordinator/agreements.html", branch=branch, agreements=found, **page_helpers()
+        request,
+        "coordinator/agreements.html",
+        branch=branch,
+        place=await branch_place(api, branch),
+        agreements=found,
+        **page_helpers(),
     )
 
 
@@ -64,6 +70,7 @@ async def volunteer_page(
         request,
         "coordinator/volunteer.html",
         branch=branch,
+        place=await branch_place(api, branch),
         volunteer_id=str(volunteer_id),
         agreements=found,
         profile=profile,
