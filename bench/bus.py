@@ -63,6 +63,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench import lean as lean_pipeline
 from bench.lean import EventTypes, LeanPipeline
+from bench.processes import ServiceProcesses
 from matching.events import VolunteerContactChanged, VolunteerRegistered
 from shared.settings import ServiceSettings
 from shared.testing.databases import Databases
@@ -82,8 +83,11 @@ FIGURES = ("raw", "pipeline", "lean", "lean_batched")
 REGISTERED_OUT = VolunteerRegistered.event_type("matching")
 CONTACT_OUT = VolunteerContactChanged.event_type("matching")
 NOTIFICATIONS_QUEUE = "bench.notifications"
-# The services' pool: SQLAlchemy's pool_size 10 with as many again as overflow.
-LEAN_POOL_SIZE = 20
+# Connections of each lean process: the services' pool_size (10; they may overflow to 20),
+# and for the batched variant what one consumer and one relay use at a time. The Postgres of
+# a shared machine has few connections to spare.
+LEAN_POOL_SIZE = 10
+LEAN_BATCHED_POOL_SIZE = 3
 
 # The services' own defaults: the raw figure uses what the platform uses.
 DEFAULT_PREFETCH = int(ServiceSettings.model_fields["consumer_prefetch"].default)
@@ -610,8 +614,13 @@ async def running_services(
 
             yield local
         return
-    # Real processes (uvicorn, their own event loop and core); platform.close() kills them.
-    processes = [await platform.process(service, **overrides) for service in SERVICES]
+    # Real processes (uvicorn, their own event loop and core), killed at the end.
+    started = ServiceProcesses(platform)
+    try:
+        processes = [await started.start(service, **overrides) for service in SERVICES]
+    except BaseException:
+        started.stop()
+        raise
 
     async def scraped() -> dict[str, dict[str, float]]:
         outcomes: dict[str, dict[str, float]] = {}
@@ -622,7 +631,10 @@ async def running_services(
                     outcomes.update(consumer_outcomes(text))
         return outcomes
 
-    yield scraped
+    try:
+        yield scraped
+    finally:
+        started.stop()
 
 
 async def platform_checks(
@@ -920,7 +932,7 @@ async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
                 prefetch=options.lean_batched_prefetch if batched else options.prefetch,
                 max_batch=options.lean_max_batch,
                 relay_batch_size=options.batch_size,
-                pool_size=LEAN_POOL_SIZE,
+                pool_size=LEAN_BATCHED_POOL_SIZE if batched else LEAN_POOL_SIZE,
             )
             await lean.prepare()
             cleanup.callback(lean.stop)

@@ -425,7 +425,7 @@ class Relay:
 
 async def serve(options: argparse.Namespace) -> None:
     types = EventTypes(options.inbound_type, options.registered_type, options.contact_type)
-    pool = await asyncpg.create_pool(options.dsn, min_size=2, max_size=options.pool_size)
+    pool = await asyncpg.create_pool(options.dsn, min_size=1, max_size=options.pool_size)
     connection = await aio_pika.connect_robust(options.amqp)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
