@@ -347,6 +347,7 @@ async def measure(options: Options) -> dict[str, Any]:
                     load = await python_load(url, headers, options.connections, options.duration_s)
                 figures[endpoint.key].runs.append(load)
         load_at_end = [round(load, 2) for load in os.getloadavg()]
+        statuses = gateway_statuses(workdir / "gateway-access.log")
     finally:
         processes.stop()
         services.stop()
@@ -355,7 +356,23 @@ async def measure(options: Options) -> dict[str, Any]:
         await databases.drop_template()
         infrastructure.close()
         shutil.rmtree(workdir, ignore_errors=True)
-    return summarise(options, figures, rows, seeded, load_at_start, load_at_end)
+    result = summarise(options, figures, rows, seeded, load_at_start, load_at_end)
+    result["gateway_answers_not_200"] = statuses
+    return result
+
+
+def gateway_statuses(access_log: Path) -> dict[str, dict[str, int]]:
+    """Answers other than 200 by path and status, from the gateway's JSON access log (499:
+    the load generator closed its connections at the end of a load)."""
+    found: dict[str, dict[str, int]] = {}
+    with contextlib.suppress(OSError):
+        for line in access_log.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError, KeyError):
+                entry = json.loads(line)
+                if entry["status"] != 200:
+                    by_status = found.setdefault(entry["path"], {})
+                    by_status[str(entry["status"])] = by_status.get(str(entry["status"]), 0) + 1
+    return found
 
 
 def _url(endpoint: Endpoint, gateway: str, bare_port: int) -> str:
@@ -437,6 +454,8 @@ def report(result: dict[str, Any]) -> str:
             f"{e['non_2xx'] + e['errors']:>9}"
         )
     lines.append("")
+    if result.get("gateway_answers_not_200"):
+        lines.append(f"gateway answers other than 200: {result['gateway_answers_not_200']}")
     for key, met in result["targets_met"].items():
         lines.append(
             f"{result['endpoints'][key]['label']}: target >= {TARGET_RATIO}x bare and p99 < "

@@ -50,6 +50,9 @@ FIRST_QUEUE = "lean.first"
 SECOND_QUEUE = "lean.second"
 DELIVERY_LIMIT = 20
 RELAY_POLL_S = 2.0
+RETRY_FIRST_S = 0.05
+RETRY_MAX_S = 1.0
+RETRY_WINDOW_S = 30.0
 READY = "ready"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -322,6 +325,7 @@ class Consumer:
         self._committed = committed
         self._pending: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
+        self.retries = 0
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
         if self._batched:
@@ -332,19 +336,30 @@ class Consumer:
         await self._one(message)
 
     async def _one(self, message: AbstractIncomingMessage) -> None:
-        try:
-            event = _parse(message)
-            async with self._pool.acquire() as connection, connection.transaction():
-                await self._apply(connection, [event])
-        except Invalid:
-            await message.reject(requeue=False)
+        # A failure that may pass (the database away, out of connections) is tried again
+        # in place with a growing pause, as the services' consumer does; past the window
+        # the delivery goes back to the queue.
+        delay, deadline = RETRY_FIRST_S, asyncio.get_running_loop().time() + RETRY_WINDOW_S
+        while True:
+            try:
+                event = _parse(message)
+                async with self._pool.acquire() as connection, connection.transaction():
+                    await self._apply(connection, [event])
+            except Invalid:
+                await message.reject(requeue=False)
+                return
+            except Exception as error:
+                self.retries += 1
+                if asyncio.get_running_loop().time() + delay > deadline:
+                    print(f"lean: delivery failed: {error!r}", file=sys.stderr)
+                    await message.nack(requeue=True)
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+                continue
+            self._committed()
+            await message.ack()
             return
-        except Exception as error:
-            print(f"lean: delivery failed: {error!r}", file=sys.stderr)
-            await message.nack(requeue=True)
-            return
-        self._committed()
-        await message.ack()
 
     async def _work(self) -> None:
         while True:
@@ -425,7 +440,10 @@ class Relay:
 
 async def serve(options: argparse.Namespace) -> None:
     types = EventTypes(options.inbound_type, options.registered_type, options.contact_type)
-    pool = await asyncpg.create_pool(options.dsn, min_size=1, max_size=options.pool_size)
+    # Idle connections close between rounds: the Postgres of a shared machine has few to spare.
+    pool = await asyncpg.create_pool(
+        options.dsn, min_size=1, max_size=options.pool_size, max_inactive_connection_lifetime=5.0
+    )
     connection = await aio_pika.connect_robust(options.amqp)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
