@@ -1080,6 +1080,11 @@ def cpu_budget(cpu_ms: Mapping[str, float], anchor_per_s: float, cores: int) -> 
         "servers_ms_per_event": round(servers, 3),
         "target_ms_per_event": round(capacity_ms / (TARGET_RATIO * anchor_per_s), 3),
         "cpu_bound_per_s": round(capacity_ms / total, 1) if total else None,
+        # The ratio to the anchor if both services cost nothing: the broker's and the
+        # database's measured work alone.
+        "servers_only_ratio_ceiling": (
+            round(capacity_ms / servers / anchor_per_s, 3) if servers else None
+        ),
     }
 
 
