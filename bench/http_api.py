@@ -444,7 +444,7 @@ def report(result: dict[str, Any]) -> str:
         f"load average {result['load_average_at_start']} -> {result['load_average_at_end']}",
         "",
         f"{'':<24}{'rows':>6}{'req/s':>10}{'min-max':>16}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'x bare':>8}{'non-2xx':>9}",
+        f"{'x bare':>8}{'failed':>9}",
     ]
     for e in result["endpoints"].values():
         spread = f"{e['requests_per_s_min']:.0f}-{e['requests_per_s_max']:.0f}"
