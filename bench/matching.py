@@ -244,6 +244,7 @@ def main() -> int:
     parser.add_argument("--http-samples", type=int, default=300, help="requests for (d) (300)")
     parser.add_argument("--http-tasks", type=int, default=500, help="tasks stored for (d) (500)")
     parser.add_argument("--no-http", action="store_true", help="skip (d)")
+    parser.add_argument("--http-only", action="store_true", help="(d) alone (matching-http-*.json)")
     parser.add_argument("--no-write", action="store_true")
     options = parser.parse_args()
 
@@ -254,6 +255,26 @@ def main() -> int:
         f"synthetic city: {len(city.volunteers)} volunteers, {len(city.tasks)} tasks "
         f"x {options.places} places ({city_s:.1f} s to build)"
     )
+
+    if options.http_only:
+        http = asyncio.run(http_candidates(city, options.http_samples, options.http_tasks))
+        if not options.no_write:
+            RESULTS.mkdir(exist_ok=True)
+            record = {
+                **http,
+                "volunteers": len(city.volunteers),
+                "measured_at": datetime.now(UTC).isoformat(),
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "load_average_at_end": [round(load, 2) for load in os.getloadavg()],
+                    "git_commit": _git_commit(),
+                },
+            }
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            for name in (f"matching-http-{stamp}.json", "matching-http-latest.json"):
+                (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
+        print(json.dumps(http))
+        return 0
 
     started = time.perf_counter()
     result = plan(city.tasks, city.volunteers, city.now)
