@@ -9,7 +9,7 @@ export DEV_AUTH_SECRET
 # mode, where the local defaults are allowed. Anywhere else the services refuse them.
 export ENVIRONMENT ?= development
 
-.PHONY: help install infra tools run test test-unit lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token translations dead-letters init-sql catalogue docs seed images wheelhouse test-containers
+.PHONY: help install infra tools run test test-unit lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token translations dead-letters init-sql catalogue docs seed images wheelhouse test-containers bench-http
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -51,14 +51,22 @@ wheelhouse: ## every locked package once into wheelhouse/: then make images buil
 test-containers: install ## make images, then start docker-compose.yml's stack and use it as a person would
 	@scripts/containers/test.sh
 
-bench-bus: install infra ## events per second through outbox, broker and inbox vs raw aio-pika
+bench-bus: install infra ## events per second through outbox, broker and inbox vs a lean aio-pika+asyncpg pipeline
 	$(UV) run --frozen python -m bench.bus
 
-bench-matching: install ## the batch plan over 50,000 volunteers and 10,000 tasks, and one task's ranking
+bench-matching: install infra ## the batch plan over 50,000 volunteers and 10,000 tasks; one task's ranking in memory and over HTTP
 	$(UV) run --frozen python -m bench.matching
 
-bench-notify: install infra ## 10,000 reminder emails through a local SMTP server: per second, duplicates
+bench-notify: install infra ## 10,000 reminder emails over TLS vs a bare aiosmtplib loop: per second, duplicates
 	$(UV) run --frozen python -m bench.notify
+
+bench-http: install infra ## the busiest list endpoints through the gateway (wrk) vs a bare FastAPI+asyncpg endpoint
+	@scripts/infra.sh tools nginx
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		{ echo "installing wrk (Debian package)"; apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }; }; } || \
+		echo "wrk is not installed (apt-get install wrk): the load comes from Python instead"
+	$(UV) run --frozen python -m bench.http_api
 
 bench-reporting: install infra ## reporting at scale: catch-up, live path and dashboard latency
 	$(UV) run --frozen python -m reporting.bench

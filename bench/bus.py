@@ -1,26 +1,33 @@
-"""Events per second through inbox, outbox, relay and broker, against raw aio-pika.
+"""Events per second through inbox, outbox, relay and broker, against a lean pipeline and raw
+aio-pika.
 
-    python -m bench.bus [--events N] [--warmup W] [--mode subprocess|inprocess] [--set K=V]
+    python -m bench.bus [--events N] [--warmup W] [--runs R] [--mode subprocess|inprocess]
+                        [--set K=V]
 
-Both figures are taken on the real RabbitMQ and PostgreSQL, in a database and a vhost made
-for the run exactly as the test fixtures make them, and removed afterwards:
+Every figure is taken on the real RabbitMQ and PostgreSQL, in a database and vhosts made for
+the run exactly as the test fixtures make them, and removed afterwards:
 
-raw       N persistent messages of a portal event's size, published with confirms the way
-          the outbox relay publishes (a batch at a time on one confirm channel, the batch's
-          confirms awaited together) to a durable quorum queue, and consumed with manual acks
-          and the services' prefetch on a second connection: first publish to last ack.
-pipeline  N ``pl.waw.portal.volunteer.registered.v1`` CloudEvents published the same way into
-          city.inbound, consumed by matching (inbox, volunteer and two outbox rows in one
-          transaction), relayed from matching's outbox, consumed by reporting (inbox, fact
-          and totals in one transaction): first publish until reporting's
-          ``volunteer_totals.registered`` reaches N.
+raw           N persistent messages of a portal event's size, published with confirms the way
+              the outbox relay publishes (a batch at a time on one confirm channel, the
+              batch's confirms awaited together) to a durable quorum queue, and consumed with
+              manual acks and the services' prefetch on a second connection.
+pipeline      N ``pl.waw.portal.volunteer.registered.v1`` CloudEvents published the same way
+              into city.inbound, consumed by matching (inbox, volunteer and two outbox rows in
+              one transaction), relayed from matching's outbox, consumed by reporting (inbox,
+              fact and totals in one transaction): first publish until reporting's
+              ``volunteer_totals.registered`` has counted them. The contact event goes to a
+              notifications-like queue the benchmark consumes.
+lean          the same hops and guarantees written directly on aio-pika and asyncpg
+              (``bench.lean``), in a schema and a vhost of its own: one transaction per
+              delivery.
+lean_batched  the same, applying the deliveries at hand in one transaction.
 
-Matching and reporting run as their own processes by default (``python -m <service>``
-under uvicorn, as deployed: one process, one event loop and one core per service); with
-``--mode inprocess`` they share this process's event loop with the publisher and the poller,
-which measures the harness as much as the platform. See bench/README.md.
+The figures take turns, ``--runs`` times (3); medians and spreads are printed. Matching and
+reporting run as their own processes by default (``python -m <service>`` under uvicorn, as
+deployed), like the lean consumers; with ``--mode inprocess`` they share this process's event
+loop with the publisher and the poller. See bench/README.md.
 
-The last line printed is one JSON object: pipeline_per_s, raw_per_s, ratio, lost, duplicated.
+The last line printed is one JSON object: the median rates, ratios, lost and duplicated.
 """
 
 from __future__ import annotations
@@ -28,11 +35,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import importlib.metadata
 import json
 import logging
 import os
 import platform as host_platform
+import statistics
 import subprocess
 import sys
 import time
@@ -49,12 +58,18 @@ import asyncpg
 import httpx
 import structlog
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
+from bench import lean as lean_pipeline
+from bench.lean import EventTypes, LeanPipeline
+from bench.processes import ServiceProcesses
+from matching.events import VolunteerContactChanged, VolunteerRegistered
 from shared.settings import ServiceSettings
 from shared.testing.databases import Databases
 from shared.testing.infrastructure import Infrastructure, VirtualHosts, discover
 from shared.testing.platform import TestPlatform, cloud_event
-from shared.topology import INBOUND_EXCHANGE
+from shared.topology import EVENTS_EXCHANGE, INBOUND_EXCHANGE
 
 REGISTERED = "pl.waw.portal.volunteer.registered.v1"
 RAW_EXCHANGE = "bench.raw"
@@ -63,6 +78,16 @@ SERVICES = ("matching", "reporting")
 TARGET_RATIO = 0.5
 POLL_INTERVAL_S = 0.05
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+FIGURES = ("raw", "pipeline", "lean", "lean_batched")
+# The events matching publishes for a registration: the lean pipeline uses the same types.
+REGISTERED_OUT = VolunteerRegistered.event_type("matching")
+CONTACT_OUT = VolunteerContactChanged.event_type("matching")
+NOTIFICATIONS_QUEUE = "bench.notifications"
+# Connections of each lean process: the services' pool_size (10; they may overflow to 20),
+# and for the batched variant what one consumer and one relay use at a time. The Postgres of
+# a shared machine has few connections to spare.
+LEAN_POOL_SIZE = 10
+LEAN_BATCHED_POOL_SIZE = 3
 
 # The services' own defaults: the raw figure uses what the platform uses.
 DEFAULT_PREFETCH = int(ServiceSettings.model_fields["consumer_prefetch"].default)
@@ -187,73 +212,89 @@ class QuietLogs:
         return True
 
 
-# -- raw aio-pika ----------------------------------------------------------------------------
+# -- CPU and load --------------------------------------------------------------------------
 
 
-class AckCounter:
-    """Acks every delivery and says when a given number has been acked."""
+def _listening_pid(port: int) -> int | None:
+    """The process listening on ``port`` of this machine (/proc, Linux; root sees them all)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    if not inodes:
+        return None
+    targets = {f"socket:[{inode}]" for inode in inodes}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (entry / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in targets:
+                        return int(entry.name)
+    return None
 
-    def __init__(self) -> None:
-        self.acked = 0
-        self._target = 0
-        self._reached = asyncio.Event()
 
-    async def on_message(self, message: AbstractIncomingMessage) -> None:
-        await message.ack()
-        self.acked += 1
-        if self.acked >= self._target:
-            self._reached.set()
-
-    async def round_trip(
-        self, publish: Callable[[], Awaitable[None]], count: int, timeout_s: float
-    ) -> Timing:
-        self._target = self.acked + count
-        self._reached.clear()
-        meter = CpuMeter()
-        cpu_before = meter.snapshot()
-        started = time.perf_counter()
-        await publish()
-        published = time.perf_counter()
-        await asyncio.wait_for(self._reached.wait(), timeout_s)
-        finished = time.perf_counter()
-        return Timing(
-            events=count,
-            seconds=finished - started,
-            publish_seconds=published - started,
-            completed=True,
-            cpu_ms_per_event=meter.ms_per_event(cpu_before, meter.snapshot(), count),
-        )
+MACHINE = "machine"  # every process of the machine, from /proc/stat
 
 
 class CpuMeter:
     """CPU seconds by process group from /proc (Linux, local servers): where the time goes.
 
-    Groups: this process (``bench``: publisher, consumer, poller, and in-process services),
-    the service processes this process started (``matching``, ``reporting``), and the local
-    ``postgres`` and ``rabbitmq`` (beam.smp) processes, whoever else they serve meanwhile.
+    Groups: this process (``bench``: publishers, pollers, the notifications-like tallies and
+    in-process services), the service processes and lean processes it started (``matching``,
+    ``reporting``, ``lean-first``, ``lean-second``), the RabbitMQ node and the PostgreSQL
+    server that listen on the ports the benchmark uses (with their child processes), whoever
+    else they serve meanwhile; and ``machine``: every process of the machine (/proc/stat),
+    other people's work included.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, broker_port: int = 5672, postgres_port: int = 5432) -> None:
         self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self._me = os.getpid()
+        self._servers = {
+            pid: name
+            for pid, name in (
+                (_listening_pid(broker_port), "rabbitmq"),
+                (_listening_pid(postgres_port), "postgres"),
+            )
+            if pid is not None
+        }
 
     def _group(self, pid: int, stat: list[str], comm: str) -> str | None:
         if pid == self._me:
             return "bench"
-        if comm == "beam.smp":
-            return "rabbitmq"
-        if comm.startswith("postgres"):
-            return "postgres"
-        if int(stat[1]) == self._me:
+        parent = int(stat[1])
+        for server_pid, name in self._servers.items():
+            if server_pid in (pid, parent):
+                return name
+        if not self._servers:  # no /proc/net: by name, as a fallback
+            if comm == "beam.smp":
+                return "rabbitmq"
+            if comm.startswith("postgres"):
+                return "postgres"
+        if parent == self._me:
             with contextlib.suppress(OSError):
                 argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                if b"bench.lean" in argv:
+                    return "lean-first" if b"first" in argv else "lean-second"
                 for service in SERVICES:
                     if service.encode() in argv:
                         return service
         return None
 
+    def _machine_seconds(self) -> float:
+        with contextlib.suppress(OSError, ValueError):
+            fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:9]
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields)
+            return (user + nice + system + irq + softirq + steal) / self._tick
+        return 0.0
+
     def snapshot(self) -> dict[int, tuple[str, float]]:
-        seen: dict[int, tuple[str, float]] = {}
+        seen: dict[int, tuple[str, float]] = {-1: (MACHINE, self._machine_seconds())}
         with contextlib.suppress(OSError):
             for entry in Path("/proc").iterdir():
                 if not entry.name.isdigit():
@@ -289,98 +330,177 @@ class Timing:
     publish_seconds: float
     completed: bool
     stages: dict[str, float | None] = field(default_factory=dict)
-    # [seconds, consumed by matching, registered events relayed, counted by reporting]
+    # [seconds, consumed by the first consumer, registered events relayed, counted by the second]
     timeline: list[list[float]] = field(default_factory=list)
     cpu_ms_per_event: dict[str, float] = field(default_factory=dict)
+    load_average: list[float] = field(default_factory=list)
 
     @property
     def per_s(self) -> float:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
-async def raw_round_trip(
-    amqp_url: str,
-    warmup: Sequence[Outgoing],
-    measured: Sequence[Outgoing],
-    *,
-    batch_size: int,
-    prefetch: int,
-    timeout_s: float,
-) -> Timing:
-    publisher = await aio_pika.connect(amqp_url)
-    consumer = await aio_pika.connect(amqp_url)
-    async with publisher, consumer:
+def _load() -> list[float]:
+    return [round(load, 2) for load in os.getloadavg()]
+
+
+# -- raw aio-pika ----------------------------------------------------------------------------
+
+
+class RawBus:
+    """Publish with confirms to a quorum queue, consume with manual acks: the broker alone."""
+
+    def __init__(self, amqp_url: str, *, prefetch: int, meter: CpuMeter) -> None:
+        self._amqp_url = amqp_url
+        self._prefetch = prefetch
+        self._meter = meter
+        self._stack = contextlib.AsyncExitStack()
+        self._exchange: AbstractExchange | None = None
+        self.acked = 0
+        self._target = 0
+        self._reached = asyncio.Event()
+
+    async def open(self) -> None:
+        publisher = await self._stack.enter_async_context(await aio_pika.connect(self._amqp_url))
+        consumer = await self._stack.enter_async_context(await aio_pika.connect(self._amqp_url))
         channel = await publisher.channel(publisher_confirms=True)
-        exchange = await channel.declare_exchange(
+        self._exchange = await channel.declare_exchange(
             RAW_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
         )
         queue = await channel.declare_queue(
             RAW_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}
         )
-        await queue.bind(exchange, routing_key="#")
+        await queue.bind(self._exchange, routing_key="#")
         consuming = await consumer.channel()
-        await consuming.set_qos(prefetch_count=prefetch)
-        counter = AckCounter()
-        consumer_queue = await consuming.get_queue(RAW_QUEUE, ensure=False)
-        tag = await consumer_queue.consume(counter.on_message)
-        try:
-            if warmup:
-                await counter.round_trip(
-                    lambda: publish_batches(exchange, warmup, batch_size), len(warmup), timeout_s
-                )
-            return await counter.round_trip(
-                lambda: publish_batches(exchange, measured, batch_size), len(measured), timeout_s
-            )
-        finally:
-            await consumer_queue.cancel(tag)
+        await consuming.set_qos(prefetch_count=self._prefetch)
+        await (await consuming.get_queue(RAW_QUEUE, ensure=False)).consume(self._on_message)
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        await message.ack()
+        self.acked += 1
+        if self.acked >= self._target:
+            self._reached.set()
+
+    async def round(
+        self, messages: Sequence[Outgoing], batch_size: int, timeout_s: float
+    ) -> Timing:
+        assert self._exchange is not None
+        self._target = self.acked + len(messages)
+        self._reached.clear()
+        load = _load()
+        cpu_before = self._meter.snapshot()
+        started = time.perf_counter()
+        await publish_batches(self._exchange, messages, batch_size)
+        published = time.perf_counter()
+        await asyncio.wait_for(self._reached.wait(), timeout_s)
+        finished = time.perf_counter()
+        return Timing(
+            events=len(messages),
+            seconds=finished - started,
+            publish_seconds=published - started,
+            completed=True,
+            cpu_ms_per_event=self._meter.ms_per_event(
+                cpu_before, self._meter.snapshot(), len(messages)
+            ),
+            load_average=load,
+        )
 
 
-# -- the pipeline --------------------------------------------------------------------------
+# -- the notifications-like queue ------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def running_services(
-    platform: TestPlatform, mode: str, overrides: Mapping[str, str]
-) -> AsyncIterator[None]:
-    if mode == "inprocess":
-        async with platform.running(*SERVICES, **overrides):
-            yield
-        return
-    # Real processes (uvicorn, their own event loop and core); platform.close() kills them.
-    for service in SERVICES:
-        await platform.process(service, **overrides)
-    yield
+class Tally:
+    """A queue the benchmark consumes itself (manual acks): every delivery's message id counted.
+
+    Bound to the contact event, it stands where notifications would: the registration's
+    third message is enqueued and consumed like the others, and a message the relay sent
+    twice shows as an id delivered twice.
+    """
+
+    def __init__(self, amqp_url: str, exchange: str, routing_key: str, queue: str) -> None:
+        self._amqp_url = amqp_url
+        self._exchange = exchange
+        self._routing_key = routing_key
+        self._queue = queue
+        self.ids: Counter[str] = Counter()
+        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
+
+    async def start(self, prefetch: int) -> None:
+        self._connection = await aio_pika.connect_robust(self._amqp_url)
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        queue = await channel.declare_queue(
+            self._queue, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        await queue.bind(self._exchange, routing_key=self._routing_key)
+        await queue.consume(self._on_message)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self.ids[message.message_id or ""] += 1
+        await message.ack()
+
+    async def stop(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+    def facts(self, expected: int) -> dict[str, int]:
+        return {
+            "contact_received": sum(self.ids.values()),
+            "contact_distinct": len(self.ids),
+            "contact_lost": expected - len(self.ids),
+            "contact_delivered_again": sum(count - 1 for count in self.ids.values()),
+        }
 
 
-_PROGRESS_SQL = """
-SELECT (SELECT count(*) FROM matching.inbox) AS matched,
-       coalesce((SELECT registered FROM reporting.volunteer_totals WHERE id = 1), 0) AS counted
-"""
-_RELAYED_SQL = """
-SELECT count(*) FROM matching.outbox
-WHERE published_at IS NOT NULL
-  AND event_type = 'pl.waw.volunteering.matching.volunteer.registered.v1'
-"""
+# -- watching a pipeline ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Watch:
+    """How the benchmark sees one pipeline's progress from the database."""
+
+    progress_sql: str  # columns: matched (first consumer), counted (second consumer)
+    relayed_sql: str  # registered events the relay has marked published
+    pending_sql: str  # outbox rows not yet published
+
+
+PLATFORM_WATCH = Watch(
+    progress_sql="""
+        SELECT (SELECT count(*) FROM matching.inbox) AS matched,
+               coalesce((SELECT registered FROM reporting.volunteer_totals WHERE id = 1), 0)
+                   AS counted
+    """,
+    relayed_sql=f"""
+        SELECT count(*) FROM matching.outbox
+        WHERE published_at IS NOT NULL AND event_type = '{REGISTERED_OUT}'
+    """,
+    pending_sql="SELECT count(*) FROM matching.outbox WHERE published_at IS NULL",
+)
 TIMELINE_EVERY_S = 0.5
 
 
-async def _pipeline_round(
+async def pipeline_round(
     admin: Any,
     inbound: AbstractExchange,
     messages: Sequence[Outgoing],
     *,
+    watch: Watch,
+    meter: CpuMeter,
     batch_size: int,
     expected_total: int,
     stall_timeout_s: float,
 ) -> Timing:
-    """Publish, then poll until reporting has counted ``expected_total`` in all.
+    """Publish, then poll until the second consumer has counted ``expected_total`` in all.
 
-    Matching's progress is its inbox (events consumed and committed); reporting's is its
-    ``volunteer_totals.registered``. Every half second the timeline also records how many
-    ``volunteer.registered`` events matching's relay has published.
+    The first consumer's progress is its inbox (events consumed and committed); the
+    second's is its totals row. Every half second the timeline also records how many
+    registered events the relay has published.
     """
     before = expected_total - len(messages)
-    meter = CpuMeter()
+    load = _load()
     cpu_before = meter.snapshot()
     started = time.perf_counter()
     publishing = asyncio.create_task(publish_batches(inbound, messages, batch_size))
@@ -396,11 +516,11 @@ async def _pipeline_round(
             if published_at is None and publishing.done():
                 publishing.result()  # a failed publish ends the run
                 published_at = now
-            row = await admin.fetchrow(_PROGRESS_SQL)
+            row = await admin.fetchrow(watch.progress_sql)
             matched, counted = int(row["matched"]), int(row["counted"])
             now = time.perf_counter()
             if now >= next_sample:
-                relayed = int(await admin.fetchval(_RELAYED_SQL))
+                relayed = int(await admin.fetchval(watch.relayed_sql))
                 timeline.append(
                     [round(now - started, 2), matched - before, relayed - before, counted - before]
                 )
@@ -433,92 +553,159 @@ async def _pipeline_round(
         completed=counted >= expected_total,
         stages={
             "published_s": published_at - started,
-            "matching_done_s": None if matched_at is None else matched_at - started,
-            "reporting_done_s": finished - started,
+            "first_done_s": None if matched_at is None else matched_at - started,
+            "second_done_s": finished - started,
         },
         timeline=timeline,
         cpu_ms_per_event=meter.ms_per_event(cpu_before, cpu_after, max(arrived, 1)),
+        load_average=load,
     )
 
 
-async def _wait_for_outbox(admin: Any, timeout_s: float) -> int:
-    """Matching's contact events may still be relaying when reporting is done: wait a little."""
+async def wait_for_outbox(admin: Any, watch: Watch, timeout_s: float) -> int:
+    """Contact events may still be relaying when the second consumer is done: wait a little."""
     deadline = time.monotonic() + timeout_s
     while True:
-        pending = int(
-            await admin.fetchval("SELECT count(*) FROM matching.outbox WHERE published_at IS NULL")
-        )
+        pending = int(await admin.fetchval(watch.pending_sql))
         if pending == 0 or time.monotonic() > deadline:
             return pending
         await asyncio.sleep(POLL_INTERVAL_S)
 
 
-async def _dead_letters(channel: aio_pika.abc.AbstractChannel) -> dict[str, int]:
+async def wait_for_tally(tally: Tally, expected: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while len(tally.ids) < expected and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(POLL_INTERVAL_S)
+
+
+async def _dead_letters(amqp_url: str, queues: Sequence[str]) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for service in SERVICES:
-        queue = await channel.declare_queue(f"{service}.dead-letters", passive=True)
-        counts[service] = int(queue.declaration_result.message_count or 0)
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for name in queues:
+            queue = await channel.declare_queue(name, passive=True)
+            counts[name] = int(queue.declaration_result.message_count or 0)
     return counts
 
 
-async def pipeline_round_trip(
-    platform: TestPlatform,
-    warmup: Sequence[Outgoing],
-    measured: Sequence[Outgoing],
-    *,
-    mode: str,
-    batch_size: int,
-    overrides: Mapping[str, str],
-    stall_timeout_s: float,
-) -> tuple[Timing, dict[str, Any]]:
-    admin = await asyncpg.connect(platform.admin_url, database=platform.database)
-    connection = await aio_pika.connect(platform.amqp_url)
+def consumer_outcomes(metrics_text: str) -> dict[str, dict[str, float]]:
+    """``consumer_messages_total`` by service and outcome, from Prometheus' text format."""
+    outcomes: dict[str, dict[str, float]] = {}
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            if sample.name == "consumer_messages_total":
+                service = sample.labels.get("service", "?")
+                outcome = sample.labels.get("outcome", "?")
+                outcomes.setdefault(service, {})[outcome] = sample.value
+    return outcomes
+
+
+@contextlib.asynccontextmanager
+async def running_services(
+    platform: TestPlatform, mode: str, overrides: Mapping[str, str]
+) -> AsyncIterator[Callable[[], Awaitable[dict[str, dict[str, float]]]]]:
+    """Matching and reporting running; yields how to read their consumers' outcomes."""
+    if mode == "inprocess":
+        async with platform.running(*SERVICES, **overrides):
+
+            async def local() -> dict[str, dict[str, float]]:
+                return consumer_outcomes(generate_latest().decode())
+
+            yield local
+        return
+    # Real processes (uvicorn, their own event loop and core), killed at the end.
+    started = ServiceProcesses(platform)
     try:
-        async with running_services(platform, mode, overrides):
-            channel = await connection.channel(publisher_confirms=True)
-            inbound = await channel.get_exchange(INBOUND_EXCHANGE, ensure=False)
-            if warmup:
-                await _pipeline_round(
-                    admin,
-                    inbound,
-                    warmup,
-                    batch_size=batch_size,
-                    expected_total=len(warmup),
-                    stall_timeout_s=stall_timeout_s,
-                )
-            expected = len(warmup) + len(measured)
-            timing = await _pipeline_round(
-                admin,
-                inbound,
-                measured,
-                batch_size=batch_size,
-                expected_total=expected,
-                stall_timeout_s=stall_timeout_s,
-            )
-            pending = await _wait_for_outbox(admin, timeout_s=10.0)
-            dead_letters = await _dead_letters(channel)
-        checks = await admin.fetchrow(
-            """
-            SELECT (SELECT count(*) FROM matching.volunteers) AS matching_volunteers,
-                   (SELECT count(*) FROM matching.inbox) AS matching_inbox,
-                   (SELECT count(*) FROM matching.outbox) AS matching_outbox,
-                   coalesce((SELECT registered FROM reporting.volunteer_totals WHERE id = 1), 0)
-                       AS reporting_registered,
-                   (SELECT count(DISTINCT volunteer_id) FROM reporting.volunteers)
-                       AS reporting_distinct,
-                   (SELECT count(*) FROM reporting.inbox) AS reporting_inbox
-            """
-        )
+        processes = [await started.start(service, **overrides) for service in SERVICES]
+    except BaseException:
+        started.stop()
+        raise
+
+    async def scraped() -> dict[str, dict[str, float]]:
+        outcomes: dict[str, dict[str, float]] = {}
+        async with httpx.AsyncClient(timeout=10) as client:
+            for process in processes:
+                with contextlib.suppress(httpx.HTTPError):
+                    text = (await client.get(f"{process.url}/metrics")).text
+                    outcomes.update(consumer_outcomes(text))
+        return outcomes
+
+    try:
+        yield scraped
     finally:
-        await connection.close()
-        await admin.close()
-    facts: dict[str, Any] = {key: int(value) for key, value in dict(checks).items()}
+        started.stop()
+
+
+async def platform_checks(
+    admin: Any, expected: int, outcomes: Mapping[str, Mapping[str, float]]
+) -> dict[str, Any]:
+    row = await admin.fetchrow(
+        """
+        SELECT (SELECT count(*) FROM matching.volunteers) AS first_effects,
+               (SELECT count(*) FROM matching.inbox) AS first_inbox,
+               (SELECT count(*) FROM matching.outbox) AS outbox,
+               (SELECT count(*) FROM matching.outbox WHERE published_at IS NULL)
+                   AS outbox_pending,
+               (SELECT count(*) FROM matching.outbox WHERE attempts > 1) AS outbox_sent_again,
+               (SELECT count(*) FROM reporting.inbox) AS second_inbox,
+               (SELECT count(*) FROM reporting.volunteers) AS second_effects,
+               (SELECT count(DISTINCT volunteer_id) FROM reporting.volunteers)
+                   AS second_distinct,
+               coalesce((SELECT registered FROM reporting.volunteer_totals WHERE id = 1), 0)
+                   AS second_counted
+        """
+    )
+    facts: dict[str, Any] = {key: int(value) for key, value in dict(row).items()}
+
+    def duplicates(service: str) -> int | None:
+        if service not in outcomes:
+            return None  # the service does not expose its consumers' outcomes
+        return int(outcomes[service].get("duplicate", 0))
+
+    facts["first_duplicate_deliveries"] = duplicates("matching")
+    facts["second_duplicate_deliveries"] = duplicates("reporting")
+    facts["consumer_outcomes"] = {k: dict(v) for k, v in outcomes.items()}
+    return facts
+
+
+def settle_checks(facts: dict[str, Any], expected: int) -> dict[str, Any]:
+    """Lost and duplicated, counted where each would show (the same for every pipeline)."""
     facts["expected"] = expected
-    facts["matching_outbox_pending"] = pending
-    facts["dead_letters"] = dead_letters
-    facts["lost"] = expected - facts["reporting_distinct"]
-    facts["duplicated"] = facts["reporting_registered"] - facts["reporting_distinct"]
-    return timing, facts
+    facts["lost"] = expected - facts["second_distinct"]
+    facts["duplicates"] = {
+        # a delivery whose inbox claim found the event already applied
+        "first_duplicate_deliveries": facts.get("first_duplicate_deliveries"),
+        "second_duplicate_deliveries": facts.get("second_duplicate_deliveries"),
+        # an outbox row published more than once (attempts > 1), and a contact event
+        # delivered more than once at the notifications-like queue
+        "outbox_sent_again": facts["outbox_sent_again"],
+        "contact_delivered_again": facts["contact_delivered_again"],
+        # an effect applied twice: more volunteers than events, more counted than facts,
+        # more facts than volunteers
+        "first_effects_applied_again": max(0, facts["first_effects"] - expected),
+        "second_counted_again": max(0, facts["second_counted"] - facts["second_distinct"]),
+        "second_effects_applied_again": facts["second_effects"] - facts["second_distinct"],
+    }
+    # Duplicate deliveries that the inbox caught are harmless; effects applied twice are not.
+    facts["duplicated"] = sum(
+        facts["duplicates"][key]
+        for key in (
+            "first_effects_applied_again",
+            "second_counted_again",
+            "second_effects_applied_again",
+        )
+    )
+    facts["duplicate_deliveries"] = sum(
+        facts["duplicates"][key] or 0
+        for key in (
+            "first_duplicate_deliveries",
+            "second_duplicate_deliveries",
+            "outbox_sent_again",
+            "contact_delivered_again",
+        )
+    )
+    return facts
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -590,14 +777,25 @@ async def machine_info(infrastructure: Infrastructure, admin_url: str) -> dict[s
     return info
 
 
+def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    if name == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return None
+
+
 @dataclass
 class Options:
     events: int
     warmup: int
+    runs: int
     mode: str
     loop: str
     batch_size: int
     prefetch: int
+    lean_max_batch: int
+    lean_batched_prefetch: int
     overrides: dict[str, str]
     stall_timeout_s: float
     results_dir: Path | None
@@ -611,8 +809,49 @@ async def _cleanly(what: str, action: Awaitable[object]) -> None:
         print(f"bench.bus: could not {what}: {error!r}", file=sys.stderr)
 
 
+@dataclass
+class Contender:
+    """A pipeline under measurement: where to publish, how to watch it, what it delivered."""
+
+    inbound: AbstractExchange
+    watch: Watch
+    tally: Tally
+    amqp_url: str
+    dead_letter_queues: tuple[str, ...]
+    checks: Callable[[], Awaitable[dict[str, Any]]]
+    done: int = 0
+
+
+def _with_database(admin_url: str, database: str) -> str:
+    parts = urlsplit(admin_url)
+    return parts._replace(path=f"/{database}").geturl()
+
+
+def spread(values: Sequence[float], digits: int = 1) -> dict[str, Any]:
+    return {
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+        "runs": [round(value, digits) for value in values],
+    }
+
+
+def mean_cpu(timings: Sequence[Timing]) -> dict[str, float]:
+    """CPU ms per event over all runs of a figure (weighted by the events of each run)."""
+    events = sum(t.events for t in timings)
+    groups = sorted({group for t in timings for group in t.cpu_ms_per_event})
+    return {
+        group: round(
+            sum(t.cpu_ms_per_event.get(group, 0.0) * t.events for t in timings) / max(events, 1),
+            3,
+        )
+        for group in groups
+    }
+
+
 async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
     infrastructure = await discover()
+    timings: dict[str, list[Timing]] = {name: [] for name in FIGURES}
     async with contextlib.AsyncExitStack() as cleanup:
         cleanup.callback(infrastructure.close)
         databases = Databases(infrastructure)
@@ -626,160 +865,348 @@ async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
         cleanup.push_async_callback(
             lambda: _cleanly(f"drop database {database}", databases.drop(database))
         )
-        vhost, amqp_url = await vhosts.create()
-        cleanup.push_async_callback(lambda: _cleanly(f"delete vhost {vhost}", vhosts.delete(vhost)))
+        amqp_urls: dict[str, str] = {}
+        for name in ("pipeline", "lean", "lean_batched"):
+            vhost, amqp_urls[name] = await vhosts.create()
+            cleanup.push_async_callback(_cleanly, f"delete vhost {vhost}", vhosts.delete(vhost))
         platform = TestPlatform(
             admin_url=infrastructure.postgres_admin_url,
             database=database,
-            amqp_url=amqp_url,
-            vhost=vhost,
+            amqp_url=amqp_urls["pipeline"],
+            vhost="",
             restart_broker=infrastructure.restart_broker,
         )
         cleanup.push_async_callback(lambda: _cleanly("stop the services", platform.close()))
         machine = await machine_info(infrastructure, infrastructure.postgres_admin_url)
+        meter = CpuMeter(
+            broker_port=urlsplit(amqp_urls["pipeline"]).port or 5672,
+            postgres_port=urlsplit(infrastructure.postgres_admin_url).port or 5432,
+        )
+        dsn = _with_database(infrastructure.postgres_admin_url, database)
+        admin = await asyncpg.connect(dsn)
+        cleanup.push_async_callback(admin.close)
 
-        raw = await raw_round_trip(
-            amqp_url,
-            registrations("raw-warmup", options.warmup),
-            registrations("raw", options.events),
-            batch_size=options.batch_size,
-            prefetch=options.prefetch,
-            timeout_s=max(60.0, options.events / 50),
+        raw = RawBus(amqp_urls["pipeline"], prefetch=options.prefetch, meter=meter)
+        await raw.open()
+        cleanup.push_async_callback(raw.close)
+
+        contenders: dict[str, Contender] = {}
+        outcomes = await cleanup.enter_async_context(
+            running_services(platform, options.mode, options.overrides)
         )
-        pipeline, checks = await pipeline_round_trip(
-            platform,
-            registrations("warmup", options.warmup),
-            registrations("bench", options.events),
-            mode=options.mode,
-            batch_size=options.batch_size,
-            overrides=options.overrides,
-            stall_timeout_s=options.stall_timeout_s,
+
+        async def publishing_exchange(amqp_url: str, name: str) -> AbstractExchange:
+            connection = await aio_pika.connect(amqp_url)
+            cleanup.push_async_callback(connection.close)
+            channel = await connection.channel(publisher_confirms=True)
+            return await channel.get_exchange(name, ensure=False)
+
+        async def started_tally(amqp_url: str, exchange: str) -> Tally:
+            tally = Tally(amqp_url, exchange, CONTACT_OUT, NOTIFICATIONS_QUEUE)
+            await tally.start(options.prefetch)
+            cleanup.push_async_callback(tally.stop)
+            return tally
+
+        async def platform_facts() -> dict[str, Any]:
+            return await platform_checks(admin, 0, await outcomes())
+
+        contenders["pipeline"] = Contender(
+            inbound=await publishing_exchange(amqp_urls["pipeline"], INBOUND_EXCHANGE),
+            watch=PLATFORM_WATCH,
+            tally=await started_tally(amqp_urls["pipeline"], EVENTS_EXCHANGE),
+            amqp_url=amqp_urls["pipeline"],
+            dead_letter_queues=tuple(f"{service}.dead-letters" for service in SERVICES),
+            checks=platform_facts,
         )
-    machine["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
-    ratio = pipeline.per_s / raw.per_s if raw.per_s else 0.0
-    budget = cpu_budget(pipeline.cpu_ms_per_event, raw.per_s, os.cpu_count() or 1)
+        types = EventTypes(
+            inbound=REGISTERED, registered=REGISTERED_OUT, contact_changed=CONTACT_OUT
+        )
+        for name, batched in (("lean", False), ("lean_batched", True)):
+            lean = LeanPipeline(
+                name=name,
+                dsn=dsn,
+                schema=f"bench_{name}",
+                amqp_url=amqp_urls[name],
+                types=types,
+                batched=batched,
+                prefetch=options.lean_batched_prefetch if batched else options.prefetch,
+                max_batch=options.lean_max_batch,
+                relay_batch_size=options.batch_size,
+                pool_size=LEAN_BATCHED_POOL_SIZE if batched else LEAN_POOL_SIZE,
+            )
+            await lean.prepare()
+            cleanup.callback(lean.stop)
+            await lean.start()
+            contenders[name] = Contender(
+                inbound=await publishing_exchange(amqp_urls[name], lean_pipeline.INBOUND),
+                watch=Watch(lean.progress_sql, lean.relayed_sql, lean.pending_sql),
+                tally=await started_tally(amqp_urls[name], lean_pipeline.EVENTS),
+                amqp_url=amqp_urls[name],
+                dead_letter_queues=(
+                    f"{lean_pipeline.FIRST_QUEUE}.dead-letters",
+                    f"{lean_pipeline.SECOND_QUEUE}.dead-letters",
+                ),
+                checks=functools.partial(lean.checks, admin),
+            )
+
+        timeout_s = max(60.0, options.events / 50)
+
+        async def round_of(name: str, prefix: str, count: int) -> Timing:
+            contender = contenders[name]
+            contender.done += count
+            return await pipeline_round(
+                admin,
+                contender.inbound,
+                registrations(f"{name}-{prefix}", count),
+                watch=contender.watch,
+                meter=meter,
+                batch_size=options.batch_size,
+                expected_total=contender.done,
+                stall_timeout_s=options.stall_timeout_s,
+            )
+
+        if options.warmup:
+            await raw.round(
+                registrations("raw-warmup", options.warmup), options.batch_size, timeout_s
+            )
+            for name in contenders:
+                await round_of(name, "warmup", options.warmup)
+        # The figures take turns, run after run: a noisy minute on the machine falls on all.
+        for run in range(options.runs):
+            timings["raw"].append(
+                await raw.round(
+                    registrations(f"raw-{run}", options.events), options.batch_size, timeout_s
+                )
+            )
+            for name in contenders:
+                timings[name].append(await round_of(name, f"run{run}", options.events))
+
+        checks: dict[str, dict[str, Any]] = {}
+        for name, contender in contenders.items():
+            pending = await wait_for_outbox(admin, contender.watch, timeout_s=10.0)
+            await wait_for_tally(contender.tally, contender.done, timeout_s=10.0)
+            facts = await contender.checks()
+            facts["outbox_pending"] = pending
+            facts.update(contender.tally.facts(contender.done))
+            facts["dead_letters"] = await _dead_letters(
+                contender.amqp_url, contender.dead_letter_queues
+            )
+            checks[name] = settle_checks(facts, contender.done)
+    machine["load_average_at_end"] = _load()
+    return summarise(options, timings, checks, machine, logs)
+
+
+def summarise(
+    options: Options,
+    timings: Mapping[str, Sequence[Timing]],
+    checks: Mapping[str, Mapping[str, Any]],
+    machine: dict[str, Any],
+    logs: QuietLogs,
+) -> dict[str, Any]:
+    rates = {f"{name}_per_s": spread([t.per_s for t in timings[name]]) for name in FIGURES}
+
+    def ratios(anchor: str) -> dict[str, Any]:
+        return spread(
+            [
+                p.per_s / a.per_s if a.per_s else 0.0
+                for p, a in zip(timings["pipeline"], timings[anchor], strict=True)
+            ],
+            digits=4,
+        )
+
+    rates["ratio_to_lean"] = ratios("lean")
+    rates["ratio_to_lean_batched"] = ratios("lean_batched")
+    rates["ratio_to_raw"] = ratios("raw")
+    cpu = {name: mean_cpu(timings[name]) for name in FIGURES}
+    lost = sum(c["lost"] + c["contact_lost"] for c in checks.values())
+    pipeline = checks["pipeline"]
+    ratio_to_lean = rates["ratio_to_lean"]["median"]
     return {
         "started_at": None,
         "events": options.events,
         "warmup": options.warmup,
+        "runs": options.runs,
         "mode": options.mode,
         "loop": options.loop,
         "publish_batch_size": options.batch_size,
         "consumer_prefetch": options.prefetch,
+        "lean_batched_prefetch": options.lean_batched_prefetch,
+        "lean_max_batch": options.lean_max_batch,
         "service_overrides": options.overrides,
-        "raw": {**asdict(raw), "per_s": raw.per_s},
-        "pipeline": {**asdict(pipeline), "per_s": pipeline.per_s},
+        "figures": {
+            name: [{**asdict(t), "per_s": t.per_s} for t in timings[name]] for name in FIGURES
+        },
+        "rates": rates,
+        "cpu_ms_per_event": cpu,
         "checks": checks,
-        "raw_per_s": round(raw.per_s, 1),
-        "pipeline_per_s": round(pipeline.per_s, 1),
-        "ratio": round(ratio, 4),
-        "target_ratio": TARGET_RATIO,
-        "target_met": ratio >= TARGET_RATIO and checks["lost"] == 0,
-        "lost": checks["lost"],
-        "duplicated": checks["duplicated"],
+        "raw_per_s": rates["raw_per_s"]["median"],
+        "pipeline_per_s": rates["pipeline_per_s"]["median"],
+        "lean_per_s": rates["lean_per_s"]["median"],
+        "lean_batched_per_s": rates["lean_batched_per_s"]["median"],
+        "ratio_to_lean": ratio_to_lean,
+        "ratio_to_lean_batched": rates["ratio_to_lean_batched"]["median"],
+        "ratio": rates["ratio_to_raw"]["median"],
+        "target_ratio_to_lean": TARGET_RATIO,
+        "target_met": ratio_to_lean >= TARGET_RATIO and pipeline["lost"] == 0,
+        "lost": pipeline["lost"] + pipeline["contact_lost"],
+        "duplicated": pipeline["duplicated"],
+        "duplicate_deliveries": pipeline["duplicate_deliveries"],
+        "lost_all_pipelines": lost,
         "service_log_lines": dict(logs.counts),
-        "cpu_budget": budget,
+        "cpu_budget": cpu_budget(
+            cpu["pipeline"], rates["lean_per_s"]["median"], os.cpu_count() or 1
+        ),
         "machine": machine,
     }
 
 
-def cpu_budget(cpu_ms: Mapping[str, float], raw_per_s: float, cores: int) -> dict[str, Any]:
+def cpu_budget(cpu_ms: Mapping[str, float], anchor_per_s: float, cores: int) -> dict[str, Any]:
     """What the measured CPU costs allow on this machine, next to what the target needs.
 
     All cores busy for a second give ``cores * 1000`` ms: at the pipeline's cost per event
     that is the most it can carry; at the broker's and the database's cost alone (as if
     both services cost nothing) it is the most any service code could reach.
     """
-    if not cpu_ms or not raw_per_s:
+    groups = {k: v for k, v in cpu_ms.items() if k != MACHINE}
+    if not groups or not anchor_per_s:
         return {}
-    total = sum(cpu_ms.values())
-    servers = cpu_ms.get("rabbitmq", 0.0) + cpu_ms.get("postgres", 0.0)
+    total = sum(groups.values())
+    servers = groups.get("rabbitmq", 0.0) + groups.get("postgres", 0.0)
     capacity_ms = cores * 1000.0
     return {
         "cores": cores,
         "pipeline_ms_per_event": round(total, 3),
+        "machine_ms_per_event": cpu_ms.get(MACHINE),
         "servers_ms_per_event": round(servers, 3),
-        "target_ms_per_event": round(capacity_ms / (TARGET_RATIO * raw_per_s), 3),
+        "target_ms_per_event": round(capacity_ms / (TARGET_RATIO * anchor_per_s), 3),
         "cpu_bound_per_s": round(capacity_ms / total, 1) if total else None,
+        # The ratio to the anchor if both services cost nothing: the broker's and the
+        # database's measured work alone.
         "servers_only_ratio_ceiling": (
-            round(capacity_ms / servers / raw_per_s, 3) if servers else None
+            round(capacity_ms / servers / anchor_per_s, 3) if servers else None
         ),
     }
 
 
-def _timeline_rows(timeline: Sequence[Sequence[float]], rows: int = 8) -> list[str]:
+def _timeline_rows(timeline: Sequence[Sequence[float]], rows: int = 6) -> list[str]:
     if not timeline:
         return []
     step = max(1, len(timeline) // rows)
     picked = list(timeline[::step])
     if picked[-1] is not timeline[-1]:
         picked.append(timeline[-1])
-    lines = [f"  {'s':>7}{'matching consumed':>19}{'relayed':>9}{'reporting counted':>19}"]
-    lines += [f"  {t:>7.2f}{m:>19.0f}{r:>9.0f}{c:>19.0f}" for t, m, r, c in picked]
+    lines = [f"  {'s':>7}{'first consumed':>16}{'relayed':>9}{'second counted':>16}"]
+    lines += [f"  {t:>7.2f}{m:>16.0f}{r:>9.0f}{c:>16.0f}" for t, m, r, c in picked]
     return lines
 
 
 def _cpu_text(cpu: Mapping[str, float]) -> str:
     if not cpu:
         return "not measured (no /proc)"
-    return ", ".join(f"{group} {ms:.2f}" for group, ms in cpu.items())
+    groups = {k: v for k, v in cpu.items() if k != MACHINE}
+    text = ", ".join(f"{group} {ms:.2f}" for group, ms in groups.items())
+    return f"{text}; sum {sum(groups.values()):.2f}; whole machine {cpu.get(MACHINE, 0.0):.2f}"
 
 
 def _budget_lines(budget: Mapping[str, Any]) -> list[str]:
     if not budget:
         return []
     return [
-        f"  on {budget['cores']} cores the target needs <= {budget['target_ms_per_event']:.2f} "
-        f"ms per event in all; the pipeline spends {budget['pipeline_ms_per_event']:.2f} "
-        f"(CPU-bound at {budget['cpu_bound_per_s']}/s), of which the broker and the "
-        f"database {budget['servers_ms_per_event']:.2f} (ratio ceiling with services at "
-        f"no cost: {budget['servers_only_ratio_ceiling']})",
+        f"  on {budget['cores']} cores the target (0.5x lean) needs <= "
+        f"{budget['target_ms_per_event']:.2f} ms per event in all; the pipeline spends "
+        f"{budget['pipeline_ms_per_event']:.2f} (CPU-bound at {budget['cpu_bound_per_s']}/s), "
+        f"of which the broker and the database {budget['servers_ms_per_event']:.2f}",
     ]
+
+
+LABELS = {
+    "raw": "raw aio-pika",
+    "pipeline": "pipeline",
+    "lean": "lean per delivery",
+    "lean_batched": "lean batched",
+}
+
+
+def _checks_line(name: str, c: Mapping[str, Any]) -> str:
+    d = c["duplicates"]
+    return (
+        f"  {LABELS[name]:<18} lost {c['lost']} (contact {c['contact_lost']}) of {c['expected']}; "
+        f"effects applied twice {c['duplicated']}; duplicate deliveries: first "
+        f"{_or_dash(d['first_duplicate_deliveries'])}, second "
+        f"{_or_dash(d['second_duplicate_deliveries'])}, outbox rows sent again "
+        f"{d['outbox_sent_again']}, contact events delivered again "
+        f"{d['contact_delivered_again']}; outbox unpublished {c['outbox_pending']}; dead letters "
+        + ", ".join(f"{queue} {count}" for queue, count in c["dead_letters"].items())
+    )
+
+
+def _or_dash(value: Any) -> str:
+    return "-" if value is None else str(value)
 
 
 def report(result: Mapping[str, Any]) -> str:
-    raw, pipeline, checks = result["raw"], result["pipeline"], result["checks"]
-    stages = pipeline["stages"]
-    events = result["events"]
-
-    def at(name: str) -> str:
-        value = stages.get(name)
-        if value is None:
-            return "-"
-        return f"{value:.2f}s ({events / value:.0f}/s)" if value > 0 else f"{value:.2f}s"
-
+    rates = result["rates"]
     verdict = "met" if result["target_met"] else "NOT met"
+    runs = result["runs"]
+    header = "".join(f"{f'run {n + 1}':>10}" for n in range(runs))
     lines = [
-        f"bench.bus: {events} events (+{result['warmup']} warm-up); services {result['mode']}; "
-        f"{result['loop']} loop; publish batches of {result['publish_batch_size']}; "
-        f"prefetch {result['consumer_prefetch']}",
+        f"bench.bus: {result['events']} events per run (+{result['warmup']} warm-up), {runs} runs; "
+        f"services {result['mode']}; {result['loop']} loop; publish batches of "
+        f"{result['publish_batch_size']}; prefetch {result['consumer_prefetch']} "
+        f"(lean batched: {result['lean_batched_prefetch']}, batches up to "
+        f"{result['lean_max_batch']})",
         "",
-        f"{'':<16}{'events':>8}{'publish s':>11}{'total s':>10}{'events/s':>11}",
-        f"{'raw aio-pika':<16}{raw['events']:>8}{raw['publish_seconds']:>11.3f}"
-        f"{raw['seconds']:>10.3f}{raw['per_s']:>11.1f}",
-        f"{'pipeline':<16}{pipeline['events']:>8}{pipeline['publish_seconds']:>11.3f}"
-        f"{pipeline['seconds']:>10.3f}{pipeline['per_s']:>11.1f}",
-        "",
-        f"ratio pipeline/raw: {result['ratio']:.3f}   target >= {result['target_ratio']}: "
-        f"{verdict}",
-        "",
-        f"pipeline, from the first publish: all published {at('published_s')}; "
-        f"matching consumed all {at('matching_done_s')}; "
-        f"reporting counted all {at('reporting_done_s')}"
-        + ("" if pipeline["completed"] else "  STALLED: reporting stopped counting"),
-        *_timeline_rows(pipeline["timeline"]),
-        "",
-        "CPU ms per event (this process, service processes, local servers):",
-        f"  raw       {_cpu_text(raw['cpu_ms_per_event'])}",
-        f"  pipeline  {_cpu_text(pipeline['cpu_ms_per_event'])}",
-        *_budget_lines(result["cpu_budget"]),
-        "",
-        f"lost {checks['lost']}, duplicated {checks['duplicated']} "
-        f"(of {checks['expected']}, warm-up included); matching volunteers "
-        f"{checks['matching_volunteers']}/{checks['expected']}; matching outbox unpublished "
-        f"{checks['matching_outbox_pending']} of {checks['matching_outbox']}; dead letters "
-        + ", ".join(f"{name} {count}" for name, count in checks["dead_letters"].items()),
+        f"{'events/s':<28}{header}{'median':>10}   min-max",
     ]
+    for name in FIGURES:
+        rate = rates[f"{name}_per_s"]
+        lines.append(
+            f"{LABELS[name]:<28}"
+            + "".join(f"{value:>10.1f}" for value in rate["runs"])
+            + f"{rate['median']:>10.1f}   {rate['min']:.1f}-{rate['max']:.1f}"
+        )
+    for key, label in (
+        ("ratio_to_lean", "pipeline / lean"),
+        ("ratio_to_lean_batched", "pipeline / lean batched"),
+        ("ratio_to_raw", "pipeline / raw"),
+    ):
+        rate = rates[key]
+        lines.append(
+            f"{label:<28}"
+            + "".join(f"{value:>10.3f}" for value in rate["runs"])
+            + f"{rate['median']:>10.3f}   {rate['min']:.3f}-{rate['max']:.3f}"
+        )
+    lines += [
+        "",
+        f"ratio pipeline/lean (median): {result['ratio_to_lean']:.3f}   target >= "
+        f"{result['target_ratio_to_lean']}: {verdict}",
+        "",
+        "last run, from the first publish (first = matching or lean first consumer, "
+        "second = reporting or lean second consumer):",
+    ]
+    for name in ("pipeline", "lean", "lean_batched"):
+        last = result["figures"][name][-1]
+        stages = last["stages"]
+        lines.append(
+            f" {LABELS[name]}: all published {stages['published_s']:.2f}s; first consumed all "
+            f"{_or_dash(stages['first_done_s'] and round(stages['first_done_s'], 2))}s; second "
+            f"counted all {stages['second_done_s']:.2f}s"
+            + ("" if last["completed"] else "  STALLED")
+        )
+        lines += _timeline_rows(last["timeline"])
+    lines += ["", "CPU ms per event (mean over the runs):"]
+    for name in FIGURES:
+        lines.append(f"  {LABELS[name]:<18} {_cpu_text(result['cpu_ms_per_event'][name])}")
+    lines += _budget_lines(result["cpu_budget"])
+    lines += [
+        "",
+        f"load average at start {result['machine']['load_average_at_start']}, at end "
+        f"{result['machine']['load_average_at_end']}, per run "
+        + "; ".join(str(t["load_average"]) for t in result["figures"]["pipeline"]),
+        "",
+        "lost and duplicated (warm-up included):",
+    ]
+    lines += [_checks_line(name, c) for name, c in result["checks"].items()]
     if result["service_log_lines"]:
         lines.append(f"service warnings/errors (counted): {result['service_log_lines']}")
     return "\n".join(lines)
@@ -797,8 +1224,9 @@ def write_results(result: dict[str, Any], directory: Path) -> Path:
 
 def parse_args(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench.bus", description=__doc__.split("\n")[0])
-    parser.add_argument("--events", type=int, default=2000, help="events per figure (2000)")
+    parser.add_argument("--events", type=int, default=2000, help="events per figure and run (2000)")
     parser.add_argument("--warmup", type=int, default=200, help="warm-up events first (200)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of every figure (3)")
     parser.add_argument(
         "--mode",
         choices=("subprocess", "inprocess"),
@@ -812,19 +1240,31 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         help="event loop of this process; uvicorn picks uvloop for the services (uvloop)",
     )
     parser.add_argument(
+        "--lean-max-batch",
+        type=int,
+        default=200,
+        help="most deliveries the batched lean consumers apply in one transaction (200)",
+    )
+    parser.add_argument(
+        "--lean-batched-prefetch",
+        type=int,
+        default=400,
+        help="prefetch of the batched lean consumers: a batch in flight, the next arriving (400)",
+    )
+    parser.add_argument(
         "--set",
         dest="settings",
         action="append",
         default=[],
         metavar="KEY=VALUE",
         help="a service setting for both services, e.g. consumer_prefetch=16 (repeatable); "
-        "consumer_prefetch and relay_batch_size apply to the raw figure too",
+        "consumer_prefetch and relay_batch_size apply to raw and lean too",
     )
     parser.add_argument("--stall-timeout", type=float, default=60.0, help="seconds (60)")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results")
     args = parser.parse_args(argv)
-    if args.events < 1 or args.warmup < 0:
-        parser.error("--events must be at least 1 and --warmup at least 0")
+    if args.events < 1 or args.warmup < 0 or args.runs < 1:
+        parser.error("--events and --runs must be at least 1 and --warmup at least 0")
     overrides: dict[str, str] = {}
     for setting in args.settings:
         key, sep, value = setting.partition("=")
@@ -834,22 +1274,31 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     return Options(
         events=args.events,
         warmup=args.warmup,
+        runs=args.runs,
         mode=args.mode,
         loop=args.loop,
         batch_size=int(overrides.get("relay_batch_size", DEFAULT_BATCH_SIZE)),
         prefetch=int(overrides.get("consumer_prefetch", DEFAULT_PREFETCH)),
+        lean_max_batch=args.lean_max_batch,
+        lean_batched_prefetch=args.lean_batched_prefetch,
         overrides=overrides,
         stall_timeout_s=args.stall_timeout,
         results_dir=None if args.no_write else RESULTS_DIR,
     )
 
 
-def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    if name == "uvloop":
-        import uvloop
-
-        return uvloop.new_event_loop
-    return None
+SUMMARY_KEYS = (
+    "pipeline_per_s",
+    "lean_per_s",
+    "lean_batched_per_s",
+    "raw_per_s",
+    "ratio_to_lean",
+    "ratio_to_lean_batched",
+    "ratio",
+    "lost",
+    "duplicated",
+    "duplicate_deliveries",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -866,10 +1315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"results: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
         )
-    summary = {
-        key: result[key] for key in ("pipeline_per_s", "raw_per_s", "ratio", "lost", "duplicated")
-    }
-    print(json.dumps(summary), flush=True)
+    print(json.dumps({key: result[key] for key in SUMMARY_KEYS}), flush=True)
     return 0
 
 
