@@ -36,7 +36,7 @@ from shared.events import IntegrationEvent
 from shared.logging import event_context, get_logger
 from shared.migrations import current_revision, head_revision
 from shared.problems import install_problem_handlers, problem_response
-from shared.publisher import BrokerPublisher
+from shared.publisher import BrokerPublisher, broker_urls, connection_class
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.topology import Binding, ServiceTopology, declare_service_topology
@@ -72,7 +72,9 @@ class Service:
         )
         self.database = Database(settings.database_url, settings.database_schema)
         self.messaging = Messaging(self.name)
-        self.publisher = BrokerPublisher(settings.amqp_url, app_id=self.name)
+        self.publisher = BrokerPublisher(
+            settings.amqp_url, app_id=self.name, addresses=settings.amqp_addresses
+        )
         self.consumer = EventConsumer(
             topology=self.topology,
             database=self.database,
@@ -162,13 +164,17 @@ class Service:
     # -- wiring ------------------------------------------------------------------------
 
     def _build_broker(self) -> RabbitBroker:
+        urls = broker_urls(self.settings.amqp_url, self.settings.amqp_addresses)
         broker = RabbitBroker(
-            self.settings.amqp_url,
+            urls[0],
             app_id=self.name,
             middlewares=(RabbitPrometheusMiddleware(registry=REGISTRY, app_name=self.name),),
             log_level=logging.DEBUG,
             graceful_timeout=15.0,
         )
+        # FastStream hands its connection arguments to aio-pika's connect_robust, which takes
+        # the class to connect with: over several nodes, the failover connection.
+        broker._connection_kwargs["connection_class"] = connection_class(urls)
         handlers = self.definition.handlers
         if not handlers.event_types or not self.settings.consumer_enabled:
             return broker
