@@ -42,7 +42,7 @@ pytest: ## the tests only (make test also installs, lints and type-checks first)
 test-unit: install tools ## every test that needs neither broker nor database, in about a minute
 	$(UV) run --frozen pytest -m "not infrastructure" -q
 
-bench-bus: install infra ## events per second through outbox, broker and inbox vs raw aio-pika
+bench-bus: install infra ## events per second through outbox, broker and inbox vs raw aio-pika (BUS_CLUSTER=3: on a 3-node RabbitMQ cluster)
 	$(UV) run --frozen python -m bench.bus
 
 bench-matching: install ## the batch plan over 50,000 volunteers and 10,000 tasks, and one task's ranking

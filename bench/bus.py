@@ -20,6 +20,11 @@ under uvicorn, as deployed: one process, one event loop and one core per service
 ``--mode inprocess`` they share this process's event loop with the publisher and the poller,
 which measures the harness as much as the platform. See bench/README.md.
 
+With ``BUS_CLUSTER=3`` in the environment both figures are taken on a RabbitMQ cluster of
+that many nodes started for the run on this machine (as tests/cluster starts it; the local
+broker is not used): the queues are quorum queues replicated on every node, and the
+services are given every node's address.
+
 The last line printed is one JSON object: pipeline_per_s, raw_per_s, ratio, lost, duplicated.
 """
 
@@ -35,6 +40,7 @@ import os
 import platform as host_platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping, Sequence
@@ -52,9 +58,10 @@ from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
 
 from shared.settings import ServiceSettings
 from shared.testing.databases import Databases
-from shared.testing.infrastructure import Infrastructure, VirtualHosts, discover
+from shared.testing.infrastructure import Infrastructure, VirtualHosts, discover, unique_name
 from shared.testing.platform import TestPlatform, cloud_event
 from shared.topology import INBOUND_EXCHANGE
+from tests.cluster.rabbitmq import RabbitCluster
 
 REGISTERED = "pl.waw.portal.volunteer.registered.v1"
 RAW_EXCHANGE = "bench.raw"
@@ -601,6 +608,8 @@ class Options:
     overrides: dict[str, str]
     stall_timeout_s: float
     results_dir: Path | None
+    # BUS_CLUSTER: RabbitMQ nodes of a cluster started for the run; 0: the local broker.
+    cluster_size: int = 0
 
 
 async def _cleanly(what: str, action: Awaitable[object]) -> None:
@@ -609,6 +618,14 @@ async def _cleanly(what: str, action: Awaitable[object]) -> None:
         await action
     except Exception as error:
         print(f"bench.bus: could not {what}: {error!r}", file=sys.stderr)
+
+
+async def start_cluster(size: int, cleanup: contextlib.AsyncExitStack) -> RabbitCluster:
+    """A RabbitMQ cluster of ``size`` nodes for the run, stopped when it ends."""
+    cluster = RabbitCluster(Path(tempfile.mkdtemp(prefix="bench-bus-cluster-")), size=size)
+    cleanup.push_async_callback(lambda: asyncio.to_thread(cluster.close))
+    await asyncio.to_thread(cluster.start)
+    return cluster
 
 
 async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
@@ -626,8 +643,18 @@ async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
         cleanup.push_async_callback(
             lambda: _cleanly(f"drop database {database}", databases.drop(database))
         )
-        vhost, amqp_url = await vhosts.create()
-        cleanup.push_async_callback(lambda: _cleanly(f"delete vhost {vhost}", vhosts.delete(vhost)))
+        overrides = dict(options.overrides)
+        if options.cluster_size:
+            cluster = await start_cluster(options.cluster_size, cleanup)
+            vhost = unique_name("vt_")
+            await cluster.create_vhost(vhost)
+            amqp_url = cluster.amqp_url(vhost)
+            overrides["amqp_addresses"] = ",".join(cluster.addresses)
+        else:
+            vhost, amqp_url = await vhosts.create()
+            cleanup.push_async_callback(
+                lambda: _cleanly(f"delete vhost {vhost}", vhosts.delete(vhost))
+            )
         platform = TestPlatform(
             admin_url=infrastructure.postgres_admin_url,
             database=database,
@@ -652,7 +679,7 @@ async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
             registrations("bench", options.events),
             mode=options.mode,
             batch_size=options.batch_size,
-            overrides=options.overrides,
+            overrides=overrides,
             stall_timeout_s=options.stall_timeout_s,
         )
     machine["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
@@ -666,7 +693,8 @@ async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
         "loop": options.loop,
         "publish_batch_size": options.batch_size,
         "consumer_prefetch": options.prefetch,
-        "service_overrides": options.overrides,
+        "service_overrides": overrides,
+        "broker_nodes": options.cluster_size or 1,
         "raw": {**asdict(raw), "per_s": raw.per_s},
         "pipeline": {**asdict(pipeline), "per_s": pipeline.per_s},
         "checks": checks,
@@ -752,7 +780,12 @@ def report(result: Mapping[str, Any]) -> str:
     lines = [
         f"bench.bus: {events} events (+{result['warmup']} warm-up); services {result['mode']}; "
         f"{result['loop']} loop; publish batches of {result['publish_batch_size']}; "
-        f"prefetch {result['consumer_prefetch']}",
+        f"prefetch {result['consumer_prefetch']}; "
+        + (
+            f"RabbitMQ cluster of {result['broker_nodes']} nodes"
+            if result["broker_nodes"] > 1
+            else "one RabbitMQ node"
+        ),
         "",
         f"{'':<16}{'events':>8}{'publish s':>11}{'total s':>10}{'events/s':>11}",
         f"{'raw aio-pika':<16}{raw['events']:>8}{raw['publish_seconds']:>11.3f}"
@@ -841,6 +874,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         overrides=overrides,
         stall_timeout_s=args.stall_timeout,
         results_dir=None if args.no_write else RESULTS_DIR,
+        cluster_size=int(os.environ.get("BUS_CLUSTER") or 0),
     )
 
 

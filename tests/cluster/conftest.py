@@ -9,9 +9,7 @@ uses ``infrastructure`` (the real Postgres), so `make test-unit` leaves these te
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -23,8 +21,11 @@ from tests.cluster.rabbitmq import ClusterUnavailable, RabbitCluster
 
 
 @pytest_asyncio.fixture(scope="session")
-async def rabbit_cluster(infrastructure: Infrastructure) -> AsyncIterator[RabbitCluster]:
-    cluster = RabbitCluster(Path(tempfile.mkdtemp(prefix="rabbitmq-cluster-")))
+async def rabbit_cluster(
+    infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RabbitCluster]:
+    # Under pytest's temporary directory: the nodes' logs stay for a look after a failure.
+    cluster = RabbitCluster(tmp_path_factory.mktemp("rabbitmq-cluster"))
     try:
         await asyncio.to_thread(cluster.start)
     except ClusterUnavailable as unavailable:

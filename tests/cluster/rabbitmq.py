@@ -108,7 +108,8 @@ class Node:
 
 @dataclass
 class RabbitCluster:
-    """``start()`` three nodes and join them; ``close()`` stops them and removes their files."""
+    """``start()`` three nodes and join them; ``close()`` stops them and removes their data
+    (the logs stay)."""
 
     directory: Path
     size: int = 3
@@ -284,7 +285,8 @@ class RabbitCluster:
     def close(self) -> None:
         with ThreadPoolExecutor(self.size) as pool:
             list(pool.map(self._stop_node, self.nodes))
-        shutil.rmtree(self.directory, ignore_errors=True)
+        for node in self.nodes:
+            shutil.rmtree(node.directory / "data", ignore_errors=True)
 
     def _stop_node(self, node: Node) -> None:
         with contextlib.suppress(ClusterUnavailable, OSError, ValueError):

@@ -34,6 +34,7 @@ from shared.consumer import EventConsumer, EventHandlers, RetryPolicy
 from shared.db import Database, asyncpg_dsn
 from shared.events import IntegrationEvent
 from shared.logging import event_context, get_logger
+from shared.metrics import BROKER_CONNECTED
 from shared.migrations import current_revision, head_revision
 from shared.problems import install_problem_handlers, problem_response
 from shared.publisher import BrokerPublisher, broker_urls, connection_class
@@ -100,6 +101,7 @@ class Service:
         self.broker = self._build_broker()
         self.http = self._build_http_app()
         self._relay_task: asyncio.Task[None] | None = None
+        self._broker_lost_since: float | None = None
         self._head_revision = head_revision(definition.migrations_dir)
 
     def unit_of_work(
@@ -110,10 +112,17 @@ class Service:
 
     # -- lifecycle ---------------------------------------------------------------------
 
+    @property
+    def uses_broker(self) -> bool:
+        """An API-only replica (no consumer, no relay) serves from its database alone: it
+        neither connects to the broker nor waits for it to be ready."""
+        return self.settings.consumer_enabled or self.settings.relay_enabled
+
     async def start(self) -> None:
-        await self.publisher.connect()
-        await declare_service_topology(self.publisher.channel, self.topology)
-        await self.broker.start()
+        if self.uses_broker:
+            await self.publisher.connect()
+            await declare_service_topology(self.publisher.channel, self.topology)
+            await self.broker.start()
         if self.settings.relay_enabled:
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
         log.info(
@@ -157,9 +166,29 @@ class Service:
         except Exception as error:
             checks["database"] = f"unreachable: {error!r}"
             checks["migrations"] = "unknown"
-        broker_ok = await self.broker.ping(timeout=2) and self.publisher.is_connected
-        checks["broker"] = "ok" if broker_ok else "unreachable"
+        if self.uses_broker:
+            checks["broker"] = "ok" if await self._broker_connected() else "unreachable"
         return checks
+
+    async def liveness(self) -> dict[str, str]:
+        """Not alive only when a replica that consumes or relays has been without its broker
+        for longer than ``broker_liveness_grace_s``: the connections' own recovery did not
+        bring it back, a restart may (another node, a fresh connection)."""
+        if not self.uses_broker or await self._broker_connected():
+            return {"broker": "ok"} if self.uses_broker else {}
+        lost_for = time.monotonic() - (self._broker_lost_since or time.monotonic())
+        if lost_for > self.settings.broker_liveness_grace_s:
+            return {"broker": f"unreachable for {lost_for:.0f}s"}
+        return {"broker": "reconnecting"}
+
+    async def _broker_connected(self) -> bool:
+        connected = await self.broker.ping(timeout=2) and self.publisher.is_connected
+        BROKER_CONNECTED.labels(self.name).set(1 if connected else 0)
+        if connected:
+            self._broker_lost_since = None
+        elif self._broker_lost_since is None:
+            self._broker_lost_since = time.monotonic()
+        return connected
 
     # -- wiring ------------------------------------------------------------------------
 
@@ -212,9 +241,13 @@ class Service:
     def _operations_router(self) -> APIRouter:
         router = APIRouter(tags=["operations"])
 
-        @router.get("/health/live")
-        async def live() -> dict[str, str]:
-            return {"status": "ok"}
+        # The documented answer is the 200 one; a 503 is a problem document like readiness's.
+        @router.get("/health/live", response_model=dict[str, str])
+        async def live() -> Response:
+            checks = await self.liveness()
+            if all(state in ("ok", "reconnecting") for state in checks.values()):
+                return JSONResponse({"status": "ok", **checks})
+            return problem_response(503, "Not alive", "the broker is out of reach", checks=checks)
 
         @router.get("/health/ready")
         async def ready() -> Response:

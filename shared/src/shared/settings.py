@@ -148,6 +148,10 @@ class ServiceSettings(BaseSettings):
     # Off for replicas that only answer HTTP: the API can then scale (and keep its latency)
     # apart from the consumer, with the same image.
     consumer_enabled: bool = True
+    # A replica that consumes or relays reports the broker out of reach for this long as not
+    # alive (/health/live): restarted, it connects afresh. Shorter outages only show in
+    # readiness and the broker_connected metric.
+    broker_liveness_grace_s: float = Field(default=120.0, gt=0)
     # Consumer: prefetch bounds the work in flight; the delivery limit bounds redeliveries.
     # About the database pool's size: more in flight only waits for connections and starves
     # the outbox relay, which shares the event loop.
