@@ -202,6 +202,7 @@ async def test_the_queue_leader_stops_and_another_node_dies_mid_stream(
         started = time.monotonic()
         stopping = asyncio.create_task(cluster.run(cluster.stop_app, leader))
         recovery = await ready_again_after(services, started)
+        print(f"leader {leader_name} stopped: every service ready again after {recovery:.1f}s")
         await stopping
         assert recovery <= READY_WITHIN_S, f"ready again after {recovery:.1f}s"
         assert leader_name not in await queue_leaders(cluster, platform.vhost, skip=leader)
@@ -214,6 +215,7 @@ async def test_the_queue_leader_stops_and_another_node_dies_mid_stream(
         started = time.monotonic()
         await cluster.run(cluster.kill, victim)
         recovery = await ready_again_after(services, started)
+        print(f"{victim.name} killed: every service ready again after {recovery:.1f}s")
         assert recovery <= READY_WITHIN_S, f"ready again after {recovery:.1f}s"
         await counted_progress(platform, max(counted, await registered_in_reporting(platform)))
         await cluster.run(cluster.restart_killed, victim)
@@ -260,6 +262,7 @@ async def test_a_database_cut_mid_stream_on_the_cluster(
             for proxy in proxies.values():
                 proxy.restore()
             recovery = await ready_again_after(services, started)
+            print(f"database cut for 5 s: every service ready again after {recovery:.1f}s")
             assert recovery <= READY_WITHIN_S, f"ready again after {recovery:.1f}s"
             await publishing
             await assert_every_registration_once(platform, total)
