@@ -7,6 +7,13 @@
 # `python -m <service> migrate` applies its migrations and exits. The console runs
 # `python -m console` (server-rendered pages; no database, no broker).
 #
+# The base image is a build arg too, PYTHON_IMAGE (python:3.11-slim by default); where no
+# registry can be reached, scripts/containers/base-images.sh makes one from Debian's
+# packages. Install steps take a CA bundle as the build secret `ca` (for a TLS-intercepting
+# proxy; it never reaches a layer) and, when `make wheelhouse` has filled wheelhouse/, fetch
+# nothing at all:
+#   docker build --secret id=ca,src=/etc/ssl/certs/ca-certificates.crt --build-arg SERVICE=registry .
+#
 # The build and the runtime steps are the same for all of them and take SERVICE as an
 # argument. What differs per application - its env prefix and port, its HEALTHCHECK and CMD
 # (Docker substitutes no variables in these two) - is one short stage each at the end,
@@ -17,11 +24,18 @@ ARG SERVICE
 
 FROM ${PYTHON_IMAGE} AS build
 ARG UV_VERSION=0.13.9
-RUN pip install --no-cache-dir "uv==${UV_VERSION}"
+# The one script every install step runs under (CA secret, wheelhouse), and the pinned build
+# backend of the workspace packages.
+COPY scripts/containers/install-env.sh /usr/local/bin/install-env
+COPY scripts/containers/build-constraints.txt /usr/local/share/build-constraints.txt
+RUN --mount=type=secret,id=ca \
+    --mount=type=bind,source=wheelhouse,target=/wheelhouse \
+    install-env pip install --no-cache-dir "uv==${UV_VERSION}"
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
-    UV_PROJECT_ENVIRONMENT=/app/.venv
+    UV_PROJECT_ENVIRONMENT=/app/.venv \
+    UV_BUILD_CONSTRAINT=/usr/local/share/build-constraints.txt
 WORKDIR /src
 # Every workspace member's manifest: uv resolves the workspace from them and the lock.
 # Third-party dependencies get a layer of their own, rebuilt only when these files change.
@@ -35,22 +49,29 @@ COPY services/console/pyproject.toml services/console/
 # Declared here, not earlier: the steps above stay one cached layer for every application.
 ARG SERVICE
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --package ${SERVICE} --no-install-workspace
+    --mount=type=secret,id=ca \
+    --mount=type=bind,source=wheelhouse,target=/wheelhouse,rw \
+    install-env uv sync --frozen --no-dev --package ${SERVICE} --no-install-workspace
 # Then the code: shared and this application only, installed as wheels (not editable;
 # the console's templates and static files travel inside its package) so the runtime
 # image needs nothing but the virtual environment.
 COPY shared/src shared/src
 COPY services/${SERVICE}/src services/${SERVICE}/src
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --package ${SERVICE} --no-editable
+    --mount=type=secret,id=ca \
+    --mount=type=bind,source=wheelhouse,target=/wheelhouse,rw \
+    install-env uv sync --frozen --no-dev --package ${SERVICE} --no-editable
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
+# /keys belongs to the app user: a volume mounted there (docker-compose's issuer-keys) starts
+# with the mount point's owner, so the console's key can be written with a read-only root.
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent \
-       --shell /usr/sbin/nologin app
+       --shell /usr/sbin/nologin app \
+    && install -d -o 10001 -g 10001 -m 0700 /keys
 COPY --from=build /app/.venv /app/.venv
 WORKDIR /app
 USER 10001:10001

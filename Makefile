@@ -9,7 +9,7 @@ export DEV_AUTH_SECRET
 # mode, where the local defaults are allowed. Anywhere else the services refuse them.
 export ENVIRONMENT ?= development
 
-.PHONY: help install infra tools run test test-unit lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token translations dead-letters init-sql catalogue docs seed
+.PHONY: help install infra tools run test test-unit lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token translations dead-letters init-sql catalogue docs seed images wheelhouse test-containers
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -21,8 +21,8 @@ install: ## install uv and exactly the locked dependencies into .venv
 infra: ## make sure PostgreSQL and RabbitMQ answer (start them if installed but stopped)
 	@scripts/infra.sh ensure
 
-tools: ## install nginx (the gateway) and Chromium (browser tests) from Debian's packages if missing
-	@scripts/infra.sh tools nginx chromium
+tools: ## install nginx (the gateway), Chromium (browser tests) and promtool (alert rules) from Debian's packages if missing
+	@scripts/infra.sh tools nginx chromium promtool
 
 run: install infra ## the whole platform as local processes (Ctrl-C stops it)
 	@scripts/run.sh
@@ -41,6 +41,15 @@ pytest: ## the tests only (make test also installs, lints and type-checks first)
 
 test-unit: install tools ## every test that needs neither broker nor database, in about a minute
 	$(UV) run --frozen pytest -m "not infrastructure" -q
+
+images: ## the five application images (docker; else podman, with base images made from Debian's packages)
+	@scripts/containers/images.sh
+
+wheelhouse: ## every locked package once into wheelhouse/: then make images builds with no network
+	@scripts/containers/wheelhouse.sh
+
+test-containers: install ## make images, then start docker-compose.yml's stack and use it as a person would
+	@scripts/containers/test.sh
 
 bench-bus: install infra ## events per second through outbox, broker and inbox vs raw aio-pika (BUS_CLUSTER=3: on a 3-node RabbitMQ cluster)
 	$(UV) run --frozen python -m bench.bus

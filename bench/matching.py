@@ -32,7 +32,8 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_matrix, vstack
 
 from matching.benchmark import City, synthetic_city
-from matching.domain.matching import Pairs, VolunteerArrays, eligible_pairs, flow_graph, plan, rank
+from matching.domain.batch_plan import Pairs, eligible_pairs, flow_graph, plan
+from matching.domain.matching import VolunteerArrays, rank
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

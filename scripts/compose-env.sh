@@ -27,6 +27,15 @@ umask 077
     pairs="$pairs $role=$service_password ${role}_owner=$owner_password"
   done
   echo "DB_PASSWORDS=\"${pairs# }\""
+  # Broker users: the password for whoever connects, its hash for the broker's definitions.
+  hashes=""
+  for user in operator portal calendar registry matching notifications reporting; do
+    upper=$(echo "$user" | tr '[:lower:]' '[:upper:]')
+    broker_password=$(secret)
+    echo "${upper}_BROKER_PASSWORD=$broker_password"
+    hashes="$hashes $user=$(python3 deploy/rabbitmq/password_hash.py "$broker_password")"
+  done
+  echo "BROKER_PASSWORD_HASHES=\"${hashes# }\""
   echo "CONSOLE_SESSION_SECRET=$(secret)"
   echo "VOLUNTEER_LINK_SECRET=$(secret)"
   echo "PROPOSAL_LINK_SECRET=$(secret)"

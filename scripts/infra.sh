@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL and RabbitMQ answer on this machine.
 #   scripts/infra.sh ensure   start them if installed but stopped; else Docker; else say what to install
-#   scripts/infra.sh tools nginx [chromium]
-#                             install the gateway's nginx and the browser tests' Chromium from
-#                             Debian's packages when missing (as root; else say what to install)
+#   scripts/infra.sh tools nginx [chromium] [promtool]
+#                             install the gateway's nginx, the browser tests' Chromium and the
+#                             alert rules' promtool from Debian's packages when missing (as
+#                             root; else say what to install)
 set -euo pipefail
 
 PGHOST="${PGHOST:-127.0.0.1}"
@@ -77,8 +78,8 @@ MSG
 }
 
 # tool -> (commands that provide it, looked up on the PATH; Debian package)
-declare -A TOOL_COMMANDS=([nginx]="nginx" [chromium]="chromium chromium-browser google-chrome")
-declare -A TOOL_PACKAGE=([nginx]=nginx-light [chromium]=chromium)
+declare -A TOOL_COMMANDS=([nginx]="nginx" [chromium]="chromium chromium-browser google-chrome" [promtool]="promtool")
+declare -A TOOL_PACKAGE=([nginx]=nginx-light [chromium]=chromium [promtool]=prometheus)
 
 # nginx lives in sbin, which an ordinary user's PATH may lack.
 found_on_path() {
@@ -108,15 +109,19 @@ ensure_tools() {
     if [[ " ${missing[*]} " == *" nginx-light "* ]]; then
       (service nginx stop || nginx -s stop) >/dev/null 2>&1 || true
     fi
+    # Only promtool is wanted from Debian's prometheus: its server may start with it.
+    if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+      service prometheus stop >/dev/null 2>&1 || true
+    fi
   elif command -v apt-get >/dev/null 2>&1; then
     echo "error: missing ${missing[*]}; install with: sudo apt-get install ${missing[*]}" >&2
     return 1
   else
     cat >&2 <<MSG
-error: missing ${missing[*]}. Install nginx and Chromium (or Chrome) with this system's
-package manager (for example: brew install nginx; brew install --cask chromium), or let
-Playwright fetch its own browser (uv run playwright install chromium) and point CHROMIUM
-at it. They only need to be on the PATH.
+error: missing ${missing[*]}. Install nginx, Chromium (or Chrome) and Prometheus' promtool
+with this system's package manager (for example: brew install nginx prometheus; brew
+install --cask chromium), or let Playwright fetch its own browser (uv run playwright
+install chromium) and point CHROMIUM at it. They only need to be on the PATH.
 MSG
     return 1
   fi
@@ -125,5 +130,5 @@ MSG
 case "${1:-ensure}" in
   ensure) rm -f "$INFRA_ENV"; ensure_postgres && ensure_rabbitmq ;;
   tools) shift; ensure_tools "$@" ;;
-  *) echo "usage: $0 ensure | tools nginx [chromium]" >&2; exit 2 ;;
+  *) echo "usage: $0 ensure | tools nginx [chromium] [promtool]" >&2; exit 2 ;;
 esac

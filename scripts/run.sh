@@ -33,6 +33,17 @@ for service in registry matching notifications reporting; do
   export "${prefix}_LOG_JSON=${LOG_JSON:-false}"
 done
 
+# Traces go to a local OpenTelemetry Collector when one answers on its OTLP/HTTP port
+# (`docker compose up -d otel-collector jaeger`); without one nothing is traced.
+if [ -z "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ] && (exec 3<>/dev/tcp/127.0.0.1/4318) 2>/dev/null; then
+  export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
+fi
+if [ -n "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ]; then
+  TRACES="sent to $OTEL_EXPORTER_OTLP_ENDPOINT (Jaeger, if it runs: http://127.0.0.1:16686)"
+else
+  TRACES="off: no collector on 127.0.0.1:4318 (docker compose up -d otel-collector jaeger)"
+fi
+
 "$PY" -m shared.bootstrap --admin-url "$POSTGRES_ADMIN_URL"
 for service in registry matching notifications reporting; do
   "$PY" -m "$service" migrate >/dev/null
@@ -52,6 +63,8 @@ cat <<TXT
   console        http://127.0.0.1:8005   (directly, without the gateway)
   RabbitMQ UI    http://127.0.0.1:15672 (if the management plugin is on)
   Mail and SMS   caught locally by "providers" (printed below; SMTP :1025, SMS API :9090)
+  Traces         $TRACES
+  Metrics        /metrics of each service and the console (Prometheus format)
 
   A development token:  make token ROLE=city_admin
   Publish an event:     see README.md, "Publishing an inbound event by hand"

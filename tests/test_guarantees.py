@@ -340,3 +340,37 @@ async def test_a_broker_restart_mid_stream_loses_nothing_and_applies_nothing_twi
         await platform.fetchval("SELECT count(*) FROM matching.outbox WHERE published_at IS NULL")
         == 0
     )
+
+
+async def test_a_database_outage_longer_than_every_retry_dead_letters_nothing(
+    platform: TestPlatform,
+) -> None:
+    """Unreachable for longer than the delivery limit times the retry window: the consumer
+    pauses instead of spending deliveries, and applies everything once, when it is back."""
+    target = sa.make_url(platform.admin_url)
+    proxy = CuttableProxy(target.host or "127.0.0.1", target.port or 5432)
+    await proxy.start()
+    total = 5
+    try:
+        async with (
+            platform.running("reporting"),
+            platform.running(
+                "matching",
+                database_url=platform.database_url("matching", port=proxy.port),
+                delivery_limit="2",
+                transient_retry_window_s="1",
+                transient_retry_max_delay_s="0.2",
+                database_probe_interval_s="0.5",
+            ),
+        ):
+            proxy.cut()
+            await publish_all(platform, [registered(f"long-outage-{n}") for n in range(total)])
+            await asyncio.sleep(8)  # delivery limit 2 x retry window 1 s, four times over
+            assert await platform.dead_letters("matching") == []
+            proxy.restore()
+            await wait_for_reporting_count(platform, total, timeout=60)
+            assert await platform.dead_letters("matching") == []
+    finally:
+        await proxy.close()
+    assert await platform.fetchval("SELECT count(*) FROM matching.volunteers") == total
+    assert await platform.fetchval("SELECT count(*) FROM matching.inbox") == total

@@ -17,7 +17,7 @@ from tests.test_matching_support import (
 )
 
 SATURDAY_MORNING = [{"weekday": 6, "start": "09:00", "end": "13:00"}]
-SECRET = "local-development-link-secret"
+SECRET = "local-development-proposal-link-secret"
 
 
 async def test_candidates_plan_and_answers(platform: TestPlatform) -> None:

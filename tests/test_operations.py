@@ -11,10 +11,12 @@ import asyncpg
 import httpx
 import pytest
 
+from shared.boundary import ORIGINAL_EXCHANGE_HEADER, ORIGINAL_ROUTING_KEY_HEADER
 from shared.deadletters import REASON_HEADER
 from shared.migrations import head_revision
 from shared.testing.databases import migrations_dir
 from shared.testing.platform import TestPlatform, eventually
+from shared.topology import INBOUND_EXCHANGE
 from tests.portal import REGISTERED, registered
 from tests.test_guarantees import publish_all, wait_for_reporting_count
 
@@ -45,7 +47,13 @@ async def test_operator_lists_dead_letters_with_reasons_and_replays_the_chosen_o
                     json.dumps(parked).encode(),
                     message_id=parked["id"],
                     content_type="application/cloudevents+json",
-                    headers={REASON_HEADER: "invalid-data"},
+                    # As the consumer parks a message: with where it came from, which the
+                    # consumer checks again when it is replayed.
+                    headers={
+                        REASON_HEADER: "invalid-data",
+                        ORIGINAL_EXCHANGE_HEADER: INBOUND_EXCHANGE,
+                        ORIGINAL_ROUTING_KEY_HEADER: REGISTERED,
+                    },
                 ),
                 routing_key="matching",
             )

@@ -28,9 +28,10 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from pypdf import PdfReader
 
 from reporting import demo
-from reporting.api import BranchStagesRow, MonitoringRow
+from reporting.api.monitoring import MonitoringRow
+from reporting.api.reports import BranchStagesRow
 from reporting.domain import facts as f
-from reporting.domain import views
+from reporting.domain.monitoring import branch_stages, monitoring_rows
 from reporting.domain.views import Filters
 from reporting.projections import load_state
 from shared.db import Database
@@ -286,14 +287,14 @@ async def test_monitoring_and_stages_over_http_answer_as_the_views_and_follow_ne
         for day in days:
             page = (await client.get(f"/v1/monitoring?as_of={day}&limit=1000")).json()
             served.append(page["items"])
-            rows = views.monitoring(state, Filters(), date.fromisoformat(day))
+            rows = monitoring_rows(state, Filters(), date.fromisoformat(day))
             expected.append([MonitoringRow.model_validate(r).model_dump(mode="json") for r in rows])
         exported = (await client.get("/v1/exports/monitoring.csv?as_of=2026-07-01")).content
         served.append(exported.decode("utf-8-sig").count("\n"))
         expected.append(len(expected[days.index("2026-07-01")]) + 1)
         page = (await client.get("/v1/reports/branches?limit=1000")).json()
         served.append(page["items"])
-        rows = views.branch_stages(state, Filters())
+        rows = branch_stages(state, Filters())
         expected.append([BranchStagesRow.model_validate(r).model_dump(mode="json") for r in rows])
         return served, expected
 

@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from reporting import demo, totals_store
+from reporting import demo, totals_queries
 from reporting.app import MIGRATIONS_DIR
+from reporting.contracts import READERS
 from reporting.domain import facts as f
 from reporting.domain import totals, views
+from reporting.domain.monitoring import branch_stages, monitoring_rows
 from reporting.domain.views import Filters
 from reporting.projections import (
     apply_fact,
@@ -56,7 +58,7 @@ async def record(database: Database, event: dict[str, Any]) -> None:
                     event_type=event["type"],
                     occurred_at=datetime.fromisoformat(event["time"]),
                     recorded_at=datetime.now(UTC),
-                    data=f.READERS[event["type"]]
+                    data=READERS[event["type"]]
                     .model_validate(event["data"])
                     .model_dump(mode="json"),
                 )
@@ -147,7 +149,7 @@ async def test_the_dashboards_rows_answer_as_the_views_and_follow_a_late_branch(
             filters = Filters(edition_id=EDITION_2026)
             question = totals.breakdown_question(filters, "district")
             assert question is not None
-            cells = await totals_store.read_cells(connection, question)
+            cells = await totals_queries.read_cells(connection, question)
             from_totals = totals.answer_breakdown(question, cells, "district", state, filters)
             return from_totals, views.breakdown(state, filters, "district")
 
@@ -211,14 +213,14 @@ async def test_a_selection_of_the_contributions_answers_as_the_views(
     async with database.transaction() as session:
         connection = await session.connection()
         state = await load_state(session)
-        editions = await totals_store.editions(connection)
+        editions = await totals_queries.editions(connection)
         checked = 0
         for _ in range(60):
             filters = random_filters(state, rng)
-            selected = await totals_store.read_selection(connection, filters, "all")
+            selected = await totals_queries.read_selection(connection, filters, "all")
             assert totals.selection_summary(selected) == views.summary(state, filters), filters
             for by in dimensions:
-                selected = await totals_store.read_selection(connection, filters, by)
+                selected = await totals_queries.read_selection(connection, filters, by)
                 expected = views.breakdown(state, filters, by)
                 assert totals.selection_breakdown(selected, by, editions, filters) == expected, (
                     filters,
@@ -226,7 +228,7 @@ async def test_a_selection_of_the_contributions_answers_as_the_views(
                 )
                 checked += bool(expected)
             for period in ("week", "month"):
-                selected = await totals_store.read_selection(connection, filters, period)
+                selected = await totals_queries.read_selection(connection, filters, period)
                 assert totals.selection_timeseries(selected, period) == views.timeseries(
                     state, filters, period
                 ), (filters, period)
@@ -271,16 +273,16 @@ async def test_monitoring_and_stages_from_the_small_state_and_branch_activity_an
             assert all(day <= today for day in recorded.values())
             for filters in filters_tried:
                 for trainer in trainers:
-                    expected = views.monitoring(full, filters, today, trainer)
-                    rows = views.monitoring(small, filters, today, trainer, recorded)
+                    expected = monitoring_rows(full, filters, today, trainer)
+                    rows = monitoring_rows(small, filters, today, trainer, recorded)
                     assert rows == expected, (filters, today, trainer)
-                    items_decide += views.monitoring(small, filters, today, trainer) != rows
+                    items_decide += monitoring_rows(small, filters, today, trainer) != rows
                     at_risk += sum(row["at_risk"] for row in rows)
         for filters in filters_tried:
-            assert views.branch_stages(small, filters) == views.branch_stages(full, filters)
+            assert branch_stages(small, filters) == branch_stages(full, filters)
     # The items' days are the last activity on some of those days; some rows are at risk.
     assert items_decide and at_risk
-    assert any(views.branch_stages(full, filters) for filters in filters_tried)
+    assert any(branch_stages(full, filters) for filters in filters_tried)
 
 
 def _migration(name: str) -> Any:

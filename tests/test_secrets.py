@@ -34,7 +34,7 @@ OWN_SECRETS = {
 }
 STRONG = "Qx7-" + secrets.token_urlsafe(40)
 BAD_VALUES = {
-    "a known default": "local-development-link-secret",
+    "a known default": "local-development-proposal-link-secret",
     "a placeholder (CHANGE-ME)": "CHANGE-ME-before-going-live-please-0123456789",
     "shorter than 32 bytes": "s3cr3t-but-short",
 }

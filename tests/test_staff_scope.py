@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from registry.handlers import announce_assignments
+from registry.assignments import announce_assignments
 from registry.testing import Registry
 from shared.cloudevents import CloudEvent
 from shared.service import Service

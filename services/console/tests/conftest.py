@@ -30,7 +30,7 @@ from shared.topology import EVENTS_EXCHANGE
 REPOSITORY = Path(__file__).resolve().parents[3]
 REALM_FILE = REPOSITORY / "deploy" / "keycloak" / "realm-warszawa.json"
 PUBLIC_URL = "http://127.0.0.1:8080"
-VOLUNTEER_LINK_SECRET = "test-volunteer-link-secret"
+VOLUNTEER_LINK_SECRET = "test-volunteer-link-secret-of-32-bytes"
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
 

@@ -14,7 +14,8 @@ import httpx
 
 from console.app import build_app
 from console.pages.city import bar_chart, import_summary
-from console.pages.coordinator import candidate_reasons, reason_text, weekly_rule
+from console.pages.coordinator.candidates import candidate_reasons, reason_text
+from console.pages.coordinator.tasks import weekly_rule
 from console.settings import ConsoleSettings
 from console.store import ConsoleStore
 from shared.testing.platform import TestPlatform
@@ -109,7 +110,7 @@ async def console(
     settings = ConsoleSettings(
         database_url=database_url,
         session_secret=SESSION_SECRET,
-        volunteer_link_secret="test-link-secret",
+        volunteer_link_secret="test-link-secret-of-at-least-32-bytes",
         api_url="http://gateway/api",
     )
     app = build_app(settings, transport=httpx.MockTransport(fake.handle))

@@ -75,7 +75,7 @@ async def console_as(
     settings = ConsoleSettings(
         database_url=database_url,
         session_secret=SESSION_SECRET,
-        volunteer_link_secret="test-link-secret",
+        volunteer_link_secret="test-link-secret-of-at-least-32-bytes",
         api_url="http://gateway/api",
     )
     app = build_app(settings, transport=Gateway(services))

@@ -108,11 +108,18 @@ async def test_revoking_a_persons_links_ends_them_and_their_sessions(
 
 async def test_an_altered_link_shows_a_polish_error_with_403(console: Any, headings: Any) -> None:
     link = console.volunteer_link(VOLUNTEER)
-    payload, signature = link.split("t=", 1)[1].split(".")
+    header, payload, signature = link.split("t=", 1)[1].split(".")
     someone_else = sign_link_token(
-        "another-secret", purpose="volunteer.session", subject=VOLUNTEER, lifetime_s=600
-    ).split(".")[0]
-    for token in (f"{someone_else}.{signature}", f"{payload}.{signature[:-2]}xx", "garbage"):
+        "another-link-secret-of-32-bytes-or-more",
+        purpose="volunteer.session",
+        subject=VOLUNTEER,
+        lifetime_s=600,
+    ).split(".")[1]
+    for token in (
+        f"{header}.{someone_else}.{signature}",
+        f"{header}.{payload}.{signature[:-2]}xx",
+        "garbage",
+    ):
         with capture_logs() as logged:
             refused = await console.browser.get("/wolontariusz/wejscie", params={"t": token})
         assert refused.status_code == 403
@@ -131,7 +138,7 @@ async def test_an_expired_or_foreign_purpose_link_is_refused(console: Any, headi
     assert refused.status_code == 403
     assert "Link wygasł." in refused.text
     proposal_link = sign_link_token(
-        "test-volunteer-link-secret",
+        "test-volunteer-link-secret-of-32-bytes",
         purpose="proposal.respond",
         subject=VOLUNTEER,
         lifetime_s=600,

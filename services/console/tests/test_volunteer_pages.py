@@ -22,7 +22,7 @@ from shared.testing.platform import TestPlatform
 
 SATURDAY_MORNING = [{"weekday": 6, "start": "09:00", "end": "13:00"}]
 PAST_SHIFT = {"kind": "one_off", "first_day": "2026-11-20", "start": "16:00", "end": "19:00"}
-PROPOSAL_LINK_SECRET = "local-development-link-secret"  # matching's development default
+PROPOSAL_LINK_SECRET = "local-development-proposal-link-secret"  # matching's development default
 
 
 def one_off_task(**changes: Any) -> dict[str, Any]:
@@ -177,7 +177,7 @@ async def test_volunteer_sees_and_answers_proposals_shifts_hours_certificate_and
 
         # A page of someone else's certificate is refused by matching (403 page).
         other = sign_link_token(
-            "test-volunteer-link-secret",
+            "test-volunteer-link-secret-of-32-bytes",
             purpose="volunteer.session",
             subject="00000000-0000-4000-8000-000000000001",
             lifetime_s=600,

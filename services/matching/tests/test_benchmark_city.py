@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from matching.benchmark import synthetic_city
-from matching.domain.matching import eligible_pairs, plan
+from matching.domain.batch_plan import eligible_pairs, plan
 
 
 def test_a_small_city_is_deterministic_and_plannable() -> None:

@@ -6,6 +6,7 @@ import itertools
 import random
 from datetime import UTC, date, datetime, time, timedelta
 
+from matching.domain.batch_plan import eligible_pairs, plan
 from matching.domain.eligibility import ChildProtection
 from matching.domain.matching import (
     Reason,
@@ -13,9 +14,7 @@ from matching.domain.matching import (
     VolunteerArrays,
     VolunteerSpec,
     WeeklySlot,
-    eligible_pairs,
     ineligibility,
-    plan,
     points,
     rank,
     score,

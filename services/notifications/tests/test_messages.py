@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from notifications import handlers
+from notifications import preferences
 from notifications.app import NotificationsService
 from notifications.clock import FileClock
 from notifications.testing import MailCatcher, SmsProvider, integration_event, publish
@@ -255,7 +255,7 @@ async def test_each_message_type_goes_once_to_the_right_people(setup: Setup) -> 
         assert url.path == f"/wolontariusz/propozycje/{proposal_id}"
         query = parse_qs(url.query)
         claims = verify_link_token(
-            "local-development-link-secret", query["token"][0], purpose="proposal.respond"
+            "local-development-proposal-link-secret", query["token"][0], purpose="proposal.respond"
         )
         assert claims.subject == proposal_id
         assert query["action"] == [claims.extra["action"]]
@@ -530,7 +530,7 @@ async def test_a_coordinator_who_prefers_it_gets_one_daily_digest(setup: Setup) 
                      staff("coordinator", coordinator, "k@example.org", "pl"))  # fmt: skip
     await _known(setup, "staff")
     async with setup.service.unit_of_work() as uow:
-        await handlers.set_staff_preference(uow, uuid.UUID(coordinator), True)
+        await preferences.set_staff_preference(uow, uuid.UUID(coordinator), True)
     for _ in range(2):
         application = facts(str(uuid.uuid4()), task_id, application_id=str(uuid.uuid4()))
         await setup.send("matching", "application.submitted.v1", application)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from registry import handlers
+from registry import staff
 from registry.testing import Registry
 
 
@@ -204,7 +204,7 @@ async def test_linked_user_ids_can_be_told_again(registry: Registry) -> None:
     await _person(registry, "staff", "Piotr Nowak", "piotr@example.pl")  # no account yet
     ewa = await _person(registry, "trainers", "Ewa T", "ewa@ngo.example.pl", subject="kc-ewa")
     async with registry.service.unit_of_work() as uow:
-        assert await handlers.announce_subjects(uow) == 2
+        assert await staff.announce_subjects(uow) == 2
 
     rows = await registry.platform.fetch(
         "SELECT body FROM registry.outbox WHERE event_type LIKE '%subject.changed%' ORDER BY seq"

@@ -13,9 +13,11 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from pypdf import PdfReader
 
 from reporting import demo, exports
+from reporting.contracts import READERS
 from reporting.domain import facts as f
 from reporting.domain import views
 from reporting.domain.entities import fold
+from reporting.domain.monitoring import monitoring_rows
 from reporting.domain.views import Filters, State
 
 EDITION_2026 = uuid.UUID(demo.uid("edition:2026"))
@@ -25,7 +27,7 @@ def demo_state(events: list[dict[str, Any]] | None = None) -> State:
     facts = [
         (
             e["type"],
-            f.READERS[e["type"]].model_validate(e["data"]),
+            READERS[e["type"]].model_validate(e["data"]),
             datetime.fromisoformat(e["time"]),
         )
         for e in events or demo.scenario()
@@ -48,7 +50,7 @@ def test_csv_of_a_breakdown() -> None:
 
 
 def test_xlsx_of_the_monitoring_view() -> None:
-    rows = views.monitoring(demo_state(), Filters(), date(2026, 6, 1))
+    rows = monitoring_rows(demo_state(), Filters(), date(2026, 6, 1))
 
     sheet = load_workbook(io.BytesIO(exports.to_xlsx(rows, "monitoring"))).active
     values = list(sheet.values)

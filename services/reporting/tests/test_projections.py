@@ -12,9 +12,11 @@ import pytest
 from pydantic import BaseModel
 
 from reporting import demo
+from reporting.contracts import READERS
 from reporting.domain import facts as f
 from reporting.domain import views
 from reporting.domain.entities import Volunteer, fold
+from reporting.domain.monitoring import MONITORING_KINDS, branch_stages, monitoring_rows
 from reporting.domain.views import Filters, State
 
 EDITION_2025 = uuid.UUID(demo.uid("edition:2025"))
@@ -25,7 +27,7 @@ def as_facts(events: list[dict[str, Any]]) -> list[tuple[str, BaseModel, datetim
     return [
         (
             event["type"],
-            f.READERS[event["type"]].model_validate(event["data"]),
+            READERS[event["type"]].model_validate(event["data"]),
             datetime.fromisoformat(event["time"]),
         )
         for event in events
@@ -46,8 +48,8 @@ def every_view(state: State) -> dict[str, Any]:
             result[f"breakdown:{edition}:{by}"] = views.breakdown(state, filters, by)
         result[f"weeks:{edition}"] = views.timeseries(state, filters, "week")
         result[f"months:{edition}"] = views.timeseries(state, filters, "month")
-        result[f"stages:{edition}"] = views.branch_stages(state, filters)
-        result[f"monitoring:{edition}"] = views.monitoring(state, filters, date(2026, 6, 1))
+        result[f"stages:{edition}"] = branch_stages(state, filters)
+        result[f"monitoring:{edition}"] = monitoring_rows(state, filters, date(2026, 6, 1))
     result["retention:edition"] = views.retention(state, Filters(), "edition")
     result["retention:month"] = views.retention(state, Filters(), "month")
     return result
@@ -132,7 +134,7 @@ def test_retention_counts_volunteers_active_again_later() -> None:
 def test_branch_stages_with_dates() -> None:
     state = state_of(demo.scenario())
 
-    rows = views.branch_stages(state, Filters(edition_id=EDITION_2026))
+    rows = branch_stages(state, Filters(edition_id=EDITION_2026))
 
     wola12 = next(row for row in rows if row["branch"] == "wola-12")
     assert [row["branch"] for row in rows] == ["wola-12", "wola-7"]
@@ -144,8 +146,8 @@ def test_branch_stages_with_dates() -> None:
 def test_monitoring_follow_ups_and_risks() -> None:
     state = state_of(demo.scenario())
 
-    june = {r["branch"]: r for r in views.monitoring(state, Filters(), date(2026, 6, 1))}
-    july = {r["branch"]: r for r in views.monitoring(state, Filters(), date(2026, 7, 1))}
+    june = {r["branch"]: r for r in monitoring_rows(state, Filters(), date(2026, 6, 1))}
+    july = {r["branch"]: r for r in monitoring_rows(state, Filters(), date(2026, 7, 1))}
 
     assert june["wola-12"]["last_visit_on"] == date(2026, 3, 5)
     assert june["wola-12"]["follow_ups_due"] == [date(2026, 4, 20)]
@@ -171,7 +173,7 @@ def latest_item_activity(state: State, today: date) -> dict[uuid.UUID, date]:
 def test_monitoring_and_stages_from_the_small_kinds_and_the_items_latest_days() -> None:
     entities = list(fold(as_facts(demo.scenario())).values())
     full = State.of(entities)
-    small = State.of(e for e in entities if e.kind in views.MONITORING_KINDS)
+    small = State.of(e for e in entities if e.kind in MONITORING_KINDS)
     assert not (small.tasks or small.assignments or small.hours or small.volunteers)
     days = sorted({day for branch in full.branches for day in full.activity_days(branch)})
     todays = [days[0] - timedelta(days=1), *days, days[-1] + timedelta(days=45)]
@@ -180,10 +182,10 @@ def test_monitoring_and_stages_from_the_small_kinds_and_the_items_latest_days() 
         recorded = latest_item_activity(full, today)
         for filters in (Filters(), Filters(edition_id=EDITION_2026), Filters(branch="wola-7")):
             for trainer in (None, uuid.UUID(demo.TRAINER), uuid.uuid4()):
-                expected = views.monitoring(full, filters, today, trainer)
-                assert views.monitoring(small, filters, today, trainer, recorded) == expected
-                items_decide += views.monitoring(small, filters, today, trainer) != expected
-            assert views.branch_stages(small, filters) == views.branch_stages(full, filters)
+                expected = monitoring_rows(full, filters, today, trainer)
+                assert monitoring_rows(small, filters, today, trainer, recorded) == expected
+                items_decide += monitoring_rows(small, filters, today, trainer) != expected
+            assert branch_stages(small, filters) == branch_stages(full, filters)
     assert items_decide  # the items' days are the last activity on some of these days
 
 
@@ -230,7 +232,7 @@ def test_an_erasure_before_the_registration_still_erases() -> None:
 
 def test_coordinator_and_trainer_facts_keep_no_names_or_emails() -> None:
     logged = [
-        f.READERS[e["type"]].model_validate(e["data"]).model_dump(mode="json")
+        READERS[e["type"]].model_validate(e["data"]).model_dump(mode="json")
         for e in demo.scenario()
         if e["type"] in (f.COORDINATOR_ASSIGNED, f.TRAINER_ASSIGNED)
     ]

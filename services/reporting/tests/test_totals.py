@@ -13,7 +13,7 @@ import pytest
 from pydantic import BaseModel
 
 from reporting import demo
-from reporting.domain import facts as f
+from reporting.contracts import READERS
 from reporting.domain import totals, views
 from reporting.domain.entities import Entity, Volunteer, fold, merge, snapshots
 from reporting.domain.totals import Contribution, Totals
@@ -27,7 +27,7 @@ def as_facts(events: list[dict[str, Any]]) -> list[tuple[str, BaseModel, datetim
     return [
         (
             e["type"],
-            f.READERS[e["type"]].model_validate(e["data"]),
+            READERS[e["type"]].model_validate(e["data"]),
             datetime.fromisoformat(e["time"]),
         )
         for e in events

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, create_model
 
 from shared.bootstrap import SERVICES
 from shared.service import ServiceDefinition
-from shared.topology import EVENTS_EXCHANGE, Binding
+from shared.topology import Binding, exchange_for
 
 TITLE = "Warsaw library volunteering: event catalogue"
 
@@ -98,7 +98,7 @@ def _document(broker: RabbitBroker, definition: ServiceDefinition) -> None:
     for event_class in definition.published:
         event_type = event_class.event_type(service)
         broker.publisher(
-            exchange=RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC),
+            exchange=RabbitExchange(exchange_for(event_type), type=ExchangeType.TOPIC),
             routing_key=event_type,
             schema=envelope(event_type, event_class),
             title=f"{service}/{event_type}",

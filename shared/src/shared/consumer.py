@@ -1,12 +1,19 @@
 """Consuming events: envelope, handler lookup, inbox, retries and dead letters in one place.
 
 For each delivery:
-- not JSON, not a CloudEvent, an unknown type or invalid data: dead-lettered at once with
-  the reason, then acked, so the queue goes on with the next message;
+- not JSON, not a CloudEvent, forged or misrouted (``shared.boundary``: the type is not the
+  routing key, or came through the wrong exchange or from the wrong source), an unknown
+  type or invalid data: dead-lettered at once with the reason, then acked, so the queue goes
+  on with the next message;
 - otherwise the handler runs in one transaction with the inbox record and any outbox rows;
   a redelivered event finds its inbox record and changes nothing;
 - a transient failure (database or broker briefly gone) is retried in place with back-off,
   then handed back to the broker, which redelivers it up to the queue's delivery limit;
+- while the database does not answer at all the consumer pauses (``DatabaseGate``): the
+  deliveries it holds wait, unsettled, and with the channel's prefetch used up the broker
+  sends no more; a probe asks the database again every few seconds and the waiting
+  deliveries go on when it answers. No delivery is spent on an outage, however long, up
+  to ``outage_hold_s`` (under the broker's consumer timeout) per delivery;
 - a handler that rejects the message (``RejectMessage``) or keeps failing unexpectedly
   dead-letters it with the reason.
 """
@@ -14,6 +21,7 @@ For each delivery:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -24,6 +32,7 @@ from uuid import uuid4
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import BaseModel, ValidationError
 
+from shared.boundary import TrustedSources, arrival, check_boundary
 from shared.cloudevents import (
     CloudEvent,
     InvalidMessage,
@@ -34,7 +43,7 @@ from shared.db import Database
 from shared.deadletters import dead_letter_headers, redact_detail
 from shared.errors import is_transient
 from shared.logging import event_context, get_logger
-from shared.metrics import CONSUMED, HANDLE_SECONDS
+from shared.metrics import CONSUMED, CONSUMER_PAUSES, HANDLE_SECONDS
 from shared.publisher import BrokerPublisher
 from shared.topology import DEAD_LETTER_EXCHANGE, ServiceTopology
 from shared.unit_of_work import Messaging, UnitOfWork, unit_of_work
@@ -117,6 +126,77 @@ class RetryPolicy:
     transient_max_delay_s: float = 5.0
     unexpected_attempts: int = 3
     first_delay_s: float = 0.1
+    # While the database is unreachable: how often to ask it again, and how long a
+    # delivery may wait unsettled (RabbitMQ closes a channel whose delivery waits longer
+    # than its consumer timeout, 30 minutes by default).
+    probe_interval_s: float = 2.0
+    outage_hold_s: float = 900.0
+    probe_timeout_s: float = 5.0
+
+
+class DatabaseGate:
+    """Open while the database answers. Closed by a delivery that finds it unreachable;
+    a probe then asks it again every ``probe_interval_s`` and opens the gate when it
+    answers. Deliveries wait at the gate instead of going back to the broker."""
+
+    def __init__(self, database: Database, retry: RetryPolicy, service: str) -> None:
+        self._database = database
+        self._retry = retry
+        self._service = service
+        self._open = asyncio.Event()
+        self._open.set()
+        self._closing = False
+        self._probe: asyncio.Task[None] | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._open.is_set()
+
+    async def database_answers(self) -> bool:
+        try:
+            await asyncio.wait_for(self._database.ping(), self._retry.probe_timeout_s)
+        except Exception:
+            return False
+        return True
+
+    def close(self) -> None:
+        if not self._open.is_set() or self._closing:
+            return
+        self._open.clear()
+        CONSUMER_PAUSES.labels(self._service).inc()
+        log.warning(
+            "database unreachable; consumer paused",
+            probe_every_s=self._retry.probe_interval_s,
+        )
+        self._probe = asyncio.create_task(self._probe_until_back(), name="database-probe")
+
+    async def wait_open(self) -> bool:
+        """True once the gate is open; False after ``outage_hold_s`` or at shutdown."""
+        if not self._open.is_set():
+            try:
+                await asyncio.wait_for(self._open.wait(), self._retry.outage_hold_s)
+            except TimeoutError:
+                return False
+        return not self._closing
+
+    async def shutdown(self) -> None:
+        """Let every waiting delivery go back to the broker, and stop probing."""
+        self._closing = True
+        self._open.set()
+        if self._probe is not None:
+            self._probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe
+
+    async def _probe_until_back(self) -> None:
+        started = time.monotonic()
+        while not await self.database_answers():  # noqa: ASYNC110 - polling is the point
+            await asyncio.sleep(self._retry.probe_interval_s)
+        log.info(
+            "database answers again; consumer resumed",
+            paused_s=round(time.monotonic() - started, 1),
+        )
+        self._open.set()
 
 
 class EventConsumer:
@@ -129,7 +209,9 @@ class EventConsumer:
         handlers: EventHandlers,
         publisher: BrokerPublisher,
         retry: RetryPolicy,
+        sources: TrustedSources | None = None,
     ) -> None:
+        self._sources = sources or TrustedSources()
         self._topology = topology
         self._service = topology.service
         self._database = database
@@ -137,6 +219,7 @@ class EventConsumer:
         self._handlers = handlers
         self._publisher = publisher
         self._retry = retry
+        self.gate = DatabaseGate(database, retry, topology.service)
 
     async def handle_delivery(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -150,6 +233,12 @@ class EventConsumer:
             event_type=event.type,
         ):
             try:
+                exchange, routing_key = arrival(
+                    message.exchange, message.routing_key, message.headers
+                )
+                check_boundary(
+                    event, exchange=exchange, routing_key=routing_key, sources=self._sources
+                )
                 registered = self._handlers.get(event.type)
                 if registered is None:
                     raise InvalidMessage(
@@ -173,6 +262,9 @@ class EventConsumer:
         delay = self._retry.first_delay_s
         unexpected_failures = 0
         while True:
+            if not await self.gate.wait_open():
+                await self._hand_back(message, "the database is still unreachable")
+                return
             started = time.perf_counter()
             try:
                 applied = await self._apply(event, registered, data)
@@ -180,13 +272,16 @@ class EventConsumer:
                 await self._dead_letter(message, rejected.reason, rejected.detail)
                 return
             except Exception as error:
+                if is_transient(error) and not await self.gate.database_answers():
+                    # The database is gone, not just slow: wait for it, spending nothing
+                    # of the delivery limit, and start the retries afresh when it is back.
+                    self.gate.close()
+                    deadline = time.monotonic() + self._retry.transient_window_s
+                    delay = self._retry.first_delay_s
+                    continue
                 if is_transient(error):
                     if time.monotonic() + delay > deadline:
-                        log.warning(
-                            "transient failure persists; returning to the queue", error=repr(error)
-                        )
-                        CONSUMED.labels(self._service, "requeued").inc()
-                        await _settle(message.nack(requeue=True))
+                        await self._hand_back(message, repr(error))
                         return
                     log.warning(
                         "transient failure; retrying", error=repr(error), retry_in_s=round(delay, 2)
@@ -216,6 +311,12 @@ class EventConsumer:
                 log.info("duplicate delivery ignored")
             await _settle(message.ack())
             return
+
+    async def _hand_back(self, message: AbstractIncomingMessage, why: str) -> None:
+        """Return the delivery to the broker, which redelivers it (one delivery spent)."""
+        log.warning("transient failure persists; returning to the queue", error=why)
+        CONSUMED.labels(self._service, "requeued").inc()
+        await _settle(message.nack(requeue=True))
 
     async def _apply(
         self, event: CloudEvent, registered: RegisteredHandler[Any], data: BaseModel
@@ -254,6 +355,7 @@ class EventConsumer:
             )
         except Exception as error:
             log.warning("dead-lettering failed; returning to the queue", error=repr(error))
+            CONSUMED.labels(self._service, "dead_letter_failed").inc()
             await _settle(message.nack(requeue=True))
             return
         CONSUMED.labels(self._service, "dead_lettered").inc()

@@ -28,15 +28,14 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from shared.boundary import ORIGINAL_EXCHANGE_HEADER, ORIGINAL_ROUTING_KEY_HEADER
 from shared.settings import LOCAL_AMQP_URL
-from shared.topology import UNROUTED_QUEUE, ServiceTopology
+from shared.topology import SERVICES, UNROUTED_QUEUES, ServiceTopology
 
 REASON_HEADER = "x-dead-letter-reason"
 DETAIL_HEADER = "x-dead-letter-detail"
 SERVICE_HEADER = "x-dead-letter-service"
 FAILED_AT_HEADER = "x-dead-letter-at"
-ORIGINAL_EXCHANGE_HEADER = "x-original-exchange"
-ORIGINAL_ROUTING_KEY_HEADER = "x-original-routing-key"
 _OUR_HEADERS = (
     REASON_HEADER,
     DETAIL_HEADER,
@@ -45,7 +44,6 @@ _OUR_HEADERS = (
     ORIGINAL_EXCHANGE_HEADER,
     ORIGINAL_ROUTING_KEY_HEADER,
 )
-SERVICES = ("registry", "matching", "notifications", "reporting")
 REDACTED = "[…]"
 # Shorter values (a weekday, "pl", true) say nothing about a person and are common words.
 _MIN_REDACTED_LENGTH = 3
@@ -143,6 +141,34 @@ class DeadLetter:
         )
 
 
+def original_route(message: AbstractIncomingMessage) -> tuple[str, str]:
+    """The exchange and routing key a parked message first arrived with: from our headers,
+    or for a message the broker dead-lettered itself, from its x-death."""
+    headers = message.headers or {}
+    exchange = _text(headers.get(ORIGINAL_EXCHANGE_HEADER))
+    routing_key = _text(headers.get(ORIGINAL_ROUTING_KEY_HEADER))
+    deaths = headers.get("x-death")
+    if not routing_key and isinstance(deaths, list) and deaths and isinstance(deaths[0], Mapping):
+        exchange = _text(deaths[0].get("exchange"))
+        keys = deaths[0].get("routing-keys")
+        routing_key = _text(keys[0]) if isinstance(keys, list) and keys else ""
+    return exchange, routing_key
+
+
+def replay_headers(message: AbstractIncomingMessage) -> dict[str, Any]:
+    """The headers of a replayed message: why it failed is dropped, where it first came from
+    is kept, for the consumer's boundary check (``shared.boundary.arrival``)."""
+    exchange, routing_key = original_route(message)
+    headers = {
+        key: value
+        for key, value in (message.headers or {}).items()
+        if key not in _OUR_HEADERS and key != "x-death"
+    }
+    headers[ORIGINAL_EXCHANGE_HEADER] = exchange
+    headers[ORIGINAL_ROUTING_KEY_HEADER] = routing_key
+    return headers
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -182,11 +208,7 @@ class DeadLetterQueue:
                         _copy(message), routing_key=self._topology.dead_letter_queue
                     )
                     continue
-                headers = {
-                    key: value
-                    for key, value in (message.headers or {}).items()
-                    if key not in _OUR_HEADERS and key != "x-death"
-                }
+                headers = replay_headers(message)
                 await channel.default_exchange.publish(
                     aio_pika.Message(
                         message.body,
@@ -271,8 +293,11 @@ async def browse(amqp_url: str, queue_name: str) -> list[DeadLetter]:
 
 def parked_queues() -> list[str]:
     """Every queue that keeps messages nobody will apply: each service's dead letters and
-    the inbound messages no service is bound to."""
-    return [*(ServiceTopology(service).dead_letter_queue for service in SERVICES), UNROUTED_QUEUE]
+    the messages no queue was bound to (inbound, events and contacts)."""
+    return [
+        *(ServiceTopology(service).dead_letter_queue for service in SERVICES),
+        *UNROUTED_QUEUES,
+    ]
 
 
 async def purge(

@@ -3,6 +3,8 @@
     python -m shared.docs          # rewrite every generated part in docs/
 
 - ``docs/asyncapi.json``: the event catalogue (``shared.catalogue``);
+- ``deploy/rabbitmq/definitions.json``: the broker's users, permissions, topology and
+  policies (``shared.brokerdefinitions``), bindings included;
 - ``docs/openapi/<service>.json``: each service's HTTP API as its application declares it;
 - ``docs/architecture.md``: who publishes and who consumes each event, as a Mermaid
   diagram and a table, read from the catalogue;
@@ -259,9 +261,11 @@ def openapi_document(service: str) -> str:
 
 
 def main() -> None:
+    from shared import brokerdefinitions
     from shared.catalogue import render
 
     CATALOGUE.write_text(render())
+    brokerdefinitions.DEFINITIONS_FILE.write_text(brokerdefinitions.render(), encoding="utf-8")
     catalogue = json.loads(CATALOGUE.read_text())
     (DOCS / "openapi").mkdir(exist_ok=True)
     for service in SERVICES:

@@ -12,6 +12,16 @@ OUTBOX_PUBLISH_FAILURES = Counter(
     "Outbox publish attempts the broker did not confirm",
     ["service"],
 )
+OUTBOX_UNROUTED = Counter(
+    "outbox_events_unrouted_total",
+    "Outbox events no queue was bound to, kept in the exchange's unrouted queue",
+    ["service"],
+)
+CONSUMER_PAUSES = Counter(
+    "consumer_pauses_total",
+    "Times the consumer stopped taking deliveries because the database was unreachable",
+    ["service"],
+)
 CONSUMED = Counter(
     "consumer_messages_total",
     "Messages taken from the service queue, by outcome",

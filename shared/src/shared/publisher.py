@@ -79,6 +79,15 @@ def connection_class(urls: Sequence[str]) -> type[RobustConnection]:
     return FailoverConnection.to(urls) if len(urls) > 1 else RobustConnection
 
 
+class Unroutable(Exception):
+    """A ``mandatory`` message no queue was bound to: the broker returned it."""
+
+    def __init__(self, exchange: str, routing_key: str) -> None:
+        super().__init__(f"no queue is bound to {exchange!r} for {routing_key!r}")
+        self.exchange = exchange
+        self.routing_key = routing_key
+
+
 class BrokerPublisher:
     """A confirm-mode channel of its own: publishing never waits behind consumers."""
 
@@ -124,8 +133,11 @@ class BrokerPublisher:
         event_type: str | None = None,
         correlation_id: str | None = None,
         headers: Mapping[str, Any] | None = None,
+        mandatory: bool = False,
     ) -> None:
-        """Return once the broker has confirmed the message; raise if it did not."""
+        """Return once the broker has confirmed the message; raise if it did not, and with
+        ``mandatory``, raise ``Unroutable`` when the broker returned it (no queue bound and
+        no alternate exchange)."""
         message = aio_pika.Message(
             body,
             message_id=message_id,
@@ -146,8 +158,12 @@ class BrokerPublisher:
             exchange=exchange,
             routing_key=routing_key,
             properties=message.properties,
+            mandatory=mandatory,
             wait=False,
         )
+        if isinstance(confirmation, aiormq.abc.DeliveredMessage):
+            # aiormq hands back the returned message instead of the broker's ack.
+            raise Unroutable(exchange, routing_key)
         if not isinstance(confirmation, aiormq.spec.Basic.Ack):
             raise ConnectionError(
                 f"the broker did not confirm message {message_id}: {confirmation}"

@@ -4,6 +4,12 @@ Each replica claims pending rows with ``FOR UPDATE SKIP LOCKED``, publishes them
 confirms (waited for a bounded time) and marks them published in the same transaction. A
 crash after the publish and before the commit republishes the same event id, which
 consumers' inboxes drop.
+
+Events are published ``mandatory``: one that no queue is bound to (and that no alternate
+exchange took) comes back, and the relay puts it in its exchange's unrouted queue
+(``shared.topology.UNROUTED``) with the exchange and routing key it was meant for. Only
+once the broker has confirmed it there is the row marked; it is counted as unrouted, never
+as published, and ``python -m shared.unrouted replay`` delivers it once a queue is bound.
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ from typing import Any
 
 import asyncpg
 
+from shared.boundary import ORIGINAL_EXCHANGE_HEADER, ORIGINAL_ROUTING_KEY_HEADER
 from shared.cloudevents import STRUCTURED_CONTENT_TYPE
 from shared.logging import get_logger
 from shared.messaging_tables import outbox_channel
-from shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
-from shared.publisher import BrokerPublisher
+from shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED, OUTBOX_UNROUTED
+from shared.publisher import BrokerPublisher, Unroutable
+from shared.topology import UNROUTED, unrouted
 
 log = get_logger(__name__)
 
@@ -120,6 +128,7 @@ class OutboxRelay:
                 for row, outcome in zip(rows, outcomes, strict=True)
                 if not isinstance(outcome, BaseException)
             ]
+            kept = [row["seq"] for row, outcome in zip(rows, outcomes, strict=True) if outcome]
             failed = [
                 (row["seq"], outcome)
                 for row, outcome in zip(rows, outcomes, strict=True)
@@ -131,22 +140,45 @@ class OutboxRelay:
                 await connection.execute(
                     self._mark_failed_sql, [seq for seq, _ in failed], repr(failed[0][1])[:1000]
                 )
-        OUTBOX_PUBLISHED.labels(self._schema).inc(len(confirmed))
+        OUTBOX_PUBLISHED.labels(self._schema).inc(len(confirmed) - len(kept))
+        if kept:
+            OUTBOX_UNROUTED.labels(self._schema).inc(len(kept))
         if failed:
             OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc(len(failed))
             raise ConnectionError(f"{len(failed)} outbox events not confirmed: {failed[0][1]!r}")
         return len(confirmed)
 
-    async def _publish(self, row: asyncpg.Record) -> None:
-        await self._publisher.publish(
-            exchange=row["exchange"],
-            routing_key=row["routing_key"],
-            body=bytes(row["body"]),
-            message_id=row["event_id"],
-            content_type=STRUCTURED_CONTENT_TYPE,
+    async def _publish(self, row: asyncpg.Record) -> bool:
+        """Publish one row; True when no queue took it and it was kept as unrouted."""
+        exchange, routing_key = row["exchange"], row["routing_key"]
+        message = {
+            "body": bytes(row["body"]),
+            "message_id": row["event_id"],
+            "content_type": STRUCTURED_CONTENT_TYPE,
+            "event_type": row["event_type"],
+            "correlation_id": row["correlation_id"],
+        }
+        try:
+            await self._publisher.publish(
+                exchange=exchange, routing_key=routing_key, mandatory=True, **message
+            )
+            return False
+        except Unroutable:
+            pass
+        log.warning(
+            "event routed to no queue; kept as unrouted",
+            event_id=row["event_id"],
             event_type=row["event_type"],
-            correlation_id=row["correlation_id"],
+            exchange=exchange,
         )
+        await self._publisher.publish(
+            exchange=UNROUTED.get(exchange, unrouted(exchange)),
+            routing_key=routing_key,
+            headers={ORIGINAL_EXCHANGE_HEADER: exchange, ORIGINAL_ROUTING_KEY_HEADER: routing_key},
+            mandatory=True,
+            **message,
+        )
+        return True
 
     async def _housekeeping(self, pool: asyncpg.Pool) -> None:
         """Forget published events and old inbox records, so neither table grows forever."""

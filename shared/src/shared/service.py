@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -24,18 +25,23 @@ from faststream import AckPolicy
 from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
-from prometheus_client import REGISTRY, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import REGISTRY
 
 from shared.audit import audit_request
 from shared.auth import Principal, TokenVerifier
+from shared.boundary import TrustedSources
+from shared.brokerpolicy import ParkedLimits, vhost_of
+from shared.brokerpolicy import apply as apply_policies
 from shared.cloudevents import CloudEvent
 from shared.consumer import EventConsumer, EventHandlers, RetryPolicy
 from shared.db import Database, asyncpg_dsn
-from shared.events import IntegrationEvent
+from shared.events import IntegrationEvent, correlation_scope
 from shared.logging import event_context, get_logger
 from shared.metrics import BROKER_CONNECTED
 from shared.migrations import current_revision, head_revision
+from shared.observability.http import install_http_metrics, metrics_response, redacted_path
+from shared.observability.scrape import record_readiness, refresh_outbox_gauges
+from shared.observability.tracing import delivery_span, trace_application
 from shared.problems import install_problem_handlers, problem_response
 from shared.publisher import BrokerPublisher, broker_urls, connection_class
 from shared.relay import OutboxRelay
@@ -44,6 +50,8 @@ from shared.topology import Binding, ServiceTopology, declare_service_topology
 from shared.unit_of_work import Messaging, UnitOfWork, unit_of_work
 
 log = get_logger(__name__)
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,11 @@ class Service:
                 transient_window_s=settings.transient_retry_window_s,
                 transient_max_delay_s=settings.transient_retry_max_delay_s,
                 unexpected_attempts=settings.unexpected_error_attempts,
+                probe_interval_s=settings.database_probe_interval_s,
+                outage_hold_s=settings.database_outage_hold_s,
+            ),
+            sources=TrustedSources(
+                portal=settings.portal_source, calendar=settings.calendar_source
             ),
         )
         self.relay = OutboxRelay(
@@ -121,7 +134,10 @@ class Service:
     async def start(self) -> None:
         if self.uses_broker:
             await self.publisher.connect()
-            await declare_service_topology(self.publisher.channel, self.topology)
+            await declare_service_topology(
+                self.publisher.channel, self.topology, shared=self.settings.declare_shared_topology
+            )
+            await self._apply_broker_policies()
             await self.broker.start()
         if self.settings.relay_enabled:
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
@@ -132,12 +148,29 @@ class Service:
             relay=self.settings.relay_enabled,
         )
 
+    async def _apply_broker_policies(self) -> None:
+        """Where the settings name the management API: the queues' limits, the dead-letter
+        strategy and the alternate exchanges (``shared.brokerpolicy``)."""
+        url = self.settings.broker_management_url
+        if not url:
+            return
+        limits = ParkedLimits(
+            retention_days=self.settings.parked_retention_days,
+            max_messages=self.settings.parked_max_messages,
+        )
+        try:
+            await apply_policies(url, vhost_of(self.settings.amqp_url), limits)
+        except Exception as error:
+            # Not fatal: the relay keeps what no queue takes without the alternate exchange.
+            log.warning("could not apply the broker policies", error=type(error).__name__)
+
     async def stop(self) -> None:
         if self._relay_task is not None:
             self._relay_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._relay_task
             self._relay_task = None
+        await self.consumer.gate.shutdown()
         await self.broker.stop()
         await self.publisher.close()
         await self.database.dispose()
@@ -208,6 +241,7 @@ class Service:
         if not handlers.event_types or not self.settings.consumer_enabled:
             return broker
         consumer = self.consumer
+        queue = self.topology.queue
 
         @broker.subscriber(
             RabbitQueue(self.topology.queue, queue_type=QueueType.QUORUM, declare=False),
@@ -218,7 +252,9 @@ class Service:
             description=f"Consumes: {', '.join(handlers.event_types)}",
         )
         async def consume(body: bytes, message: RabbitMessage) -> None:
-            await consumer.handle_delivery(message.raw_message)
+            # Traced (when tracing is on) as a continuation of the span that emitted it.
+            with delivery_span(message.raw_message, consumer=queue):
+                await consumer.handle_delivery(message.raw_message)
 
         return broker
 
@@ -233,6 +269,8 @@ class Service:
         app.state.token_verifier = TokenVerifier(self.settings)
         install_problem_handlers(app)
         app.middleware("http")(_request_context)
+        install_http_metrics(app, self.name)
+        trace_application(app, self.name)  # when OTEL_EXPORTER_OTLP_ENDPOINT is set
         app.include_router(self._operations_router())
         for router in self.definition.routers:
             app.include_router(router)
@@ -258,7 +296,10 @@ class Service:
 
         @router.get("/metrics", response_class=PlainTextResponse)
         async def metrics() -> Response:
-            return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+            # Gauges read from the database and the broker now, then the whole registry.
+            await refresh_outbox_gauges(self.database, self.settings.database_schema)
+            record_readiness(self.name, await self.readiness())
+            return metrics_response(REGISTRY)
 
         return router
 
@@ -272,19 +313,22 @@ async def _raw_body(message: Any) -> bytes:
 def loggable_path(request: Request) -> str:
     """The request's path with the values of secret path parameters (a calendar feed's
     ``{token}``) replaced, so that a log line never carries a credential."""
-    path = request.url.path
-    for name, value in request.path_params.items():
-        if name.endswith("token") and isinstance(value, str) and value:
-            path = path.replace(value, "[redacted]")
-    return path
+    return redacted_path(request.scope)
 
 
 async def _request_context(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+    supplied = request.headers.get("x-request-id", "")
+    # Taken as given only when it looks like an id: it travels on in logs and events.
+    request_id = supplied if _REQUEST_ID.fullmatch(supplied) else str(uuid.uuid4())
     started = time.perf_counter()
-    with event_context(request_id=request_id):
+    # The request id (the gateway's, passed on by the console) correlates the events the
+    # request causes, and theirs in turn, in every service.
+    with (
+        event_context(request_id=request_id, correlation_id=request_id),
+        correlation_scope(request_id),
+    ):
         response = await call_next(request)
         response.headers["x-request-id"] = request_id
         principal: Principal | None = getattr(request.state, "principal", None)

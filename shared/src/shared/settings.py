@@ -30,7 +30,7 @@ KNOWN_DEFAULT_SECRETS = frozenset(
         "local-development-session-secret",
         "local-development-session-secret-not-for-production",
         "local-development-volunteer-link-secret",
-        "local-development-link-secret",
+        "local-development-proposal-link-secret",
         "local-development-sms-key",
         "test-secret-for-development-tokens-only",
         "compose-development-session-secret",
@@ -160,6 +160,25 @@ class ServiceSettings(BaseSettings):
     transient_retry_window_s: float = Field(default=60.0, ge=0)
     transient_retry_max_delay_s: float = Field(default=5.0, gt=0)
     unexpected_error_attempts: int = Field(default=3, ge=1)
+    # The broker's management API (http://user:password@host:15672): when set, the service
+    # applies the broker policies (shared.brokerpolicy) to its vhost as it declares its
+    # topology. Unset where the broker's definitions hold them (deploy/rabbitmq).
+    broker_management_url: str | None = None
+    # How long and how many messages the dead-letter and unrouted queues keep.
+    parked_retention_days: float = Field(default=14.0, gt=0)
+    parked_max_messages: int = Field(default=100_000, ge=1)
+    # Off where the service's broker user may not configure the shared exchanges (they come
+    # from the broker's definitions): the service then declares only its own queues.
+    declare_shared_topology: bool = True
+    # While the database is unreachable the consumer takes no deliveries (so that none
+    # spends its delivery limit); it asks the database again this often.
+    database_probe_interval_s: float = Field(default=2.0, gt=0)
+    # How long one delivery may wait for the database before it goes back to the broker:
+    # under RabbitMQ's consumer timeout (30 minutes by default), which closes the channel.
+    database_outage_hold_s: float = Field(default=900.0, gt=0)
+    # The CloudEvents source each city system's events must carry (shared.boundary).
+    portal_source: str = Field(default="/city/portal", min_length=1)
+    calendar_source: str = Field(default="/city/calendar", min_length=1)
 
     # Staff authentication: a JWKS URL in production, a configured key in development.
     auth_issuer: str = "http://127.0.0.1:8080/auth/realms/warszawa"
@@ -211,6 +230,9 @@ class ServiceSettings(BaseSettings):
                 url_password(self.migration_database_url) if self.migration_database_url else None
             ),
             f"{prefix}AUTH_SHARED_SECRET": self.auth_shared_secret,
+            f"{prefix}BROKER_MANAGEMENT_URL (password)": (
+                url_password(self.broker_management_url) if self.broker_management_url else None
+            ),
         }
 
     def refuse_insecure(self) -> None:

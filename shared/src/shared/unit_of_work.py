@@ -11,9 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.cloudevents import CloudEvent
 from shared.db import Database
-from shared.events import IntegrationEvent
+from shared.events import IntegrationEvent, current_correlation_id
 from shared.messaging_tables import inbox_table, outbox_table
-from shared.topology import EVENTS_EXCHANGE
+from shared.observability.tracing import with_trace_context
+from shared.topology import exchange_for
 
 
 class UnitOfWork:
@@ -29,16 +30,18 @@ class UnitOfWork:
 
     async def emit(self, data: IntegrationEvent, *, subject: str | None = None) -> CloudEvent:
         """Record an integration event; it is written to the outbox in this transaction and
-        published after commit."""
+        published after commit. It carries the correlation id of its cause (or of the HTTP
+        request being handled) and the current span's trace context."""
         cause = self._cause
         event = CloudEvent.create(
             type=type(data).event_type(self._messaging.service),
             source=self._messaging.source,
             data=data.model_dump(mode="json"),
             subject=subject,
-            correlationid=(cause.correlationid or cause.id) if cause else None,
+            correlationid=(cause.correlationid or cause.id) if cause else current_correlation_id(),
             causationid=cause.id if cause else None,
         )
+        event = with_trace_context(event)
         await self._messaging.write_outbox(self.session, event)
         self.emitted.append(event)
         return event
@@ -55,14 +58,16 @@ class Messaging:
         self.inbox = inbox_table(metadata)
 
     async def write_outbox(
-        self, session: AsyncSession, event: CloudEvent, *, exchange: str = EVENTS_EXCHANGE
+        self, session: AsyncSession, event: CloudEvent, *, exchange: str | None = None
     ) -> None:
+        """Write the event to the outbox, for the exchange its type goes to (a person's
+        contact data to ``volunteering.contacts``) unless ``exchange`` names another."""
         connection = await session.connection()
         await connection.execute(
             self.outbox.insert().values(
                 event_id=event.id,
                 event_type=event.type,
-                exchange=exchange,
+                exchange=exchange or exchange_for(event.type),
                 routing_key=event.type,
                 body=event.to_structured(),
                 correlation_id=event.correlationid,

@@ -26,6 +26,8 @@ from console.settings import ConsoleSettings
 from console.store import ConsoleStore
 from console.web import SignInRequired, api_error_message, error_page, redirect, render, wants_json
 from shared.logging import event_context, get_logger
+from shared.observability.http import install_http_metrics
+from shared.observability.tracing import trace_application
 from shared.problems import problem_response
 
 log = get_logger("console")
@@ -72,6 +74,8 @@ def build_app(
     app.state.oidc = OidcClient(settings, oidc_http)
 
     app.middleware("http")(_request_context)
+    install_http_metrics(app, "console", metrics_route=True)
+    trace_application(app, "console")  # when OTEL_EXPORTER_OTLP_ENDPOINT is set
     app.add_middleware(
         ServerSessions,
         store=store,

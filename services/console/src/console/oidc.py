@@ -1,28 +1,33 @@
 """The staff sign-in: an OpenID Connect client (authorization code + PKCE, S256).
 
-Endpoints follow Keycloak's layout under the issuer URL. The browser goes to the issuer's
-public URL; the console's own calls (token, keys) go to ``oidc_server_url``, which differs
-inside a container network. Tokens are verified here too (signature by the issuer's keys,
-issuer, audience, expiry; the ID token's nonce) before anything in them is trusted.
+Any standard identity provider: the endpoints come from the issuer's discovery document
+(``/.well-known/openid-configuration``, checked with Authlib's provider metadata), and the
+authorize URL, PKCE challenge and token requests are built by Authlib's OAuth 2.0
+functions. The browser goes to the issuer's public URLs; the console's own calls (discovery,
+token, keys, revocation) go to ``oidc_server_url``, which differs inside a container
+network. Tokens are verified here too (signature by the issuer's keys, issuer, audience,
+expiry; the ID token's nonce) before anything in them is trusted.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import jwt
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from authlib.oidc.discovery import OpenIDProviderMetadata
 
 from console.settings import ConsoleSettings
 from shared.auth import principal_from_claims
 
 ALGORITHMS = ["RS256", "ES256"]
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class SignInFailed(Exception):
@@ -62,10 +67,21 @@ class SignedInStaff:
     refresh_token: str | None
 
 
+@dataclass(frozen=True)
+class Provider:
+    """The issuer's endpoints from its discovery document: ``authorize`` and ``end_session``
+    as the browser reaches them, the others as the console does."""
+
+    authorize: str
+    token: str
+    keys: str
+    revocation: str | None
+    end_session: str | None
+
+
 def code_challenge(verifier: str) -> str:
     """PKCE S256: base64url(SHA-256(verifier)) without padding."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return str(create_s256_code_challenge(verifier))
 
 
 class OidcClient:
@@ -74,50 +90,93 @@ class OidcClient:
         self._http = http
         self._issuer = settings.oidc_issuer.rstrip("/")
         self._server = settings.oidc_server_url
+        self._provider: Provider | None = None
         self._keys: dict[str, Any] = {}
 
     # -- the browser's side -----------------------------------------------------------------
 
-    def start(self, next_path: str) -> tuple[str, PendingSignIn]:
+    async def start(self, next_path: str) -> tuple[str, PendingSignIn]:
         """The issuer's authorize URL to send the browser to, and what to remember."""
+        provider = await self.provider()
         pending = PendingSignIn(
             state=secrets.token_urlsafe(24),
             nonce=secrets.token_urlsafe(24),
             verifier=secrets.token_urlsafe(48),
             next_path=next_path,
         )
-        query = {
-            "response_type": "code",
-            "client_id": self._settings.oidc_client_id,
-            "redirect_uri": self._settings.callback_url,
-            "scope": self._settings.oidc_scope,
-            "state": pending.state,
-            "nonce": pending.nonce,
-            "code_challenge": code_challenge(pending.verifier),
-            "code_challenge_method": "S256",
-        }
-        return f"{self._issuer}/protocol/openid-connect/auth?{urlencode(query)}", pending
+        url = prepare_grant_uri(
+            provider.authorize,
+            client_id=self._settings.oidc_client_id,
+            response_type="code",
+            redirect_uri=self._settings.callback_url,
+            scope=self._settings.oidc_scope,
+            state=pending.state,
+            nonce=pending.nonce,
+            code_challenge=code_challenge(pending.verifier),
+            code_challenge_method="S256",
+        )
+        return str(url), pending
 
-    def logout_url(self) -> str:
-        """The issuer's end-session URL, coming back to the console's "signed out" page."""
-        query = {
-            "client_id": self._settings.oidc_client_id,
-            "post_logout_redirect_uri": f"{self._settings.public_url.rstrip('/')}/wylogowano",
-        }
-        return f"{self._issuer}/protocol/openid-connect/logout?{urlencode(query)}"
+    async def logout_url(self) -> str:
+        """The issuer's end-session URL (RP-initiated logout), coming back to the console's
+        "signed out" page; the console's own page when the issuer offers none."""
+        signed_out = f"{self._settings.public_url.rstrip('/')}/wylogowano"
+        try:
+            provider = await self.provider()
+        except SignInFailed:
+            return signed_out
+        if provider.end_session is None:
+            return signed_out
+        return str(
+            prepare_grant_uri(
+                provider.end_session,
+                client_id=self._settings.oidc_client_id,
+                response_type=None,
+                post_logout_redirect_uri=signed_out,
+            )
+        )
 
     # -- the console's side -----------------------------------------------------------------
+
+    async def provider(self) -> Provider:
+        """The issuer's discovery document, fetched once it answers and checked: the
+        issuer it names must be the configured one, the endpoints well-formed."""
+        if self._provider is not None:
+            return self._provider
+        url = f"{self._server}{DISCOVERY_PATH}"
+        try:
+            response = await self._http.get(url)
+            response.raise_for_status()
+            metadata = OpenIDProviderMetadata(response.json())
+            metadata.validate()
+        except (httpx.HTTPError, ValueError) as error:
+            raise SignInFailed(f"the issuer's discovery document is not usable: {error}") from error
+        if str(metadata["issuer"]).rstrip("/") != self._issuer:
+            raise SignInFailed(f"the discovery document names another issuer: {metadata['issuer']}")
+        revocation = metadata.get("revocation_endpoint")
+        end_session = metadata.get("end_session_endpoint")
+        self._provider = Provider(
+            authorize=str(metadata["authorization_endpoint"]),
+            token=self._reached(str(metadata["token_endpoint"])),
+            keys=self._reached(str(metadata["jwks_uri"])),
+            revocation=self._reached(str(revocation)) if revocation else None,
+            end_session=str(end_session) if end_session else None,
+        )
+        return self._provider
+
+    def _reached(self, endpoint: str) -> str:
+        """An endpoint under the issuer's public URL as the console reaches it."""
+        if endpoint.startswith(f"{self._issuer}/"):
+            return f"{self._server}{endpoint[len(self._issuer) :]}"
+        return endpoint
 
     async def finish(self, code: str, pending: PendingSignIn) -> SignedInStaff:
         """Exchange the code (with the PKCE verifier) and verify what comes back."""
         tokens = await self._token_request(
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": self._settings.callback_url,
-                "client_id": self._settings.oidc_client_id,
-                "code_verifier": pending.verifier,
-            }
+            "authorization_code",
+            code=code,
+            redirect_uri=self._settings.callback_url,
+            code_verifier=pending.verifier,
         )
         id_token = tokens.get("id_token")
         if not isinstance(id_token, str):
@@ -129,29 +188,26 @@ class OidcClient:
 
     async def refresh(self, refresh_token: str) -> SignedInStaff:
         """A new access token for the same person (the issuer's session still lives)."""
-        tokens = await self._token_request(
-            {
-                "grant_type": "refresh_token",
-                "refresh_token": refresh_token,
-                "client_id": self._settings.oidc_client_id,
-            }
-        )
+        tokens = await self._token_request("refresh_token", refresh_token=refresh_token)
         return await self._staff(tokens, identity={})
 
     async def revoke(self, refresh_token: str) -> bool:
-        """Revoke the refresh token at the issuer (RFC 7009; Keycloak's ``revoke`` endpoint),
-        so that nobody renews access with it after sign-out. False if the issuer did not
-        confirm (the console's session ends all the same)."""
-        url = f"{self._server}/protocol/openid-connect/revoke"
+        """Revoke the refresh token at the issuer (RFC 7009), so that nobody renews access
+        with it after sign-out. False if the issuer offers no revocation or did not confirm
+        (the console's session ends all the same)."""
         try:
-            response = await self._http.post(
-                url,
-                data={
-                    "token": refresh_token,
-                    "token_type_hint": "refresh_token",
-                    "client_id": self._settings.oidc_client_id,
-                },
-            )
+            provider = await self.provider()
+        except SignInFailed:
+            return False
+        if provider.revocation is None:
+            return False
+        form = {
+            "token": refresh_token,
+            "token_type_hint": "refresh_token",
+            "client_id": self._settings.oidc_client_id,
+        }
+        try:
+            response = await self._http.post(provider.revocation, data=form)
         except httpx.HTTPError:
             return False
         return response.status_code == 200
@@ -195,27 +251,31 @@ class OidcClient:
             refresh_token=refresh_token if isinstance(refresh_token, str) else None,
         )
 
-    async def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
-        url = f"{self._server}/protocol/openid-connect/token"
+    async def _token_request(self, grant_type: str, **parameters: str) -> dict[str, Any]:
+        """A public client's token request (no secret: PKCE proves the code's origin)."""
+        provider = await self.provider()
+        body = prepare_token_request(
+            grant_type, client_id=self._settings.oidc_client_id, **parameters
+        )
         try:
-            response = await self._http.post(url, data=form)
+            response = await self._http.post(provider.token, content=body, headers=FORM)
         except httpx.HTTPError as error:
             raise SignInFailed(f"the issuer is not reachable: {error}") from error
         try:
-            body = response.json()
+            answer = response.json()
         except ValueError:
-            body = {}
-        if response.status_code != 200 or not isinstance(body, dict):
-            reason = body.get("error_description") or body.get("error") if body else None
+            answer = {}
+        if response.status_code != 200 or not isinstance(answer, dict):
+            reason = answer.get("error_description") or answer.get("error") if answer else None
             raise SignInFailed(f"the issuer refused: {response.status_code} {reason or ''}")
-        return body
+        return answer
 
     async def _key(self, key_id: str) -> Any:
         """The issuer's public key ``key_id`` (keys are fetched again for an unknown id)."""
         if key_id not in self._keys:
-            url = f"{self._server}/protocol/openid-connect/certs"
+            provider = await self.provider()
             try:
-                response = await self._http.get(url)
+                response = await self._http.get(provider.keys)
                 response.raise_for_status()
                 key_set = jwt.PyJWKSet.from_dict(response.json())
             except (httpx.HTTPError, jwt.PyJWTError, ValueError) as error:

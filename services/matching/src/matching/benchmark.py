@@ -7,7 +7,8 @@ sets, a tenth of tasks with children (a third of people checked), minimum ages, 
 every day of a four-week month at usual library hours. Deterministic for a given seed.
 
     from matching.benchmark import synthetic_city
-    from matching.domain.matching import VolunteerArrays, eligible_pairs, flow_graph, plan, rank
+    from matching.domain.batch_plan import eligible_pairs, flow_graph, plan
+    from matching.domain.matching import VolunteerArrays, rank
     city = synthetic_city()
     result = plan(city.tasks, city.volunteers, city.now)                  # profiles → plan
     pairs = eligible_pairs(city.tasks, city.volunteers, city.now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from matching import branches, handlers, tasks
+from matching import branches, task_changes, volunteers
 from matching.contracts import (
     CALENDAR_EVENT_CANCELLED,
     CALENDAR_EVENT_SCHEDULED,
@@ -51,33 +51,33 @@ def _occurred_at(event: CloudEvent) -> datetime:
 async def on_volunteer_registered(
     uow: UnitOfWork, event: CloudEvent, data: PortalVolunteer
 ) -> None:
-    await handlers.register_or_update_volunteer(uow, data, occurred_at=_occurred_at(event))
+    await volunteers.register_or_update_volunteer(uow, data, occurred_at=_occurred_at(event))
 
 
 @event_handlers.on(PORTAL_VOLUNTEER_UPDATED, PortalVolunteer)
 async def on_volunteer_updated(uow: UnitOfWork, event: CloudEvent, data: PortalVolunteer) -> None:
-    await handlers.register_or_update_volunteer(uow, data, occurred_at=_occurred_at(event))
+    await volunteers.register_or_update_volunteer(uow, data, occurred_at=_occurred_at(event))
 
 
 @event_handlers.on(PORTAL_VOLUNTEER_ERASURE_REQUESTED, PortalErasureRequested)
 async def on_erasure_requested(
     uow: UnitOfWork, event: CloudEvent, data: PortalErasureRequested
 ) -> None:
-    await handlers.erase_volunteer(uow, data)
+    await volunteers.erase_volunteer(uow, data)
 
 
 @event_handlers.on(CALENDAR_EVENT_SCHEDULED, CalendarEventScheduled)
 async def on_calendar_event_scheduled(
     uow: UnitOfWork, event: CloudEvent, data: CalendarEventScheduled
 ) -> None:
-    await tasks.schedule_from_calendar(uow, data, _occurred_at(event))
+    await task_changes.schedule_from_calendar(uow, data, _occurred_at(event))
 
 
 @event_handlers.on(CALENDAR_EVENT_CANCELLED, CalendarEventCancelled)
 async def on_calendar_event_cancelled(
     uow: UnitOfWork, event: CloudEvent, data: CalendarEventCancelled
 ) -> None:
-    await tasks.cancel_from_calendar(uow, data, _occurred_at(event))
+    await task_changes.cancel_from_calendar(uow, data, _occurred_at(event))
 
 
 # -- matching's copy of the registry ----------------------------------------------------

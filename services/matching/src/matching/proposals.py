@@ -13,14 +13,13 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlmodel import col, func, select
 
 from matching import assignments, child_protection
+from matching.domain.batch_plan import Plan, plan
 from matching.domain.matching import (
-    Plan,
     Ranked,
     TaskSpec,
     VolunteerSpec,
     WeeklySlot,
     ineligibility,
-    plan,
     rank,
     score,
 )

@@ -112,7 +112,7 @@ async def publish_registrations(service: Service, count: int) -> None:
         for index in range(count):
             event = CloudEvent.create(
                 type=PORTAL_VOLUNTEER_REGISTERED,
-                source="/city/portal/demo",
+                source=service.settings.portal_source,
                 data=portal_registration(index, rng, today),
             )
             await exchange.publish(

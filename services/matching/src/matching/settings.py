@@ -12,7 +12,7 @@ class MatchingSettings(ServiceSettings):
     service_name: str = "matching"
     database_url: str = local_database_url("matching")
     http_port: int = 8002
-    proposal_link_secret: str = "local-development-link-secret"
+    proposal_link_secret: str = "local-development-proposal-link-secret"
 
     def secrets(self) -> dict[str, str | None]:
         return {**super().secrets(), "MATCHING_PROPOSAL_LINK_SECRET": self.proposal_link_secret}

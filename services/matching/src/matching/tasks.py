@@ -1,4 +1,6 @@
-"""Use cases for tasks: published by a coordinator or created from the city's calendar."""
+"""Use cases for tasks: what a task is, when it happens, published by a coordinator, found.
+
+Changing or cancelling a task reaches its places too: that is in ``task_changes``."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pydantic import ConfigDict, Field, StringConstraints, field_validator
 from sqlmodel import col, select
 
 from matching import branches
-from matching.contracts import CalendarEventCancelled, CalendarEventScheduled, Tag
+from matching.contracts import Tag
 from matching.domain.schedule import (
     WARSAW,
     Interval,
@@ -19,9 +21,8 @@ from matching.domain.schedule import (
     ScheduleError,
     ScheduleKind,
 )
-from matching.events import TaskCancelled, TaskChanged, TaskPublished, TaskType
-from matching.tables import CalendarCancellation, Task
-from shared.consumer import RejectMessage
+from matching.events import TaskPublished, TaskType
+from matching.tables import Task
 from shared.problems import Problem
 from shared.unit_of_work import UnitOfWork
 from shared.validation import CleanInput
@@ -106,7 +107,7 @@ def task_day(task: Task) -> date:
     return task.starts_at.astimezone(WARSAW).date()
 
 
-def _apply(task: Task, data: TaskInput) -> None:
+def apply_input(task: Task, data: TaskInput) -> None:
     schedule = data.schedule.to_domain()
     try:
         schedule.validate()
@@ -129,7 +130,7 @@ def _apply(task: Task, data: TaskInput) -> None:
     task.with_children = data.with_children
 
 
-def _event_fields(task: Task) -> dict[str, object]:
+def event_fields(task: Task) -> dict[str, object]:
     flexible = task.schedule_kind == ScheduleKind.FLEXIBLE
     return {
         "task_id": task.id,
@@ -162,41 +163,10 @@ async def publish_task(uow: UnitOfWork, data: TaskInput) -> Task:
         source_time=now,
         created_at=now,
     )
-    _apply(task, data)
+    apply_input(task, data)
     uow.session.add(task)
     await uow.session.flush()
-    await uow.emit(TaskPublished(**_event_fields(task)), subject=str(task.id))
-    return task
-
-
-async def change_task(uow: UnitOfWork, task: Task, data: TaskInput) -> Task:
-    if task.status != PUBLISHED:
-        raise Problem(409, "Task cancelled", f"task {task.id} is cancelled and cannot change")
-    if data.branch_code != task.branch_code:
-        raise Problem(422, "Invalid request", "branch_code: a task cannot move to another branch")
-    _apply(task, data)
-    task.source_time = datetime.now(UTC)
-    uow.session.add(task)
-    await uow.session.flush()
-    await uow.emit(TaskChanged(**_event_fields(task)), subject=str(task.id))
-    from matching.assignments import promote_waitlist  # assignments build on tasks
-
-    await promote_waitlist(uow, task)  # more places may have been added
-    return task
-
-
-async def cancel_task(uow: UnitOfWork, task: Task, reason: str | None) -> Task:
-    """Cancel a task (idempotent); its confirmed assignments are cancelled with it."""
-    if task.status == CANCELLED:
-        return task
-    task.status = CANCELLED
-    task.cancel_reason = reason
-    uow.session.add(task)
-    await uow.session.flush()
-    await uow.emit(TaskCancelled(**_event_fields(task)), subject=str(task.id))
-    from matching.assignments import cancel_all  # assignments build on tasks
-
-    await cancel_all(uow, task)
+    await uow.emit(TaskPublished(**event_fields(task)), subject=str(task.id))
     return task
 
 
@@ -220,86 +190,3 @@ async def list_tasks(
         query = query.where(Task.status == status)
     query = query.order_by(col(Task.starts_at), col(Task.id)).limit(limit).offset(offset)
     return list((await uow.session.exec(query)).all())
-
-
-# -- the calendar's inbound events ---------------------------------------------------------
-
-
-async def schedule_from_calendar(
-    uow: UnitOfWork, data: CalendarEventScheduled, occurred_at: datetime
-) -> Task | None:
-    """Create or update the task for a calendar event; an older copy changes nothing."""
-    session = uow.session
-    cancelled = await session.get(CalendarCancellation, data.calendar_id)
-    if cancelled is not None and occurred_at <= cancelled.cancelled_at:
-        return None
-    branch = await branches.branch_by_code(uow, data.branch_code)
-    if branch is None:
-        raise RejectMessage(
-            "unknown-branch", f"branch_code: {data.branch_code!r} is not known to the registry"
-        )
-    if await branches.open_edition_enrolment(uow, branch) is None:
-        raise RejectMessage(
-            "branch-not-enrolled",
-            f"branch_code: {data.branch_code!r} is not enrolled in an open edition",
-        )
-    task = (
-        await session.exec(
-            select(Task).where(Task.calendar_id == data.calendar_id).with_for_update()
-        )
-    ).first()
-    created = task is None
-    if task is None:
-        task = Task(
-            branch_id=branch.id,
-            branch_code=branch.code,
-            type="event_help",
-            title=data.title,
-            schedule_kind=ScheduleKind.ONE_OFF,
-            first_day=data.starts_at.astimezone(WARSAW).date(),
-            starts_at=data.starts_at,
-            ends_at=data.ends_at,
-            places=data.volunteers_needed,
-            calendar_id=data.calendar_id,
-            source_time=occurred_at,
-            created_at=datetime.now(UTC),
-        )
-    elif occurred_at < task.source_time or task.status == CANCELLED:
-        return None
-    local_start = data.starts_at.astimezone(WARSAW)
-    local_end = data.ends_at.astimezone(WARSAW)
-    task.title = data.title
-    task.description = data.description
-    task.first_day = local_start.date()
-    task.start, task.end = local_start.time(), local_end.time()
-    task.starts_at = data.starts_at.astimezone(UTC)
-    task.ends_at = data.ends_at.astimezone(UTC)
-    task.places = data.volunteers_needed
-    task.skills = data.skills
-    task.min_age = data.min_age
-    task.source_time = occurred_at
-    session.add(task)
-    await session.flush()
-    event = TaskPublished if created else TaskChanged
-    await uow.emit(event(**_event_fields(task)), subject=str(task.id))
-    if not created:
-        from matching.assignments import promote_waitlist  # assignments build on tasks
-
-        await promote_waitlist(uow, task)
-    return task
-
-
-async def cancel_from_calendar(
-    uow: UnitOfWork, data: CalendarEventCancelled, occurred_at: datetime
-) -> Task | None:
-    session = uow.session
-    if await session.get(CalendarCancellation, data.calendar_id) is None:
-        session.add(CalendarCancellation(calendar_id=data.calendar_id, cancelled_at=occurred_at))
-    task = (
-        await session.exec(
-            select(Task).where(Task.calendar_id == data.calendar_id).with_for_update()
-        )
-    ).first()
-    if task is None:
-        return None  # cancelled before it was scheduled: the tombstone keeps it void
-    return await cancel_task(uow, task, data.reason)

@@ -11,7 +11,7 @@ from notifications.channels import EmailSender, SmsSender
 from notifications.clock import Clock, FileClock, SystemClock
 from notifications.consumers import STAFF_SCOPE, bindings, build_event_handlers
 from notifications.events import PUBLISHED_EVENTS
-from notifications.handlers import Notifier
+from notifications.notifier import Notifier
 from notifications.rendering import Renderer
 from notifications.sender import Sender
 from notifications.settings import NotificationsSettings

@@ -12,14 +12,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from notifications import contacts, erasure, messages, reminders, tasks
 from notifications import contracts as c
-from notifications import handlers
-from notifications.handlers import Notifier
+from notifications.notifier import Notifier
 from notifications.tables import Task
 from shared.cloudevents import CloudEvent
 from shared.consumer import EventHandlers
 from shared.staff_scope import StaffScope
-from shared.topology import EVENTS_EXCHANGE, Binding
+from shared.topology import Binding, exchange_for
 from shared.unit_of_work import UnitOfWork
 
 STAFF_SCOPE = StaffScope("notifications")
@@ -44,15 +44,15 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
 
     @on(c.matching("volunteer.contact.changed.v1"), c.VolunteerContact)
     async def contact_changed(uow: UnitOfWork, e: CloudEvent, d: c.VolunteerContact) -> None:
-        await handlers.record_volunteer_contact(uow, d, occurred_at=_occurred_at(e))
+        await contacts.record_volunteer_contact(uow, d, occurred_at=_occurred_at(e))
 
     @on(c.matching("volunteer.erased.v1"), c.VolunteerErased)
     async def erased(uow: UnitOfWork, e: CloudEvent, d: c.VolunteerErased) -> None:
-        await handlers.erase_volunteer(uow, d.volunteer_id)
+        await erasure.erase_volunteer(uow, d.volunteer_id)
 
     @on(c.registry("coordinator.assigned.v1"), c.CoordinatorFacts)
     async def coordinator_assigned(uow: UnitOfWork, e: CloudEvent, d: c.CoordinatorFacts) -> None:
-        await handlers.record_staff(
+        await contacts.record_staff(
             uow, role="coordinator", staff_id=d.staff_id, branch_id=d.branch_id,
             branch_code=d.code, name=d.name, email=d.email, language=d.language,
             subject=d.subject, occurred_at=_occurred_at(e),
@@ -60,13 +60,13 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
 
     @on(c.registry("coordinator.unassigned.v1"), c.CoordinatorFacts)
     async def coordinator_unassigned(uow: UnitOfWork, e: CloudEvent, d: c.CoordinatorFacts) -> None:
-        await handlers.remove_staff(
+        await contacts.remove_staff(
             uow, role="coordinator", staff_id=d.staff_id, branch_code=d.code
         )
 
     @on(c.registry("trainer.assigned.v1"), c.TrainerFacts)
     async def trainer_assigned(uow: UnitOfWork, e: CloudEvent, d: c.TrainerFacts) -> None:
-        await handlers.record_staff(
+        await contacts.record_staff(
             uow, role="trainer", staff_id=d.trainer_id, branch_id=d.branch_id,
             branch_code=d.code, name=d.name, email=d.email, language=d.language,
             subject=d.subject, occurred_at=_occurred_at(e),
@@ -74,54 +74,54 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
 
     @on(c.registry("trainer.unassigned.v1"), c.TrainerFacts)
     async def trainer_unassigned(uow: UnitOfWork, e: CloudEvent, d: c.TrainerFacts) -> None:
-        await handlers.remove_staff(uow, role="trainer", staff_id=d.trainer_id, branch_code=d.code)
+        await contacts.remove_staff(uow, role="trainer", staff_id=d.trainer_id, branch_code=d.code)
 
     @on(c.registry("staff.erased.v1"), c.StaffErasedFacts)
     async def staff_erased(uow: UnitOfWork, e: CloudEvent, d: c.StaffErasedFacts) -> None:
-        await handlers.forget_staff(uow, role="coordinator", staff_id=d.staff_id)
+        await erasure.forget_staff(uow, role="coordinator", staff_id=d.staff_id)
 
     @on(c.registry("trainer.erased.v1"), c.TrainerErasedFacts)
     async def trainer_erased(uow: UnitOfWork, e: CloudEvent, d: c.TrainerErasedFacts) -> None:
-        await handlers.forget_staff(uow, role="trainer", staff_id=d.trainer_id)
+        await erasure.forget_staff(uow, role="trainer", staff_id=d.trainer_id)
 
     @on(c.registry("staff.subject.changed.v1"), c.StaffSubjectFacts)
     async def staff_subject(uow: UnitOfWork, e: CloudEvent, d: c.StaffSubjectFacts) -> None:
-        await handlers.record_staff_subject(
+        await contacts.record_staff_subject(
             uow, role="coordinator", staff_id=d.staff_id, subject=d.subject,
             occurred_at=_occurred_at(e),
         )  # fmt: skip
 
     @on(c.registry("trainer.subject.changed.v1"), c.TrainerSubjectFacts)
     async def trainer_subject(uow: UnitOfWork, e: CloudEvent, d: c.TrainerSubjectFacts) -> None:
-        await handlers.record_staff_subject(
+        await contacts.record_staff_subject(
             uow, role="trainer", staff_id=d.trainer_id, subject=d.subject,
             occurred_at=_occurred_at(e),
         )  # fmt: skip
 
     @on(c.registry("visit.recorded.v1"), c.VisitFacts)
     async def visit_recorded(uow: UnitOfWork, e: CloudEvent, d: c.VisitFacts) -> None:
-        await handlers.schedule_follow_up(uow, d)
+        await reminders.schedule_follow_up(uow, d)
 
     # -- tasks -------------------------------------------------------------------------
 
     @on(c.matching("task.published.v1"), c.TaskFacts)
     async def task_published(uow: UnitOfWork, e: CloudEvent, d: c.TaskFacts) -> None:
-        await handlers.record_task(uow, notifier, e.id, d, occurred_at=_occurred_at(e))
+        await tasks.record_task(uow, notifier, e.id, d, occurred_at=_occurred_at(e))
 
     @on(c.matching("task.changed.v1"), c.TaskFacts)
     async def task_changed(uow: UnitOfWork, e: CloudEvent, d: c.TaskFacts) -> None:
-        await handlers.record_task(uow, notifier, e.id, d, occurred_at=_occurred_at(e))
+        await tasks.record_task(uow, notifier, e.id, d, occurred_at=_occurred_at(e))
 
     @on(c.matching("task.cancelled.v1"), c.TaskFacts)
     async def task_cancelled(uow: UnitOfWork, e: CloudEvent, d: c.TaskFacts) -> None:
-        await handlers.cancel_task(uow, notifier, e.id, d, occurred_at=_occurred_at(e))
+        await tasks.cancel_task(uow, notifier, e.id, d, occurred_at=_occurred_at(e))
 
     # -- applications and proposals ----------------------------------------------------
 
     @on(c.matching("application.submitted.v1"), c.ApplicationFacts)
     async def application_submitted(uow: UnitOfWork, e: CloudEvent, d: c.ApplicationFacts) -> None:
         task = await uow.session.get(Task, d.task_id)
-        await handlers.notify_staff(
+        await messages.notify_staff(
             uow, notifier, cause=f"application.submitted:{d.application_id}",
             role="coordinator", branch_code=d.branch_code,
             template="application_submitted",
@@ -131,7 +131,7 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
     def to_volunteer(fact: str, template: str) -> None:
         @on(c.matching(fact), c.ApplicationFacts)
         async def handle(uow: UnitOfWork, e: CloudEvent, d: c.ApplicationFacts) -> None:
-            await handlers.notify_about_task(
+            await messages.notify_about_task(
                 uow, notifier, f"{fact}:{d.application_id}", template=template,
                 volunteer_id=d.volunteer_id,
                 task_id=d.task_id, branch_code=d.branch_code,
@@ -143,20 +143,20 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
 
     @on(c.matching("proposal.made.v1"), c.ProposalFacts)
     async def proposal_made(uow: UnitOfWork, e: CloudEvent, d: c.ProposalFacts) -> None:
-        await handlers.notify_proposal(uow, notifier, f"proposal.made:{d.proposal_id}", d)
+        await messages.notify_proposal(uow, notifier, f"proposal.made:{d.proposal_id}", d)
 
     # -- assignments, hours, certificates ----------------------------------------------
 
     @on(c.matching("assignment.confirmed.v1"), c.AssignmentFacts)
     async def assignment_confirmed(uow: UnitOfWork, e: CloudEvent, d: c.AssignmentFacts) -> None:
-        await handlers.confirm_assignment(
+        await tasks.confirm_assignment(
             uow, notifier, f"assignment.confirmed:{d.assignment_id}", d, occurred_at=_occurred_at(e)
         )
 
     def assignment_ended(fact: str, status: str) -> None:
         @on(c.matching(fact), c.AssignmentFacts)
         async def handle(uow: UnitOfWork, e: CloudEvent, d: c.AssignmentFacts) -> None:
-            await handlers.end_assignment(
+            await tasks.end_assignment(
                 uow,
                 notifier,
                 f"{fact}:{d.assignment_id}",
@@ -171,7 +171,7 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
 
     @on(c.matching("hours.approved.v1"), c.HoursFacts)
     async def hours_approved(uow: UnitOfWork, e: CloudEvent, d: c.HoursFacts) -> None:
-        await handlers.notify_about_task(
+        await messages.notify_about_task(
             uow, notifier, f"hours.approved:{d.entry_id}", template="hours_approved",
             volunteer_id=d.volunteer_id,
             task_id=d.task_id, branch_code=d.branch_code,
@@ -180,7 +180,7 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
 
     @on(c.matching("certificate.issued.v1"), c.CertificateFacts)
     async def certificate_issued(uow: UnitOfWork, e: CloudEvent, d: c.CertificateFacts) -> None:
-        await handlers.notify_volunteer(
+        await messages.notify_volunteer(
             uow, notifier, cause=f"certificate.issued:{d.certificate_id}",
             volunteer_id=d.volunteer_id,
             template="certificate_issued", branch_code=d.branch_code,
@@ -195,7 +195,7 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
             # No name in the message: the link opens the volunteer's page for the signed-in
             # coordinator of the branch.
             console = notifier.settings.console_public_url.rstrip("/")
-            await handlers.notify_staff(
+            await messages.notify_staff(
                 uow, notifier, cause=f"{fact}:{d.check_id}",
                 role="coordinator", branch_code=d.branch_code, template=template,
                 params={
@@ -212,4 +212,4 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
 
 
 def bindings(table: EventHandlers) -> tuple[Binding, ...]:
-    return tuple(Binding(EVENTS_EXCHANGE, event_type) for event_type in table.event_types)
+    return tuple(Binding(exchange_for(event_type), event_type) for event_type in table.event_types)

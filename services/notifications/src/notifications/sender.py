@@ -10,9 +10,9 @@ Every replica runs one; the rows are the only state, so a restart loses nothing:
   end within that lease; each message is recorded as soon as it went (not when its batch
   ends), checking the token again. So a replica whose lease ran out while a slow relay
   worked through its batch never sends what another replica took over, and no sent message
-  waits unrecorded past its lease. Batches are sized to what the lease covers at the speed last seen. Should the
-  process die between sending and recording, the lease runs out and another attempt sends
-  it again, with the same Message-ID (see the README);
+  waits unrecorded past its lease. Batches are sized to what the lease covers at the speed
+  last seen. Should the process die between sending and recording, the lease runs out and
+  another attempt sends it again, with the same Message-ID (see the README);
 - a reminder that raises is set aside (``failed``, logged with its key and the error's
   type) in its own savepoint; the others of its batch fire;
 - a provider failure is retried with exponential back-off; a permanent refusal, or running
@@ -30,15 +30,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from prometheus_client import Counter, Histogram
 from sqlmodel import col, select
 
-from notifications import handlers
 from notifications.channels import DeliveryFailed, Email, EmailSender, NotHeld, SmsSender
 from notifications.clock import Clock
 from notifications.domain.rules import in_quiet_hours, message_id_header, retry_delay_s
 from notifications.events import MessageFailed, MessageSent
-from notifications.handlers import MESSAGES, REMINDERS, Notifier
+from notifications.message_queue import log_delivery
+from notifications.notifier import LOG, MESSAGES, REMINDERS, Notifier
 from notifications.redaction import LINK_PLACEHOLDER, LINK_SQL, without_contacts
+from notifications.reminders import fire_reminder
 from notifications.settings import NotificationsSettings
 from notifications.tables import Reminder
 from shared.errors import is_transient
@@ -46,6 +48,20 @@ from shared.logging import get_logger
 from shared.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
+
+MESSAGES_SENT = Counter(
+    "notifications_messages_sent_total", "Messages the provider accepted, by channel", ["channel"]
+)
+DELIVERY_FAILURES = Counter(
+    "notifications_delivery_failures_total",
+    "Failed delivery attempts by channel; outcome 'retry' (tried again later) or 'failed'",
+    ["channel", "outcome"],
+)
+REMINDER_LAG = Histogram(
+    "notifications_reminder_lag_seconds",
+    "How late a reminder fired after it was due",
+    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
+)
 
 UnitOfWorkFactory = Callable[[], Any]
 
@@ -164,8 +180,9 @@ class Sender:
                     async with uow.session.begin_nested():
                         reminder.status = "done"
                         uow.session.add(reminder)
-                        await handlers.fire_reminder(uow, self.notifier, reminder, now)
+                        await fire_reminder(uow, self.notifier, reminder, now)
                         await uow.session.flush()
+                    REMINDER_LAG.observe(max(0.0, (now - reminder.due_at).total_seconds()))
                 except Exception as error:
                     if is_transient(error):
                         raise  # the database is away: the round fails whole, tried again
@@ -363,7 +380,7 @@ class Sender:
             if not recorded:
                 return
             await connection.execute(
-                handlers.LOG.insert(),
+                LOG.insert(),
                 [
                     {"message_id": id, "at": logged_at, "status": "sent", "detail": answers[id]}
                     for id in recorded
@@ -371,6 +388,7 @@ class Sender:
             )
             for message, _ in sent:
                 if message.id in recorded:
+                    MESSAGES_SENT.labels(message.channel).inc()
                     await uow.emit(
                         MessageSent(
                             message_id=message.id,
@@ -409,9 +427,8 @@ class Sender:
                 )
                 if retried.first() is None:
                     return  # no longer this sender's: whoever holds it records its own try
-                await handlers.log_delivery(
-                    uow, message.id, "retry", f"{answer} (next try at {retry_at})"
-                )
+                await log_delivery(uow, message.id, "retry", f"{answer} (next try at {retry_at})")
+            DELIVERY_FAILURES.labels(message.channel, "retry").inc()
             log.warning("delivery failed; will retry", message_id=str(message.id),
                         answer=answer, retry_at=retry_at.isoformat())  # fmt: skip
             return
@@ -419,7 +436,7 @@ class Sender:
         async with self._unit_of_work() as uow:
             if not await self._settle(uow, message, status="failed", answer=reason):
                 return
-            await handlers.log_delivery(uow, message.id, "failed", reason)
+            await log_delivery(uow, message.id, "failed", reason)
             await uow.emit(
                 MessageFailed(
                     message_id=message.id,
@@ -430,6 +447,7 @@ class Sender:
                 ),
                 subject=str(message.id),
             )
+        DELIVERY_FAILURES.labels(message.channel, "failed").inc()
         log.warning("delivery failed for good", message_id=str(message.id), reason=reason)
 
     async def _settle(self, uow: UnitOfWork, message: Claimed, *, status: str, answer: str) -> bool:

@@ -63,7 +63,7 @@ class NotificationsSettings(ServiceSettings):
     unfilled_days_before: int = Field(default=3, ge=1, le=60)
     # Links in messages lead to the staff console's volunteer pages (behind the gateway).
     console_public_url: str = "http://127.0.0.1:8080"
-    proposal_link_secret: str = "local-development-link-secret"
+    proposal_link_secret: str = "local-development-proposal-link-secret"
     # Signs the "my volunteering" link: the console trusts it to open a volunteer session.
     volunteer_link_secret: str = "local-development-volunteer-link-secret"
     # Hours, not days: the link opens a session without a password. It works once (the console

@@ -24,7 +24,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from notifications.domain.rules import reminder_due
 from notifications.tables import SCHEMA, metadata
 from shared.testing.platform import TestPlatform, cloud_event
-from shared.topology import EVENTS_EXCHANGE
+from shared.topology import exchange_for
 
 if TYPE_CHECKING:
     from notifications.app import NotificationsService
@@ -198,8 +198,13 @@ def integration_event(
 
 
 async def publish(platform: TestPlatform, event: Mapping[str, Any]) -> None:
+    """Publish on the exchange the event's type travels on (contact data: volunteering.contacts)."""
+    event_type = str(event["type"])
     await platform.publish(
-        event, routing_key=str(event["type"]), exchange=EVENTS_EXCHANGE, message_id=str(event["id"])
+        event,
+        routing_key=event_type,
+        exchange=exchange_for(event_type),
+        message_id=str(event["id"]),
     )
 
 

@@ -7,7 +7,7 @@ from shared.cli import run_cli
 
 async def announce_subjects() -> int:
     """Emit every staff member's and trainer's user id once more (for a new consumer)."""
-    from registry.handlers import announce_subjects as announce
+    from registry.staff import announce_subjects as announce
 
     service = build_service()
     try:
@@ -22,7 +22,7 @@ async def announce_subjects() -> int:
 async def announce_assignments() -> int:
     """Emit every current coordinator and trainer assignment once more, so that every
     service's copy of them (shared.staff_scope) catches up."""
-    from registry.handlers import announce_assignments as announce
+    from registry.assignments import announce_assignments as announce
 
     service = build_service()
     try:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
-from registry.handlers import EVERYTHING, Scope
+from registry.scope import EVERYTHING, Scope
 from registry.tables import Branch
 from shared.auth import Principal
 from shared.problems import Problem

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from registry import handlers
+from registry import branches
 from registry.commands import BranchDetails
 from registry.domain import NotFound, RuleViolation
 from shared.unit_of_work import UnitOfWork
@@ -140,7 +140,7 @@ async def import_branches(uow: UnitOfWork, text: str) -> ImportResult:
             continue
         try:
             async with uow.session.begin_nested():
-                _, outcome = await handlers.register_or_update_branch(uow, details)
+                _, outcome = await branches.register_or_update_branch(uow, details)
         except (RuleViolation, NotFound) as error:
             result.errors.append(RowError(line, code, [error.detail]))
             continue

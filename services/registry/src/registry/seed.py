@@ -20,7 +20,19 @@ from decimal import Decimal
 
 from sqlmodel import select
 
-from registry import handlers
+from registry import (
+    assignments,
+    branches,
+    editions,
+    enrolments,
+    monitoring,
+    programmes,
+    reports,
+    scope,
+    staff,
+    stages,
+    training,
+)
 from registry.app import build_service
 from registry.commands import (
     AcceptReport,
@@ -175,10 +187,10 @@ async def seed(service: Service) -> Summary:
         summary.branches += 1
     async with service.unit_of_work() as uow:
         await _mentors(uow, edition_id)
-        enrolled = await handlers.list_enrolments(
+        enrolled = await enrolments.list_enrolments(
             uow,
-            handlers.EnrolmentFilters(edition_id=edition_id, status="enrolled"),
-            handlers.EVERYTHING,
+            enrolments.EnrolmentFilters(edition_id=edition_id, status="enrolled"),
+            scope.EVERYTHING,
             limit=1,
             offset=0,
         )
@@ -188,11 +200,11 @@ async def seed(service: Service) -> Summary:
 
 async def _edition(service: Service) -> uuid.UUID:
     async with service.unit_of_work() as uow:
-        edition: Edition | None = await handlers.find_edition(
+        edition: Edition | None = await editions.find_edition(
             uow, InstitutionType.LIBRARY_BRANCH.value, YEAR
         )
         if edition is None:
-            edition = await handlers.create_edition(
+            edition = await editions.create_edition(
                 uow,
                 EditionDetails(
                     year=YEAR,
@@ -202,7 +214,7 @@ async def _edition(service: Service) -> uuid.UUID:
                 ),
             )
         if edition.status == EditionStatus.PLANNED.value:
-            edition = await handlers.open_edition(uow, edition.id)
+            edition = await editions.open_edition(uow, edition.id)
         if edition.status != EditionStatus.OPEN.value:
             raise SystemExit(f"edition {YEAR} is {edition.status}: the seed needs it open")
         return edition.id
@@ -213,9 +225,9 @@ async def _trainers(service: Service) -> list[uuid.UUID]:
     async with service.unit_of_work() as uow:
         for name, subject in TRAINERS:
             email = f"{_ascii(name).replace(' ', '.')}@centrumwolontariatu.example.pl"
-            trainer: Trainer | None = await handlers.find_trainer_by_email(uow, email)
+            trainer: Trainer | None = await staff.find_trainer_by_email(uow, email)
             if trainer is None:
-                trainer = await handlers.create_trainer(
+                trainer = await staff.create_trainer(
                     uow,
                     TrainerDetails(name=name, email=email, subject=subject, organisation=NGO),
                 )
@@ -229,16 +241,16 @@ async def _training(
     """One session per module; returns the session of each module."""
     sessions = {}
     async with service.unit_of_work() as uow:
-        existing = {(m.kind, m.number): m for m in await handlers.list_modules(uow, edition_id)}
+        existing = {(m.kind, m.number): m for m in await training.list_modules(uow, edition_id)}
         for kind, number, title, held_on in MODULES:
-            module = existing.get((kind.value, number)) or await handlers.create_module(
+            module = existing.get((kind.value, number)) or await training.create_module(
                 uow, edition_id, ModuleDetails(kind=kind, number=number, title=title)
             )
-            held = await handlers.list_sessions(uow, module.id)
+            held = await training.list_sessions(uow, module.id)
             session = (
                 held[0]
                 if held
-                else await handlers.create_session(
+                else await training.create_session(
                     uow,
                     module.id,
                     SessionDetails(
@@ -260,10 +272,10 @@ async def _branch(
     trainer_ids: Sequence[uuid.UUID],
     sessions: dict[tuple[MeetingKind, int], uuid.UUID],
 ) -> None:
-    branch, _ = await handlers.register_or_update_branch(uow, seeded.details)
-    enrolment = await handlers.find_enrolment(uow, edition_id, branch.id)
+    branch, _ = await branches.register_or_update_branch(uow, seeded.details)
+    enrolment = await enrolments.find_enrolment(uow, edition_id, branch.id)
     if enrolment is None:
-        enrolment = await handlers.enrol_branch(
+        enrolment = await enrolments.enrol_branch(
             uow,
             edition_id,
             Enrol(
@@ -272,40 +284,40 @@ async def _branch(
                 enrolled_on=date(2019, 1, 31),
             ),
         )
-    staff = await _coordinator(uow, branch.code, branch.id, coordinator_for(seeded.index))
+    coordinator = await _coordinator(uow, branch.code, branch.id, coordinator_for(seeded.index))
     trainer_id = trainer_ids[seeded.index % len(trainer_ids)]
-    if not await handlers.is_assigned_trainer(uow, enrolment.id, trainer_id):
-        await handlers.assign_trainer(
+    if not await assignments.is_assigned_trainer(uow, enrolment.id, trainer_id):
+        await assignments.assign_trainer(
             uow, enrolment.id, AssignTrainer(trainer_id=trainer_id, assigned_on=date(2019, 2, 1))
         )
     if seeded.target is None:
         # Not trained yet: came to the first module only.
-        await _attend(uow, sessions[(MeetingKind.MODULE, 1)], branch, staff.id)
+        await _attend(uow, sessions[(MeetingKind.MODULE, 1)], branch, coordinator.id)
         return
     for (kind, _), session_id in sessions.items():
         if kind is MeetingKind.MODULE or seeded.index % 2 == 0:
-            await _attend(uow, session_id, branch, staff.id)
+            await _attend(uow, session_id, branch, coordinator.id)
     await _advance(uow, enrolment, seeded.index, seeded.target, trainer_id)
 
 
 async def _coordinator(
     uow: UnitOfWork, code: str, branch_id: uuid.UUID, details: StaffDetails
 ) -> StaffMember:
-    staff = await handlers.find_staff_by_email(uow, str(details.email))
-    if staff is None:
-        staff = await handlers.create_staff(uow, details)
-    if await handlers.current_coordination(uow, branch_id, staff.id) is None:
-        await handlers.assign_coordinator(
-            uow, code, AssignCoordinator(staff_id=staff.id, assigned_on=date(2019, 1, 31))
+    member = await staff.find_staff_by_email(uow, str(details.email))
+    if member is None:
+        member = await staff.create_staff(uow, details)
+    if await assignments.current_coordination(uow, branch_id, member.id) is None:
+        await assignments.assign_coordinator(
+            uow, code, AssignCoordinator(staff_id=member.id, assigned_on=date(2019, 1, 31))
         )
-    return staff
+    return member
 
 
 async def _attend(
     uow: UnitOfWork, session_id: uuid.UUID, branch: Branch, staff_id: uuid.UUID
 ) -> None:
     if await uow.session.get(Attendance, (session_id, staff_id, branch.id)) is None:
-        await handlers.record_attendance(
+        await training.record_attendance(
             uow, session_id, RecordAttendance(branch_code=branch.code, staff_id=staff_id)
         )
 
@@ -320,7 +332,7 @@ async def _advance(
         return position(current) < position(stage) <= position(target)
 
     if below(Stage.PROGRAMME_PREPARED):
-        await handlers.save_programme(
+        await programmes.save_programme(
             uow,
             enrolment.id,
             ProgrammeDraft(
@@ -331,16 +343,16 @@ async def _advance(
                 welcome_and_care="Spotkanie powitalne i opiekun z zespołu filii",
             ),
         )
-        await handlers.submit_programme(uow, enrolment.id, STAGE_DATES[Stage.PROGRAMME_PREPARED])
+        await programmes.submit_programme(uow, enrolment.id, STAGE_DATES[Stage.PROGRAMME_PREPARED])
     for stage in (Stage.RECRUITING, Stage.VOLUNTEERS_ACTIVE):
         if below(stage):
-            await handlers.reach_stage(
+            await stages.reach_stage(
                 uow, enrolment.id, ReachStage(stage=stage, reached_on=STAGE_DATES[stage])
             )
     if position(target) >= position(Stage.RECRUITING) and index % 3 == 0:
         await _visit(uow, enrolment.id, trainer_id)
     if below(Stage.EVALUATED):
-        await handlers.save_report(
+        await reports.save_report(
             uow,
             enrolment.id,
             ReportDraft(
@@ -354,8 +366,8 @@ async def _advance(
                 ],
             ),
         )
-        await handlers.submit_report(uow, enrolment.id, date(2019, 12, 2))
-        await handlers.accept_report(
+        await reports.submit_report(uow, enrolment.id, date(2019, 12, 2))
+        await reports.accept_report(
             uow, enrolment.id, AcceptReport(accepted_on=STAGE_DATES[Stage.EVALUATED])
         )
 
@@ -368,7 +380,7 @@ async def _visit(uow: UnitOfWork, enrolment_id: uuid.UUID, trainer_id: uuid.UUID
         )
     )
     if existing.first() is None:
-        await handlers.record_visit(
+        await monitoring.record_visit(
             uow,
             enrolment_id,
             VisitDetails(
@@ -384,16 +396,16 @@ async def _visit(uow: UnitOfWork, enrolment_id: uuid.UUID, trainer_id: uuid.UUID
 
 async def _mentors(uow: UnitOfWork, edition_id: uuid.UUID) -> None:
     """Two experienced coordinators mentor two branches of other districts."""
-    branches = seed_branches()
+    seeded = seed_branches()
     for mentor_index, mentee_index in ((0, 10), (1, 20)):
-        mentor = await handlers.find_staff_by_email(uow, str(coordinator_for(mentor_index).email))
-        mentee = await handlers.find_branch(uow, branches[mentee_index].details.code)
+        mentor = await staff.find_staff_by_email(uow, str(coordinator_for(mentor_index).email))
+        mentee = await branches.find_branch(uow, seeded[mentee_index].details.code)
         assert mentor is not None and mentee is not None
-        enrolment = await handlers.find_enrolment(uow, edition_id, mentee.id)
+        enrolment = await enrolments.find_enrolment(uow, edition_id, mentee.id)
         assert enrolment is not None
-        team = await handlers.team_of(uow, enrolment)
+        team = await assignments.team_of(uow, enrolment)
         if mentor.id not in {m.id for m in team.mentors}:
-            await handlers.assign_mentor(
+            await assignments.assign_mentor(
                 uow, enrolment.id, AssignMentor(staff_id=mentor.id, assigned_on=date(2019, 3, 1))
             )
 

@@ -48,7 +48,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from reporting import totals_store
+from reporting import totals_queries
 from reporting.app import build_service
 from reporting.domain import facts as f
 from reporting.domain import totals
@@ -420,7 +420,7 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
                 question = totals.breakdown_question(filters, "district")
                 assert question is not None
                 async with service.database.engine.connect() as connection:
-                    cells = await totals_store.read_cells(connection, question)
+                    cells = await totals_queries.read_cells(connection, question)
                 totals.answer_breakdown(question, cells, "district", State(), filters)
 
             read_p95, _ = await p95(totals_read, options.queries)

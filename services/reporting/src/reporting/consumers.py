@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reporting.domain.facts import READERS
+from reporting.contracts import READERS
 from reporting.handlers import record_fact
 from shared.consumer import EventHandlers
 from shared.staff_scope import StaffScope

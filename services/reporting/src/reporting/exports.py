@@ -25,6 +25,7 @@ from matplotlib.ticker import MaxNLocator
 from reporting.domain import views
 from reporting.domain.entities import Edition
 from reporting.domain.facts import STAGES
+from reporting.domain.monitoring import branch_stages
 from reporting.domain.views import Filters, Item, State
 from shared.spreadsheet import neutralise_formula
 
@@ -256,7 +257,7 @@ def edition_report_pdf(state: State, edition: Edition, today: date) -> bytes:
     filters = Filters(edition_id=edition.edition_id)
     numbers = views.summary(state, filters)
     districts = views.breakdown(state, filters, "district")
-    branches = views.branch_stages(state, filters)
+    branches = branch_stages(state, filters)
     months = views.timeseries(state, filters, "month")
 
     pdf = _Report()

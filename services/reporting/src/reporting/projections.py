@@ -18,15 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from reporting import totals_store
-from reporting.domain import facts as f
+from reporting import totals_rebuild, totals_sql, totals_store
+from reporting.contracts import READERS
 from reporting.domain.entities import ENTITY_TYPES, Entity, Volunteer, fold, merge, snapshots
-from reporting.domain.views import MONITORING_KINDS, State, activity_of
+from reporting.domain.monitoring import MONITORING_KINDS
+from reporting.domain.views import State, activity_of
 from reporting.tables import BranchActivity, Fact, Snapshot, VolunteerFact, VolunteerTotals
 
 
 async def apply_fact(session: AsyncSession, fact: Fact) -> None:
-    reader = f.READERS.get(fact.event_type)
+    reader = READERS.get(fact.event_type)
     if reader is None:
         return
     data = reader.model_validate(fact.data)
@@ -48,7 +49,7 @@ async def _merge_into_store(
     Plain SQL on the session's connection (in its transaction, begun by the fact's
     insert): this runs for every fact, and the ORM's statement building would cost more
     than the statements."""
-    driver = await totals_store.asyncpg_connection(await session.connection())
+    driver = await totals_sql.asyncpg_connection(await session.connection())
     inserted = await driver.fetchval(
         "INSERT INTO reporting.snapshots (kind, key, data) VALUES ($1, $2, $3::text::jsonb) "
         "ON CONFLICT DO NOTHING RETURNING key",
@@ -81,7 +82,7 @@ async def _follow_activity(session: AsyncSession, before: Entity | None, after: 
     activity = activity_of(after)
     if activity is None or (before is not None and activity_of(before) == activity):
         return
-    driver = await totals_store.asyncpg_connection(await session.connection())
+    driver = await totals_sql.asyncpg_connection(await session.connection())
     await driver.execute(
         "INSERT INTO reporting.branch_activity (kind, key, branch_id, day) "
         "VALUES ($1, $2, $3, $4) ON CONFLICT (kind, key) "
@@ -106,7 +107,7 @@ async def latest_activity(
 ) -> dict[uuid.UUID, date]:
     """Per branch, the latest day up to ``today`` of its items' activity: one step down
     the index (branch, day) each, however many items a branch has."""
-    rows = await (await totals_store.asyncpg_connection(connection)).fetch(
+    rows = await (await totals_sql.asyncpg_connection(connection)).fetch(
         "SELECT b.branch_id, (SELECT max(a.day) FROM reporting.branch_activity a "
         "WHERE a.branch_id = b.branch_id AND a.day <= $2) "
         "FROM unnest($1::uuid[]) AS b(branch_id)",
@@ -193,7 +194,7 @@ async def load_state(session: AsyncSession, kinds: Collection[str] | None = None
 
 
 async def load_monitoring_state(session: AsyncSession) -> State:
-    """The snapshots ``views.monitoring`` and ``views.branch_stages`` read: editions,
+    """The snapshots ``monitoring_rows`` and ``branch_stages`` read: editions,
     branches, enrolments, stages, trainers, visits, submissions; not the items (their
     activity is in ``branch_activity``), not volunteers, applications or messages."""
     return await load_state(session, MONITORING_KINDS)
@@ -211,7 +212,7 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
     The replay merges the same snapshots with the same rules as the live consumer, in
     memory (``reporting.domain.entities.fold``), then writes the result in bulk: one
     row per entity instead of three statements per fact, then every item's contribution
-    and the totals summed from them (``totals_store.write_all``). Consumers wait while it runs
+    and the totals summed from them (``totals_rebuild.write_all``). Consumers wait while it runs
     (the log is locked against new facts), so no fact can slip between replay and commit.
     """
     connection = await session.connection()
@@ -220,7 +221,7 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
     await connection.execute(delete(BranchActivity))
     await connection.execute(delete(VolunteerFact))
     await connection.execute(delete(VolunteerTotals))
-    await totals_store.empty(connection)
+    await totals_rebuild.empty(connection)
     store: dict[tuple[str, str], Entity] = {}
     replayed = 0
     stream = await connection.stream(
@@ -230,21 +231,21 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
         facts = [
             (event_type, reader.model_validate(data), occurred_at)
             for event_type, data, occurred_at in rows
-            if (reader := f.READERS.get(event_type)) is not None
+            if (reader := READERS.get(event_type)) is not None
         ]
         fold(facts, store)
         replayed += len(rows)
     entities = list(store.values())
-    await totals_store.copy_rows(
+    await totals_sql.copy_rows(
         connection,
         "snapshots",
         ["kind", "key", "data"],
         ((e.kind, e.key, e.model_dump_json()) for e in entities),
     )
-    await totals_store.copy_rows(
+    await totals_sql.copy_rows(
         connection, "branch_activity", ["kind", "key", "branch_id", "day"], activity_rows(entities)
     )
-    await totals_store.write_all(connection, State.of(entities))
+    await totals_rebuild.write_all(connection, State.of(entities))
     # The running counts are, by construction, the counts over the volunteer snapshots.
     profiles = [
         e for e in entities if isinstance(e, Volunteer) and e.minor is not None and e.registered_at

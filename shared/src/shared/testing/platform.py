@@ -96,7 +96,9 @@ class TestPlatform:
         amqp_url: str,
         vhost: str,
         restart_broker: Callable[[], Awaitable[None]] | None,
+        management_url: str | None = None,
     ) -> None:
+        self.management_url = management_url
         self.admin_url = admin_url
         self.database = database
         self.amqp_url = amqp_url

@@ -60,6 +60,7 @@ async def platform(
         amqp_url=amqp_url,
         vhost=vhost,
         restart_broker=infrastructure.restart_broker,
+        management_url=infrastructure.management_url,
     )
     try:
         yield test_platform

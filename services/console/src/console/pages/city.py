@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from console.api import ApiClient, ApiError
 from console.i18n import N_, local_date
 from console.pages._common import CSRF, Api, attempt, field, fields, flash_refusal
-from console.pages.coordinator import TASK_TYPES
+from console.pages.coordinator._common import TASK_TYPES
 from console.pages.trainer import STAGES
 from console.web import (
     User,

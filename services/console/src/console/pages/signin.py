@@ -45,7 +45,10 @@ async def sign_in(
     user = current_user(request)
     if user is not None and not user.is_volunteer:
         return redirect(safe_next(next) if next else user.home)
-    url, pending = _oidc(request).start(safe_next(next))
+    try:
+        url, pending = await _oidc(request).start(safe_next(next))
+    except SignInFailed as failure:
+        return _failed(request, str(failure), status_code=503)
     request.session["oidc"] = pending.to_session()
     return redirect(url)
 
@@ -77,9 +80,9 @@ async def signed_in_callback(
     return redirect(pending.next_path if pending.next_path != "/" else home)
 
 
-def _failed(request: Request, reason: str) -> Response:
+def _failed(request: Request, reason: str, status_code: int = 401) -> Response:
     audit("sign-in", outcome="failed", subject=None, reason=reason)
-    return render(request, "signin/failed.html", status_code=401)
+    return render(request, "signin/failed.html", status_code=status_code)
 
 
 @router.post("/wyloguj", dependencies=[Depends(check_csrf)])
@@ -96,7 +99,7 @@ async def sign_out(request: Request) -> Response:
         request.session["lang"] = language
     revoked = await _oidc(request).revoke(refresh_token) if refresh_token else None
     audit("sign-out", outcome="ok", subject=data.get("sub"), refresh_token_revoked=revoked)
-    return redirect(_oidc(request).logout_url() if was_staff else "/wylogowano")
+    return redirect(await _oidc(request).logout_url() if was_staff else "/wylogowano")
 
 
 @router.get("/wylogowano")

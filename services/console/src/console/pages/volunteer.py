@@ -9,8 +9,6 @@ at all: the signed proposal link is the permission, checked by matching.
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import time
 import uuid
 from datetime import UTC, datetime
@@ -40,7 +38,7 @@ from console.web import (
 )
 from shared.audit import audit
 from shared.auth import load_or_create_key_pair, public_key_of, sign_token
-from shared.signed_links import InvalidLink, verify_link_token
+from shared.signed_links import InvalidLink, unverified_extra, verify_link_token
 
 router = APIRouter(prefix="/wolontariusz")
 
@@ -398,10 +396,5 @@ def _link_error(request: Request, error: ApiError) -> Response:
 
 def _link_action(token: str) -> str | None:
     """The answer a proposal link carries (matching verifies the link; this only reads it)."""
-    try:
-        payload = token.split(".", 1)[0]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        action = claims["x"]["action"]
-    except (ValueError, KeyError, TypeError):
-        return None
+    action = unverified_extra(token).get("action")
     return action if action in ("accept", "decline") else None

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from registry import handlers, imports
+from registry import branches, editions, enrolments, imports
 from registry.access import ensure_in_scope, scope_of
 from registry.api.common import (
     Admin,
@@ -123,15 +123,15 @@ def branch_view(branch: Branch, organisation: Organisation | None) -> BranchView
     )
 
 
-async def branch_views(uow: UnitOfWork, branches: list[Branch]) -> list[BranchView]:
-    organisations = await handlers.organisations_by_id(
-        uow, [branch.organisation_id for branch in branches]
+async def branch_views(uow: UnitOfWork, found: list[Branch]) -> list[BranchView]:
+    organisations = await branches.organisations_by_id(
+        uow, [branch.organisation_id for branch in found]
     )
     return [
         branch_view(
             branch, organisations.get(branch.organisation_id) if branch.organisation_id else None
         )
-        for branch in branches
+        for branch in found
     ]
 
 
@@ -161,7 +161,7 @@ async def list_districts(service: ServiceDep, _: Staff) -> Any:
     async with service.unit_of_work() as uow:
         return [
             DistrictView.model_validate(d, from_attributes=True)
-            for d in await handlers.list_districts(uow)
+            for d in await branches.list_districts(uow)
         ]
 
 
@@ -171,7 +171,7 @@ async def list_organisations(service: ServiceDep, _: Staff) -> Any:
     async with service.unit_of_work() as uow:
         return [
             OrganisationView.model_validate(o, from_attributes=True)
-            for o in await handlers.list_organisations(uow)
+            for o in await branches.list_organisations(uow)
         ]
 
 
@@ -181,8 +181,8 @@ async def list_organisations(service: ServiceDep, _: Staff) -> Any:
 @router.post("/branches", status_code=201, response_model=BranchView, tags=["branches"])
 async def register_branch(details: BranchDetails, service: ServiceDep, _: Admin) -> Any:
     async with service.unit_of_work() as uow:
-        branch = await handlers.register_branch(uow, details)
-        return branch_view(branch, await handlers.branch_organisation(uow, branch))
+        branch = await branches.register_branch(uow, details)
+        return branch_view(branch, await branches.branch_organisation(uow, branch))
 
 
 class RowErrorView(BaseModel):
@@ -255,7 +255,7 @@ async def list_branches(
     type: Annotated[InstitutionType | None, Query(description="institution type")] = None,
 ) -> Any:
     """Branches, by code; trainers and coordinators see only their own."""
-    filters = handlers.BranchFilters(
+    filters = branches.BranchFilters(
         edition_id=edition,
         district=district,
         stage=stage.value if stage else None,
@@ -263,7 +263,7 @@ async def list_branches(
     )
     async with service.unit_of_work() as uow:
         scope = await scope_of(uow, principal)
-        page = await handlers.list_branches(uow, filters, scope, limit=limit, offset=offset)
+        page = await branches.list_branches(uow, filters, scope, limit=limit, offset=offset)
         return page_of(await branch_views(uow, page.items), page.total, limit, offset)
 
 
@@ -271,17 +271,17 @@ async def list_branches(
 async def read_branch(key: str, service: ServiceDep, principal: Staff) -> Any:
     """A branch by its id or its code (e.g. ``wola-12``)."""
     async with service.unit_of_work() as uow:
-        branch = await handlers.get_branch(uow, branch_key(key))
+        branch = await branches.get_branch(uow, branch_key(key))
         ensure_in_scope(principal, branch)
-        return branch_view(branch, await handlers.branch_organisation(uow, branch))
+        return branch_view(branch, await branches.branch_organisation(uow, branch))
 
 
 @router.patch("/branches/{key}", response_model=BranchView, tags=["branches"])
 async def update_branch(key: str, changes: BranchChanges, service: ServiceDep, _: Admin) -> Any:
     """Change a branch's details; its code never changes."""
     async with service.unit_of_work() as uow:
-        branch = await handlers.update_branch(uow, branch_key(key), changes)
-        return branch_view(branch, await handlers.branch_organisation(uow, branch))
+        branch = await branches.update_branch(uow, branch_key(key), changes)
+        return branch_view(branch, await branches.branch_organisation(uow, branch))
 
 
 # -- editions ------------------------------------------------------------------------------
@@ -295,7 +295,7 @@ def edition_view(edition: Any) -> EditionView:
 async def create_edition(details: EditionDetails, service: ServiceDep, _: Admin) -> Any:
     """A new edition, planned; open it when enrolment starts."""
     async with service.unit_of_work() as uow:
-        return edition_view(await handlers.create_edition(uow, details))
+        return edition_view(await editions.create_edition(uow, details))
 
 
 @router.get("/editions", response_model=PageView[EditionView], tags=["editions"])
@@ -308,20 +308,20 @@ async def list_editions(
     status: EditionStatus | None = None,
     year: Annotated[int | None, Query(ge=2010, le=2100)] = None,
 ) -> Any:
-    filters = handlers.EditionFilters(
+    filters = editions.EditionFilters(
         institution_type=type.value if type else None,
         status=status.value if status else None,
         year=year,
     )
     async with service.unit_of_work() as uow:
-        page = await handlers.list_editions(uow, filters, limit=limit, offset=offset)
+        page = await editions.list_editions(uow, filters, limit=limit, offset=offset)
         return page_of([edition_view(e) for e in page.items], page.total, limit, offset)
 
 
 @router.get("/editions/{edition_id}", response_model=EditionView, tags=["editions"])
 async def read_edition(edition_id: uuid.UUID, service: ServiceDep, _: Staff) -> Any:
     async with service.unit_of_work() as uow:
-        return edition_view(await handlers.get_edition(uow, edition_id))
+        return edition_view(await editions.get_edition(uow, edition_id))
 
 
 @router.patch("/editions/{edition_id}", response_model=EditionView, tags=["editions"])
@@ -329,20 +329,20 @@ async def update_edition(
     edition_id: uuid.UUID, changes: EditionChanges, service: ServiceDep, _: Admin
 ) -> Any:
     async with service.unit_of_work() as uow:
-        return edition_view(await handlers.update_edition(uow, edition_id, changes))
+        return edition_view(await editions.update_edition(uow, edition_id, changes))
 
 
 @router.post("/editions/{edition_id}/open", response_model=EditionView, tags=["editions"])
 async def open_edition(edition_id: uuid.UUID, service: ServiceDep, _: Admin) -> Any:
     """Open a planned edition; only one edition per institution type may be open."""
     async with service.unit_of_work() as uow:
-        return edition_view(await handlers.open_edition(uow, edition_id))
+        return edition_view(await editions.open_edition(uow, edition_id))
 
 
 @router.post("/editions/{edition_id}/close", response_model=EditionView, tags=["editions"])
 async def close_edition(edition_id: uuid.UUID, service: ServiceDep, _: Admin) -> Any:
     async with service.unit_of_work() as uow:
-        return edition_view(await handlers.close_edition(uow, edition_id))
+        return edition_view(await editions.close_edition(uow, edition_id))
 
 
 # -- enrolments ----------------------------------------------------------------------------
@@ -357,8 +357,8 @@ async def close_edition(edition_id: uuid.UUID, service: ServiceDep, _: Admin) ->
 async def enrol_branch(edition_id: uuid.UUID, command: Enrol, service: ServiceDep, _: Admin) -> Any:
     """Enrol a branch in an open edition of its institution type, with its funding (PLN)."""
     async with service.unit_of_work() as uow:
-        enrolment = await handlers.enrol_branch(uow, edition_id, command)
-        return enrolment_view(enrolment, await handlers.get_branch(uow, enrolment.branch_id))
+        enrolment = await enrolments.enrol_branch(uow, edition_id, command)
+        return enrolment_view(enrolment, await branches.get_branch(uow, enrolment.branch_id))
 
 
 @router.get("/enrolments", response_model=PageView[EnrolmentView], tags=["enrolments"])
@@ -373,7 +373,7 @@ async def list_enrolments(
     type: Annotated[InstitutionType | None, Query(description="institution type")] = None,
     status: EnrolmentStatus | None = None,
 ) -> Any:
-    filters = handlers.EnrolmentFilters(
+    filters = enrolments.EnrolmentFilters(
         edition_id=edition,
         district=district,
         stage=stage.value if stage else None,
@@ -382,7 +382,7 @@ async def list_enrolments(
     )
     async with service.unit_of_work() as uow:
         scope = await scope_of(uow, principal)
-        page = await handlers.list_enrolments(uow, filters, scope, limit=limit, offset=offset)
+        page = await enrolments.list_enrolments(uow, filters, scope, limit=limit, offset=offset)
         items = [enrolment_view(enrolment, branch) for enrolment, branch in page.items]
         return page_of(items, page.total, limit, offset)
 
@@ -391,8 +391,8 @@ async def scoped_enrolment(
     uow: UnitOfWork, enrolment_id: uuid.UUID, principal: Any
 ) -> tuple[Enrolment, Branch]:
     """The enrolment and its branch, once the caller is known to be allowed to see them."""
-    enrolment = await handlers.get_enrolment(uow, enrolment_id)
-    branch = await handlers.get_branch(uow, enrolment.branch_id)
+    enrolment = await enrolments.get_enrolment(uow, enrolment_id)
+    branch = await branches.get_branch(uow, enrolment.branch_id)
     ensure_in_scope(principal, branch)
     return enrolment, branch
 
@@ -409,8 +409,8 @@ async def update_enrolment(
 ) -> Any:
     """Change the funding of an enrolled branch."""
     async with service.unit_of_work() as uow:
-        enrolment = await handlers.update_enrolment(uow, enrolment_id, changes)
-        return enrolment_view(enrolment, await handlers.get_branch(uow, enrolment.branch_id))
+        enrolment = await enrolments.update_enrolment(uow, enrolment_id, changes)
+        return enrolment_view(enrolment, await branches.get_branch(uow, enrolment.branch_id))
 
 
 @router.post(
@@ -421,5 +421,5 @@ async def withdraw_branch(
 ) -> Any:
     """The branch leaves the edition; the reason is kept and told to other services."""
     async with service.unit_of_work() as uow:
-        enrolment = await handlers.withdraw_branch(uow, enrolment_id, command)
-        return enrolment_view(enrolment, await handlers.get_branch(uow, enrolment.branch_id))
+        enrolment = await enrolments.withdraw_branch(uow, enrolment_id, command)
+        return enrolment_view(enrolment, await branches.get_branch(uow, enrolment.branch_id))

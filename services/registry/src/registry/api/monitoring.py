@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from registry import handlers
+from registry import branches, monitoring, programmes, reports, stages, training
 from registry.access import CITY_ADMIN, ensure_in_scope, scope_of
 from registry.api.common import (
     Admin,
@@ -141,7 +141,7 @@ async def stage_history(enrolment_id: uuid.UUID, service: ServiceDep, principal:
     """Every stage the branch reached in this edition, in order, with dates and reasons."""
     async with service.unit_of_work() as uow:
         await scoped_enrolment(uow, enrolment_id, principal)
-        return [_view(StageRecordView, r) for r in await handlers.stage_history(uow, enrolment_id)]
+        return [_view(StageRecordView, r) for r in await stages.stage_history(uow, enrolment_id)]
 
 
 @router.post("/enrolments/{enrolment_id}/stages", response_model=EnrolmentView, tags=["stages"])
@@ -151,8 +151,8 @@ async def reach_stage(
     """The next stage; skipping one or moving back needs a reason."""
     async with service.unit_of_work() as uow:
         await scoped_enrolment(uow, enrolment_id, principal)
-        enrolment = await handlers.reach_stage(uow, enrolment_id, command)
-        return enrolment_view(enrolment, await handlers.get_branch(uow, enrolment.branch_id))
+        enrolment = await stages.reach_stage(uow, enrolment_id, command)
+        return enrolment_view(enrolment, await branches.get_branch(uow, enrolment.branch_id))
 
 
 # -- training ----------------------------------------------------------------------------------
@@ -166,13 +166,13 @@ async def create_module(
 ) -> Any:
     """A training module (every one counts towards "trained") or a coordinators' forum."""
     async with service.unit_of_work() as uow:
-        return _view(ModuleView, await handlers.create_module(uow, edition_id, details))
+        return _view(ModuleView, await training.create_module(uow, edition_id, details))
 
 
 @router.get("/editions/{edition_id}/modules", response_model=list[ModuleView], tags=["training"])
 async def list_modules(edition_id: uuid.UUID, service: ServiceDep, _: Staff) -> Any:
     async with service.unit_of_work() as uow:
-        return [_view(ModuleView, m) for m in await handlers.list_modules(uow, edition_id)]
+        return [_view(ModuleView, m) for m in await training.list_modules(uow, edition_id)]
 
 
 @router.post(
@@ -182,13 +182,13 @@ async def create_session(
     module_id: uuid.UUID, details: SessionDetails, service: ServiceDep, _: Admin
 ) -> Any:
     async with service.unit_of_work() as uow:
-        return _view(SessionView, await handlers.create_session(uow, module_id, details))
+        return _view(SessionView, await training.create_session(uow, module_id, details))
 
 
 @router.get("/modules/{module_id}/sessions", response_model=list[SessionView], tags=["training"])
 async def list_sessions(module_id: uuid.UUID, service: ServiceDep, _: Staff) -> Any:
     async with service.unit_of_work() as uow:
-        return [_view(SessionView, s) for s in await handlers.list_sessions(uow, module_id)]
+        return [_view(SessionView, s) for s in await training.list_sessions(uow, module_id)]
 
 
 @router.post(
@@ -202,9 +202,9 @@ async def record_attendance(
 ) -> Any:
     """A branch's staff member attended; returns the enrolment (trained once all modules are)."""
     async with service.unit_of_work() as uow:
-        branch = await handlers.get_branch(uow, command.branch_code)
+        branch = await branches.get_branch(uow, command.branch_code)
         ensure_in_scope(principal, branch)
-        _, enrolment = await handlers.record_attendance(uow, session_id, command)
+        _, enrolment = await training.record_attendance(uow, session_id, command)
         return enrolment_view(enrolment, branch)
 
 
@@ -222,7 +222,7 @@ async def list_attendance(session_id: uuid.UUID, service: ServiceDep, principal:
                 staff_id=staff.id,
                 staff_name=staff.name,
             )
-            for attendance, branch, staff in await handlers.attendance_of(uow, session_id)
+            for attendance, branch, staff in await training.attendance_of(uow, session_id)
             if scope.allows(branch.id)
         ]
 
@@ -232,7 +232,7 @@ async def training_progress(enrolment_id: uuid.UUID, service: ServiceDep, princi
     """Which modules the branch's staff attended and which are missing."""
     async with service.unit_of_work() as uow:
         enrolment, branch = await scoped_enrolment(uow, enrolment_id, principal)
-        progress = await handlers.training_progress(uow, enrolment.edition_id, branch.id)
+        progress = await training.training_progress(uow, enrolment.edition_id, branch.id)
         return TrainingView(
             trained=progress.trained,
             attended=[_view(ModuleView, m) for m in progress.required if m.id in progress.attended],
@@ -254,7 +254,7 @@ async def save_programme(
     """Write the branch's volunteer programme (a draft until submitted)."""
     async with service.unit_of_work() as uow:
         await scoped_enrolment(uow, enrolment_id, principal)
-        return _view(ProgrammeView, await handlers.save_programme(uow, enrolment_id, draft))
+        return _view(ProgrammeView, await programmes.save_programme(uow, enrolment_id, draft))
 
 
 @router.get(
@@ -263,7 +263,7 @@ async def save_programme(
 async def read_programme(enrolment_id: uuid.UUID, service: ServiceDep, principal: Staff) -> Any:
     async with service.unit_of_work() as uow:
         _, branch = await scoped_enrolment(uow, enrolment_id, principal)
-        programme = await handlers.find_programme(uow, enrolment_id)
+        programme = await programmes.find_programme(uow, enrolment_id)
         if programme is None:
             raise NotFound(f"branch '{branch.code}' has no volunteer programme yet")
         return _view(ProgrammeView, programme)
@@ -283,7 +283,7 @@ async def submit_programme(
     """Submit the programme: a trained branch moves to "programme prepared"."""
     async with service.unit_of_work() as uow:
         await scoped_enrolment(uow, enrolment_id, principal)
-        programme = await handlers.submit_programme(uow, enrolment_id, command.submitted_on)
+        programme = await programmes.submit_programme(uow, enrolment_id, command.submitted_on)
         return _view(ProgrammeView, programme)
 
 
@@ -306,7 +306,7 @@ async def record_visit(
     """A trainer's monitoring visit: notes, agreed next steps, a follow-up date."""
     async with service.unit_of_work() as uow:
         _, branch = await scoped_enrolment(uow, enrolment_id, principal)
-        visit = await handlers.record_visit(
+        visit = await monitoring.record_visit(
             uow, enrolment_id, details, acting_subject=_acting_subject(principal)
         )
         return _visit_view(visit, branch.code)
@@ -317,9 +317,9 @@ async def update_visit(
     visit_id: uuid.UUID, changes: VisitChanges, service: ServiceDep, principal: Monitoring
 ) -> Any:
     async with service.unit_of_work() as uow:
-        visit = await handlers.get_visit(uow, visit_id)
+        visit = await monitoring.get_visit(uow, visit_id)
         _, branch = await scoped_enrolment(uow, visit.enrolment_id, principal)
-        visit = await handlers.update_visit(
+        visit = await monitoring.update_visit(
             uow, visit_id, changes, acting_subject=_acting_subject(principal)
         )
         return _visit_view(visit, branch.code)
@@ -337,12 +337,12 @@ async def list_visits(
     district: DistrictSlug | None = None,
 ) -> Any:
     """Monitoring visits, latest first, for the branches the caller may see."""
-    filters = handlers.VisitFilters(
+    filters = monitoring.VisitFilters(
         edition_id=edition, enrolment_id=enrolment, trainer_id=trainer, district=district
     )
     async with service.unit_of_work() as uow:
         scope = await scope_of(uow, principal)
-        page = await handlers.list_visits(uow, filters, scope, limit=limit, offset=offset)
+        page = await monitoring.list_visits(uow, filters, scope, limit=limit, offset=offset)
         items = [_visit_view(visit, branch.code) for visit, _, branch in page.items]
         return page_of(items, page.total, limit, offset)
 
@@ -357,14 +357,14 @@ async def save_report(
     """Write the branch's annual report (sprawozdanie), a draft until submitted."""
     async with service.unit_of_work() as uow:
         await scoped_enrolment(uow, enrolment_id, principal)
-        return _view(ReportView, await handlers.save_report(uow, enrolment_id, draft))
+        return _view(ReportView, await reports.save_report(uow, enrolment_id, draft))
 
 
 @router.get("/enrolments/{enrolment_id}/report", response_model=ReportView, tags=["report"])
 async def read_report(enrolment_id: uuid.UUID, service: ServiceDep, principal: Staff) -> Any:
     async with service.unit_of_work() as uow:
         _, branch = await scoped_enrolment(uow, enrolment_id, principal)
-        report = await handlers.find_report(uow, enrolment_id)
+        report = await reports.find_report(uow, enrolment_id)
         if report is None:
             raise NotFound(f"branch '{branch.code}' has no annual report yet")
         return _view(ReportView, report)
@@ -379,7 +379,7 @@ async def submit_report(
 ) -> Any:
     async with service.unit_of_work() as uow:
         await scoped_enrolment(uow, enrolment_id, principal)
-        report = await handlers.submit_report(uow, enrolment_id, command.submitted_on)
+        report = await reports.submit_report(uow, enrolment_id, command.submitted_on)
         return _view(ReportView, report)
 
 
@@ -389,4 +389,4 @@ async def accept_report(
 ) -> Any:
     """The city accepts the report; the branch reaches "evaluated"."""
     async with service.unit_of_work() as uow:
-        return _view(ReportView, await handlers.accept_report(uow, enrolment_id, command))
+        return _view(ReportView, await reports.accept_report(uow, enrolment_id, command))

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from registry import handlers
+from registry import assignments, branches, staff
 from registry.access import ensure_in_scope
 from registry.api.common import (
     Admin,
@@ -81,20 +81,20 @@ def trainer_view(person: Any) -> TrainerView:
 async def create_staff(details: StaffDetails, service: ServiceDep, _: Admin) -> Any:
     """A branch staff member (a coordinator, or a mentor from an earlier edition)."""
     async with service.unit_of_work() as uow:
-        return staff_view(await handlers.create_staff(uow, details))
+        return staff_view(await staff.create_staff(uow, details))
 
 
 @router.get("/staff", response_model=PageView[StaffView], tags=["staff"])
 async def list_staff(service: ServiceDep, _: Admin, limit: Limit = 50, offset: Offset = 0) -> Any:
     async with service.unit_of_work() as uow:
-        page = await handlers.list_staff(uow, limit=limit, offset=offset)
+        page = await staff.list_staff(uow, limit=limit, offset=offset)
         return page_of([staff_view(p) for p in page.items], page.total, limit, offset)
 
 
 @router.get("/staff/{staff_id}", response_model=StaffView, tags=["staff"])
 async def read_staff(staff_id: uuid.UUID, service: ServiceDep, _: Admin) -> Any:
     async with service.unit_of_work() as uow:
-        return staff_view(await handlers.get_staff(uow, staff_id))
+        return staff_view(await staff.get_staff(uow, staff_id))
 
 
 @router.patch("/staff/{staff_id}", response_model=StaffView, tags=["staff"])
@@ -102,7 +102,7 @@ async def update_staff(
     staff_id: uuid.UUID, changes: StaffChanges, service: ServiceDep, _: Admin
 ) -> Any:
     async with service.unit_of_work() as uow:
-        return staff_view(await handlers.update_staff(uow, staff_id, changes))
+        return staff_view(await staff.update_staff(uow, staff_id, changes))
 
 
 @router.post("/staff/{staff_id}/erasure", response_model=StaffView, tags=["staff"])
@@ -110,7 +110,7 @@ async def erase_staff(staff_id: uuid.UUID, service: ServiceDep, _: Admin) -> Any
     """Erase a staff member (usunięcie danych pracownika): name, e-mail, phone and user id
     are redacted, their coordination ends, and every service forgets them (staff.erased)."""
     async with service.unit_of_work() as uow:
-        return staff_view(await handlers.erase_staff(uow, staff_id))
+        return staff_view(await staff.erase_staff(uow, staff_id))
 
 
 # -- trainers ------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ async def erase_staff(staff_id: uuid.UUID, service: ServiceDep, _: Admin) -> Any
 @router.post("/trainers", status_code=201, response_model=TrainerView, tags=["trainers"])
 async def create_trainer(details: TrainerDetails, service: ServiceDep, _: Admin) -> Any:
     async with service.unit_of_work() as uow:
-        return trainer_view(await handlers.create_trainer(uow, details))
+        return trainer_view(await staff.create_trainer(uow, details))
 
 
 @router.get("/trainers", response_model=PageView[TrainerView], tags=["trainers"])
@@ -127,14 +127,14 @@ async def list_trainers(
     service: ServiceDep, _: Admin, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     async with service.unit_of_work() as uow:
-        page = await handlers.list_trainers(uow, limit=limit, offset=offset)
+        page = await staff.list_trainers(uow, limit=limit, offset=offset)
         return page_of([trainer_view(p) for p in page.items], page.total, limit, offset)
 
 
 @router.get("/trainers/{trainer_id}", response_model=TrainerView, tags=["trainers"])
 async def read_trainer(trainer_id: uuid.UUID, service: ServiceDep, _: Admin) -> Any:
     async with service.unit_of_work() as uow:
-        return trainer_view(await handlers.get_trainer(uow, trainer_id))
+        return trainer_view(await staff.get_trainer(uow, trainer_id))
 
 
 @router.patch("/trainers/{trainer_id}", response_model=TrainerView, tags=["trainers"])
@@ -142,7 +142,7 @@ async def update_trainer(
     trainer_id: uuid.UUID, changes: TrainerChanges, service: ServiceDep, _: Admin
 ) -> Any:
     async with service.unit_of_work() as uow:
-        return trainer_view(await handlers.update_trainer(uow, trainer_id, changes))
+        return trainer_view(await staff.update_trainer(uow, trainer_id, changes))
 
 
 @router.post("/trainers/{trainer_id}/erasure", response_model=TrainerView, tags=["trainers"])
@@ -150,7 +150,7 @@ async def erase_trainer(trainer_id: uuid.UUID, service: ServiceDep, _: Admin) ->
     """Erase a trainer (usunięcie danych trenera): name, e-mail, phone and user id are
     redacted, their assignments end, and every service forgets them (trainer.erased)."""
     async with service.unit_of_work() as uow:
-        return trainer_view(await handlers.erase_trainer(uow, trainer_id))
+        return trainer_view(await staff.erase_trainer(uow, trainer_id))
 
 
 # -- coordinators of a branch ----------------------------------------------------------------
@@ -159,11 +159,11 @@ async def erase_trainer(trainer_id: uuid.UUID, service: ServiceDep, _: Admin) ->
 @router.get("/branches/{key}/coordinators", response_model=list[CoordinatorView], tags=["staff"])
 async def list_coordinators(key: str, service: ServiceDep, principal: Staff) -> Any:
     async with service.unit_of_work() as uow:
-        branch = await handlers.get_branch(uow, branch_key(key))
+        branch = await branches.get_branch(uow, branch_key(key))
         ensure_in_scope(principal, branch)
         return [
             CoordinatorView(staff=staff_view(staff), assigned_on=assignment.assigned_on)
-            for assignment, staff in await handlers.coordinators_of(uow, branch.id)
+            for assignment, staff in await assignments.coordinators_of(uow, branch.id)
         ]
 
 
@@ -178,7 +178,7 @@ async def assign_coordinator(
 ) -> Any:
     """A branch may have several coordinators; a person may coordinate several branches."""
     async with service.unit_of_work() as uow:
-        assignment = await handlers.assign_coordinator(uow, branch_key(key), command)
+        assignment = await assignments.assign_coordinator(uow, branch_key(key), command)
         return AssignmentView.model_validate(assignment, from_attributes=True)
 
 
@@ -191,7 +191,7 @@ async def unassign_coordinator(
     on: Annotated[SaneDate | None, Query(description="the last day; today by default")] = None,
 ) -> None:
     async with service.unit_of_work() as uow:
-        await handlers.unassign_coordinator(uow, branch_key(key), staff_id, on)
+        await assignments.unassign_coordinator(uow, branch_key(key), staff_id, on)
 
 
 # -- trainers and mentors of an enrolment ----------------------------------------------------
@@ -208,7 +208,7 @@ async def assign_trainer(
 ) -> Any:
     """A trainer supports and monitors the branch in this edition."""
     async with service.unit_of_work() as uow:
-        assignment = await handlers.assign_trainer(uow, enrolment_id, command)
+        assignment = await assignments.assign_trainer(uow, enrolment_id, command)
         return AssignmentView.model_validate(assignment, from_attributes=True)
 
 
@@ -220,7 +220,7 @@ async def unassign_trainer(
 ) -> None:
     """The trainer no longer supports the branch in this edition (trainer.unassigned)."""
     async with service.unit_of_work() as uow:
-        await handlers.unassign_trainer(uow, enrolment_id, trainer_id)
+        await assignments.unassign_trainer(uow, enrolment_id, trainer_id)
 
 
 @router.post(
@@ -234,7 +234,7 @@ async def assign_mentor(
 ) -> Any:
     """An experienced coordinator from an earlier edition mentors the branch."""
     async with service.unit_of_work() as uow:
-        assignment = await handlers.assign_mentor(uow, enrolment_id, command)
+        assignment = await assignments.assign_mentor(uow, enrolment_id, command)
         return AssignmentView.model_validate(assignment, from_attributes=True)
 
 
@@ -243,7 +243,7 @@ async def read_team(enrolment_id: uuid.UUID, service: ServiceDep, principal: Sta
     """The branch's coordinators, and its trainers and mentors in this edition."""
     async with service.unit_of_work() as uow:
         enrolment, _ = await scoped_enrolment(uow, enrolment_id, principal)
-        team = await handlers.team_of(uow, enrolment)
+        team = await assignments.team_of(uow, enrolment)
         return TeamView(
             coordinators=[staff_view(p) for p in team.coordinators],
             trainers=[trainer_view(p) for p in team.trainers],

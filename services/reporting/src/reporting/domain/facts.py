@@ -237,34 +237,6 @@ PROPOSAL_STATUSES = ("made", "accepted", "declined", "expired")
 CERTIFICATE_ISSUED = matching("certificate.issued.v1")
 MESSAGE_STATUSES = ("sent", "failed")
 
-READERS: dict[str, type[Reader]] = {
-    EDITION_OPENED: EditionRead,
-    EDITION_CLOSED: EditionRead,
-    BRANCH_REGISTERED: BranchRead,
-    BRANCH_UPDATED: BranchRead,
-    BRANCH_ENROLLED: EnrolmentRead,
-    BRANCH_WITHDRAWN: WithdrawalRead,
-    COORDINATOR_ASSIGNED: CoordinatorRead,
-    COORDINATOR_UNASSIGNED: CoordinatorRead,
-    TRAINER_ASSIGNED: TrainerRead,
-    STAGE_REACHED: StageRead,
-    VISIT_RECORDED: VisitRead,
-    PROGRAMME_SUBMITTED: SubmissionRead,
-    REPORT_SUBMITTED: SubmissionRead,
-    VOLUNTEER_REGISTERED: VolunteerRead,
-    VOLUNTEER_UPDATED: VolunteerRead,
-    VOLUNTEER_ERASED: VolunteerErasedRead,
-    TASK_PUBLISHED: TaskRead,
-    TASK_CHANGED: TaskRead,
-    TASK_CANCELLED: TaskRead,
-    **{matching(f"application.{status}.v1"): ApplicationRead for status in APPLICATION_STATUSES},
-    **{matching(f"assignment.{status}.v1"): AssignmentRead for status in ASSIGNMENT_STATUSES},
-    **{matching(f"hours.{status}.v1"): HoursRead for status in HOURS_STATUSES},
-    **{matching(f"proposal.{status}.v1"): ProposalRead for status in PROPOSAL_STATUSES},
-    CERTIFICATE_ISSUED: CertificateRead,
-    **{notifications(f"message.{status}.v1"): MessageRead for status in MESSAGE_STATUSES},
-}
-
 
 def status_of(event_type: str) -> str:
     """``...matching.assignment.no_show.v1`` → ``no_show``."""

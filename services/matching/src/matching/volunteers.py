@@ -1,4 +1,5 @@
-"""Matching's use cases: one function per command or consumed event."""
+"""Use cases for volunteers: registered and updated from the city's portal, read, and erased
+on request (the anonymous row stays, so that history and counts hold)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,537 @@
+"""The platform in containers, started from docker-compose.yml and used as a person would.
+
+Not part of `make test`: `make test-containers` builds the images (`make images`), then runs
+this file (`pytest tests/containers/stack.py`). The stack runs as its own compose project
+with every published port on an ephemeral port of 127.0.0.1, so it stands beside anything
+already on the machine (a local PostgreSQL on 5432, say), and is removed at the end, also
+after a failure.
+
+What is not docker-compose.yml's own here (stack_file says each):
+- secrets are generated for the run, as scripts/compose-env.sh would;
+- Keycloak is replaced by a stand-in issuer (nginx serving the realm's discovery document
+  and signing keys, whose private half the test holds): tokens can then be made without a
+  browser, and the Keycloak image cannot be made from Debian's packages; Mailpit, likewise,
+  by Python's own SMTP sink;
+- where no registry gives postgres, rabbitmq and nginx, the images made from Debian's
+  packages (scripts/containers/base-images.sh) take their place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+import yaml
+
+from shared.auth import generate_key_pair, public_jwks, sign_token
+from tests.portal import registered
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGES_ENV = ROOT / "scripts" / "containers" / "images.env"
+ENGINE = os.environ.get("ENGINE", "podman")
+# As scripts/containers/engine.sh sets it (uv belongs to the interpreter outside .venv).
+COMPOSE = shlex.split(
+    os.environ.get("COMPOSE")
+    or f"{sys.base_prefix}/bin/python3 -m uv tool run --from podman-compose==1.6.0 podman-compose"
+)
+PROJECT = "volunteering-containers-test"
+APPLICATION_PORTS = {
+    "registry": 8001,
+    "matching": 8002,
+    "notifications": 8003,
+    "reporting": 8004,
+    "console": 8005,
+}
+REALM = "warszawa"
+ISSUER = f"http://localhost:8080/auth/realms/{REALM}"
+AUDIENCE = "volunteering-platform"
+# How long the whole stack may take to become healthy (a cold start on 2 cores).
+START_TIMEOUT_S = 600.0
+VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::?[?-](?P<default>[^}]*))?\}")
+
+
+def run(*argv: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(argv)}: exit {result.returncode}\n{result.stderr}")
+    return result
+
+
+def engine(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return run(ENGINE, *argv, check=check)
+
+
+def image_exists(image: str) -> bool:
+    return engine("image", "inspect", image, check=False).returncode == 0
+
+
+def local_images() -> dict[str, str]:
+    """images.env's names (KEY=value lines)."""
+    pairs = (
+        line.split("=", 1)
+        for line in IMAGES_ENV.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    )
+    return {key: value for key, value in pairs}
+
+
+def generated_secrets() -> dict[str, str]:
+    """What scripts/compose-env.sh writes to .env: a fresh secret for each."""
+
+    def secret() -> str:
+        return secrets.token_urlsafe(36)
+
+    values = {"POSTGRES_PASSWORD": secret()}
+    pairs = []
+    for role in APPLICATION_PORTS:
+        values[f"{role.upper()}_DB_PASSWORD"] = own = secret()
+        values[f"{role.upper()}_OWNER_DB_PASSWORD"] = owner = secret()
+        pairs += [f"{role}={own}", f"{role}_owner={owner}"]
+    values["DB_PASSWORDS"] = " ".join(pairs)
+    for name in (
+        "CONSOLE_SESSION_SECRET",
+        "VOLUNTEER_LINK_SECRET",
+        "PROPOSAL_LINK_SECRET",
+        "SMS_API_KEY",
+    ):
+        values[name] = secret()
+    return values
+
+
+def interpolate(text: str, values: dict[str, str]) -> str:
+    """Compose's ``${NAME}``, ``${NAME:?message}`` and ``${NAME:-default}``."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name in values:
+            return values[name]
+        default = match.group("default")
+        if default is None or match.group(0).startswith(f"${{{name}:?"):
+            raise KeyError(f"docker-compose.yml needs {name}")
+        return default
+
+    return VARIABLE.sub(value, text)
+
+
+IDENTITY_CONF = """\
+# A stand-in for Keycloak's realm: the discovery document and the signing keys the services
+# fetch, and the readiness probe on the management port.
+server {
+    listen 8080;
+    location = /auth/realms/REALM/.well-known/openid-configuration {
+        default_type application/json;
+        alias /srv/identity/openid-configuration.json;
+    }
+    location = /auth/realms/REALM/protocol/openid-connect/certs {
+        default_type application/json;
+        alias /srv/identity/certs.json;
+    }
+}
+server {
+    listen 9000;
+    location = /auth/health/ready {
+        default_type application/json;
+        return 200 '{"status": "UP"}';
+    }
+}
+""".replace("REALM", REALM)
+
+
+@dataclass
+class Identity:
+    """The stand-in issuer's key: the test signs tokens as Keycloak would."""
+
+    private_pem: str
+    folder: Path
+
+    def token(self, *roles: str, subject: str = "containers-test") -> str:
+        return sign_token(
+            self.private_pem, subject=subject, roles=roles, issuer=ISSUER, audience=AUDIENCE
+        )
+
+
+def write_identity(folder: Path) -> Identity:
+    private_pem, public_pem = generate_key_pair()
+    folder.mkdir(mode=0o755)
+    (folder / "identity.conf").write_text(IDENTITY_CONF)
+    (folder / "certs.json").write_text(json.dumps(public_jwks(public_pem)))
+    endpoints = f"{ISSUER}/protocol/openid-connect"
+    (folder / "openid-configuration.json").write_text(
+        json.dumps(
+            {
+                "issuer": ISSUER,
+                "authorization_endpoint": f"{endpoints}/auth",
+                "token_endpoint": f"{endpoints}/token",
+                "jwks_uri": f"{endpoints}/certs",
+                "end_session_endpoint": f"{endpoints}/logout",
+                "response_types_supported": ["code"],
+                "code_challenge_methods_supported": ["S256"],
+            }
+        )
+    )
+    for path in folder.iterdir():
+        path.chmod(0o644)  # nginx's workers read them as another user
+    return Identity(private_pem, folder)
+
+
+# Mailpit's stand-in: Python 3.11's own SMTP server, printing what it receives.
+SMTP_SINK = [
+    "python3",
+    "-W",
+    "ignore",
+    "-m",
+    "smtpd",
+    "-n",
+    "-c",
+    "DebuggingServer",
+    "0.0.0.0:1025",
+]
+SMTP_PROBE = "import socket; socket.create_connection(('127.0.0.1', 1025), 4)"
+
+
+def stack_file(folder: Path, identity: Identity) -> Path:
+    """docker-compose.yml as this run starts it (see the module's docstring)."""
+    text = interpolate((ROOT / "docker-compose.yml").read_text(), generated_secrets())
+    stack: dict[str, Any] = yaml.safe_load(text)
+    stack.pop("name", None)
+    names = local_images()
+    registry_images = all(
+        image_exists(stack["services"][name]["image"]) for name in ("postgres", "rabbitmq")
+    ) and image_exists(str(stack["services"]["gateway"]["image"]))
+    python_image = "python:3.11-slim" if registry_images else names["LOCAL_PYTHON_IMAGE"]
+    nginx_image = str(stack["services"]["gateway"]["image"])
+    if not registry_images:
+        stack["services"]["postgres"]["image"] = names["LOCAL_POSTGRES_IMAGE"]
+        stack["services"]["rabbitmq"]["image"] = names["LOCAL_RABBITMQ_IMAGE"]
+        nginx_image = names["LOCAL_NGINX_IMAGE"]
+        stack["services"]["gateway"]["image"] = nginx_image
+    keycloak = stack["services"]["keycloak"]
+    keycloak.update(
+        image=nginx_image,
+        volumes=[
+            f"{identity.folder}:/srv/identity:ro",
+            f"{identity.folder / 'identity.conf'}:/etc/nginx/conf.d/identity.conf:ro",
+        ],
+        healthcheck={
+            "test": ["CMD", "wget", "-q", "-O", "-", "http://127.0.0.1:9000/auth/health/ready"],
+            "interval": "5s",
+            "timeout": "5s",
+            "retries": 6,
+        },
+    )
+    for key in ("command", "environment"):
+        keycloak.pop(key, None)
+    stack["services"]["mailpit"] = {
+        "image": python_image,
+        "command": SMTP_SINK,
+        "healthcheck": {
+            "test": ["CMD", "python3", "-c", SMTP_PROBE],
+            "interval": "5s",
+            "timeout": "5s",
+            "retries": 6,
+        },
+        "restart": "unless-stopped",
+    }
+    for service in stack["services"].values():
+        service.pop("build", None)  # the images are built beforehand (make images)
+        if "volumes" in service:
+            service["volumes"] = [absolute_bind(entry) for entry in service["volumes"]]
+        if "ports" in service:
+            # The container's port on an ephemeral port of the loopback address only.
+            service["ports"] = [
+                f"127.0.0.1::{str(entry).rsplit(':', 1)[-1]}" for entry in service["ports"]
+            ]
+    # Each container in its own network namespace, as with docker (podman-compose would put
+    # them all in one pod, sharing one).
+    stack["x-podman"] = {"in_pod": False}
+    path = folder / "compose.yml"
+    path.write_text(yaml.safe_dump(stack, sort_keys=False))
+    return path
+
+
+def absolute_bind(entry: str) -> str:
+    source, _, rest = entry.partition(":")
+    if source.startswith("./"):
+        return f"{(ROOT / source).resolve()}:{rest}"
+    return entry
+
+
+# --------------------------------------------------------------------------- the stack
+
+
+@dataclass
+class Container:
+    service: str
+    id: str
+
+
+class Stack:
+    """One compose project: started service by service as depends_on says, then removed."""
+
+    def __init__(self, compose_file: Path) -> None:
+        self.compose_file = compose_file
+        self.definition: dict[str, Any] = yaml.safe_load(compose_file.read_text())
+
+    def compose(self, *argv: str, timeout: float = 600) -> None:
+        command = [*COMPOSE, "-p", PROJECT, "-f", str(self.compose_file), *argv]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        if result.returncode != 0:
+            raise AssertionError(f"{' '.join(command)}:\n{result.stdout}\n{result.stderr}")
+
+    def containers(self) -> dict[str, Container]:
+        listed = engine(
+            "ps", "-a", "--filter", f"label=com.docker.compose.project={PROJECT}",
+            "--format", "{{.ID}} {{.Labels}}",
+        ).stdout  # fmt: skip
+        found: dict[str, Container] = {}
+        for line in listed.splitlines():
+            identifier = line.split()[0]
+            labels = self.inspect(identifier)["Config"]["Labels"]
+            service = labels["com.docker.compose.service"]
+            found[service] = Container(service, identifier)
+        return found
+
+    def inspect(self, identifier: str) -> dict[str, Any]:
+        details: list[dict[str, Any]] = json.loads(engine("inspect", identifier).stdout)
+        return details[0]
+
+    def up(self) -> None:
+        if ENGINE == "docker":
+            self.compose("up", "-d", "--no-build", "--wait", timeout=START_TIMEOUT_S)
+            return
+        # podman-compose waits for a healthy dependency only where systemd schedules podman's
+        # health checks: it creates the containers (without podman's own --requires links),
+        # and they start here as depends_on says, each health check run by this test.
+        self.compose("up", "-d", "--no-build", "--no-start", "--no-deps")
+        containers = self.containers()
+        services: dict[str, Any] = self.definition["services"]
+        assert set(containers) == set(services), f"created {sorted(containers)}"
+        started: set[str] = set()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            for name in sorted(set(services) - started):
+                needs = services[name].get("depends_on") or {}
+                if isinstance(needs, list):
+                    needs = {need: {"condition": "service_started"} for need in needs}
+                if all(
+                    self.satisfies(containers[need], spec.get("condition", "service_started"))
+                    for need, spec in needs.items()
+                ):
+                    engine("start", containers[name].id)
+                    started.add(name)
+            if started == set(services) and all(
+                self.satisfies(containers[name], self.expected(name)) for name in services
+            ):
+                return
+            if time.monotonic() > deadline:
+                states = {name: self.state(containers[name]) for name in services}
+                raise AssertionError(f"not healthy in {START_TIMEOUT_S:.0f} s: {states}")
+            time.sleep(3)
+
+    def expected(self, name: str) -> str:
+        """What every container comes to: one-shots exit 0, the others are healthy."""
+        service = self.definition["services"][name]
+        if service.get("restart") == "no":
+            return "service_completed_successfully"
+        return "service_healthy" if "healthcheck" in service else "service_started"
+
+    def state(self, container: Container) -> str:
+        state = self.inspect(container.id)["State"]
+        health = (state.get("Health") or state.get("Healthcheck") or {}).get("Status", "")
+        return f"{state['Status']} {state.get('ExitCode', '')} {health}".strip()
+
+    def satisfies(self, container: Container, condition: str) -> bool:
+        state = self.inspect(container.id)["State"]
+        if condition == "service_completed_successfully":
+            if state["Status"] == "exited" and state["ExitCode"] != 0:
+                logs = engine("logs", "--tail", "40", container.id, check=False)
+                raise AssertionError(
+                    f"{container.service} exited {state['ExitCode']}:\n{logs.stdout}{logs.stderr}"
+                )
+            return bool(state["Status"] == "exited")
+        if state["Status"] != "running":
+            return False
+        if condition == "service_healthy":
+            # Without systemd podman schedules no health checks: run the container's own.
+            return engine("healthcheck", "run", container.id, check=False).returncode == 0
+        return True
+
+    def port(self, service: str, container_port: int) -> int:
+        container = self.containers()[service]
+        published = engine("port", container.id, f"{container_port}/tcp").stdout
+        return int(published.split()[0].rsplit(":", 1)[1])
+
+    def down(self) -> None:
+        if ENGINE == "docker":
+            self.compose("down", "-v", "--remove-orphans")
+            return
+        self.compose("down", "-v")
+
+
+def remove_project() -> None:
+    """Whatever a run of this project left: containers, volumes, networks, pods."""
+    label = f"label=com.docker.compose.project={PROJECT}"
+    for kind, listing in (
+        ("container", ["ps", "-a", "-q", "--filter", label]),
+        ("volume", ["volume", "ls", "-q", "--filter", label]),
+        ("network", ["network", "ls", "-q", "--filter", label]),
+    ):
+        for identifier in engine(*listing, check=False).stdout.split():
+            engine(kind, "rm", "-f", identifier, check=False)
+    if ENGINE == "podman":
+        engine("pod", "rm", "-f", f"pod_{PROJECT}", check=False)
+
+
+@dataclass
+class Running:
+    stack: Stack
+    identity: Identity
+    started_in_s: float
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.stack.port('gateway', 8080)}{path}"
+
+
+# Why the stack did not start, once known: every later test fails at once with it, rather
+# than starting the whole stack again.
+failed_start: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[Running]:
+    if shutil.which(ENGINE) is None:
+        pytest.fail(f"{ENGINE} is not installed: see scripts/containers/engine.sh")
+    if failed_start:
+        pytest.fail(f"the stack did not start: {failed_start[0]}")
+    remove_project()
+    folder = Path(tempfile.mkdtemp(prefix="volunteering-stack-"))
+    folder.chmod(0o755)
+    try:
+        identity = write_identity(folder / "identity")
+        stack = Stack(stack_file(folder, identity))
+        began = time.monotonic()
+        try:
+            try:
+                stack.up()
+            except Exception as error:
+                failed_start.append(str(error)[:2000])
+                raise
+            elapsed = time.monotonic() - began
+            print(f"\nthe stack was healthy {elapsed:.0f} s after the first container started")
+            yield Running(stack, identity, elapsed)
+        finally:
+            try:
+                stack.down()
+            finally:
+                remove_project()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- as a user
+
+
+async def publish_as_the_portal(amqp_port: int, event: dict[str, Any]) -> None:
+    """The external publisher's credentials (deploy/rabbitmq/definitions.json): it may write
+    to city.inbound and nothing else."""
+    url = f"amqp://external-publisher:external-publisher@127.0.0.1:{amqp_port}/"
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange("city.inbound", ensure=False)
+        await exchange.publish(
+            aio_pika.Message(
+                json.dumps(event).encode(),
+                content_type="application/cloudevents+json",
+                message_id=str(event["id"]),
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+            routing_key=str(event["type"]),
+        )
+
+
+def test_every_container_came_up(running: Running) -> None:
+    services = running.stack.definition["services"]
+    containers = running.stack.containers()
+    for name in services:
+        assert running.stack.satisfies(containers[name], running.stack.expected(name)), name
+
+
+def test_a_portal_registration_is_counted_through_the_gateway(running: Running) -> None:
+    amqp_port = running.stack.port("rabbitmq", 5672)
+    asyncio.run(publish_as_the_portal(amqp_port, registered("containers-test-1")))
+    count_url = running.url("/api/reporting/v1/volunteers/count")
+    with httpx.Client(timeout=10) as client:
+        assert client.get(count_url).status_code == 401, "the count needs a token"
+        headers = {"authorization": f"Bearer {running.identity.token('city_admin')}"}
+        deadline = time.monotonic() + 60
+        while True:
+            response = client.get(count_url, headers=headers)
+            assert response.status_code == 200, response.text
+            if response.json()["registered"] == 1 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+    assert response.json() == {"registered": 1, "erased": 0, "current": 1, "minors": 0}
+    assert response.headers.get("x-request-id"), "the gateway gives every request an id"
+
+
+def test_the_console_opens_through_the_gateway(running: Running) -> None:
+    with httpx.Client(timeout=10) as client:
+        welcome = client.get(running.url("/"))
+        assert welcome.status_code == 200, welcome.text
+        assert welcome.headers["content-type"].startswith("text/html")
+        assert 'href="/zaloguj' in welcome.text, "the welcome page leads to sign-in"
+        assert welcome.headers["x-frame-options"] == "DENY"
+        sign_in = client.get(running.url("/zaloguj"))
+        assert sign_in.status_code in (302, 303, 307), sign_in.text
+        assert sign_in.headers["location"].startswith(f"{ISSUER}/protocol/openid-connect/auth?")
+
+
+LISTENING = """\
+import sys
+ports = set()
+for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    try:
+        lines = open(table).read().splitlines()[1:]
+    except OSError:
+        continue
+    for line in lines:
+        fields = line.split()
+        if fields[3] == "0A":  # LISTEN
+            ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+print(" ".join(str(port) for port in sorted(ports)))
+"""
+
+
+@pytest.mark.parametrize("application", sorted(APPLICATION_PORTS))
+def test_applications_run_as_non_root_on_a_read_only_root_with_only_their_port(
+    running: Running, application: str
+) -> None:
+    container = running.stack.containers()[application]
+    details = running.stack.inspect(container.id)
+    port = APPLICATION_PORTS[application]
+    assert engine("exec", container.id, "id", "-u").stdout.strip() == "10001"
+    assert details["HostConfig"]["ReadonlyRootfs"] is True
+    written = engine("exec", container.id, "touch", "/app/written", check=False)
+    assert written.returncode != 0 and "Read-only file system" in written.stderr
+    image = json.loads(engine("image", "inspect", details["Image"]).stdout)[0]
+    assert set(image["Config"]["ExposedPorts"]) == {f"{port}/tcp"}
+    assert set(details["HostConfig"]["PortBindings"]) == {f"{port}/tcp"}
+    listening = engine("exec", container.id, "python", "-c", LISTENING).stdout.split()
+    assert listening == [str(port)], f"{application} listens on {listening}"
