@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 OUTBOX_PUBLISHED = Counter(
     "outbox_events_published_total", "Outbox events confirmed by the broker", ["service"]
@@ -29,4 +29,9 @@ CONSUMED = Counter(
 )
 HANDLE_SECONDS = Histogram(
     "consumer_handle_seconds", "Time to apply one message, inbox and outbox included", ["service"]
+)
+BROKER_CONNECTED = Gauge(
+    "broker_connected",
+    "1 while a replica that consumes or relays has its broker connections, else 0",
+    ["service"],
 )

@@ -1,15 +1,82 @@
-"""Publishing with publisher confirms and persistent delivery over a reconnecting connection."""
+"""Publishing with publisher confirms and persistent delivery over a reconnecting connection.
+
+Connections to a RabbitMQ cluster go through ``FailoverConnection``: aio-pika's robust
+connection (and FastStream's, which is aio-pika's) reconnects to the one URL it was given,
+so a connection lost with its node would wait for that node to come back.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS
+from aio_pika.robust_connection import RobustConnection
 from aiormq.channel import Channel as AmqpChannel
+from yarl import URL
+
+
+def broker_urls(amqp_url: str, addresses: Sequence[str] = ()) -> list[str]:
+    """``amqp_url`` at each ``host:port`` of ``addresses`` (user, password, vhost and options
+    stay): the nodes of one cluster. No addresses: ``amqp_url`` alone."""
+    url = URL(amqp_url)
+    urls = []
+    for address in addresses:
+        host, _, port = address.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"a broker address is host:port, not {address!r}")
+        urls.append(str(url.with_host(host.strip("[]")).with_port(int(port))))
+    return urls or [amqp_url]
+
+
+# aio-pika's robust connection makes each (re)connection attempt here; a failover connection
+# wraps it. A test fails if an aio-pika upgrade renames it.
+_CONNECT_TRANSPORT = "_RobustConnection__connect_transport"
+_robust_connect_transport = getattr(RobustConnection, _CONNECT_TRANSPORT)
+
+
+class FailoverConnection(RobustConnection):
+    """A robust connection to the nodes of one cluster: each attempt tries every address in
+    turn, beginning with the one after the node it was connected to (a node that dropped
+    its connections is likely stopping), so it reconnects to a node that survives."""
+
+    addresses: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, url: URL, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        self._address_index = -1
+
+    async def _connect_to_next_node(self) -> None:
+        addresses = self.addresses or (str(self.url),)
+        failure: BaseException | None = None
+        for _ in addresses:
+            self._address_index = (self._address_index + 1) % len(addresses)
+            # The URL's options (heartbeat, name...) are the ones this connection was made with.
+            self.url = URL(addresses[self._address_index]).update_query(self.url.query)
+            try:
+                await _robust_connect_transport(self)
+                return
+            except CONNECTION_EXCEPTIONS as error:
+                failure = error
+        assert failure is not None
+        raise failure
+
+    @classmethod
+    def to(cls, urls: Sequence[str]) -> type[FailoverConnection]:
+        """The connection class for these URLs (aio-pika builds connections from a class)."""
+        return type("FailoverConnection", (cls,), {"addresses": tuple(urls)})
+
+
+setattr(FailoverConnection, _CONNECT_TRANSPORT, FailoverConnection._connect_to_next_node)
+
+
+def connection_class(urls: Sequence[str]) -> type[RobustConnection]:
+    """aio-pika's robust connection for one URL, a failover connection for several."""
+    return FailoverConnection.to(urls) if len(urls) > 1 else RobustConnection
 
 
 class Unroutable(Exception):
@@ -24,16 +91,18 @@ class Unroutable(Exception):
 class BrokerPublisher:
     """A confirm-mode channel of its own: publishing never waits behind consumers."""
 
-    def __init__(self, amqp_url: str, app_id: str) -> None:
+    def __init__(self, amqp_url: str, app_id: str, *, addresses: Sequence[str] = ()) -> None:
         self._amqp_url = amqp_url
+        self._urls = broker_urls(amqp_url, addresses)
         self._app_id = app_id
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractRobustChannel | None = None
 
     async def connect(self) -> None:
         self._connection = await aio_pika.connect_robust(
-            self._amqp_url,
+            self._urls[0],
             client_properties={"connection_name": f"{self._app_id}-publisher"},
+            connection_class=connection_class(self._urls),
         )
         channel = await self._connection.channel(publisher_confirms=True)
         self._channel = channel

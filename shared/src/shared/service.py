@@ -37,12 +37,13 @@ from shared.consumer import EventConsumer, EventHandlers, RetryPolicy
 from shared.db import Database, asyncpg_dsn
 from shared.events import IntegrationEvent, correlation_scope
 from shared.logging import event_context, get_logger
+from shared.metrics import BROKER_CONNECTED
 from shared.migrations import current_revision, head_revision
 from shared.observability.http import install_http_metrics, metrics_response, redacted_path
 from shared.observability.scrape import record_readiness, refresh_outbox_gauges
 from shared.observability.tracing import delivery_span, trace_application
 from shared.problems import install_problem_handlers, problem_response
-from shared.publisher import BrokerPublisher
+from shared.publisher import BrokerPublisher, broker_urls, connection_class
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.topology import Binding, ServiceTopology, declare_service_topology
@@ -80,7 +81,9 @@ class Service:
         )
         self.database = Database(settings.database_url, settings.database_schema)
         self.messaging = Messaging(self.name)
-        self.publisher = BrokerPublisher(settings.amqp_url, app_id=self.name)
+        self.publisher = BrokerPublisher(
+            settings.amqp_url, app_id=self.name, addresses=settings.amqp_addresses
+        )
         self.consumer = EventConsumer(
             topology=self.topology,
             database=self.database,
@@ -111,6 +114,7 @@ class Service:
         self.broker = self._build_broker()
         self.http = self._build_http_app()
         self._relay_task: asyncio.Task[None] | None = None
+        self._broker_lost_since: float | None = None
         self._head_revision = head_revision(definition.migrations_dir)
 
     def unit_of_work(
@@ -121,13 +125,20 @@ class Service:
 
     # -- lifecycle ---------------------------------------------------------------------
 
+    @property
+    def uses_broker(self) -> bool:
+        """An API-only replica (no consumer, no relay) serves from its database alone: it
+        neither connects to the broker nor waits for it to be ready."""
+        return self.settings.consumer_enabled or self.settings.relay_enabled
+
     async def start(self) -> None:
-        await self.publisher.connect()
-        await declare_service_topology(
-            self.publisher.channel, self.topology, shared=self.settings.declare_shared_topology
-        )
-        await self._apply_broker_policies()
-        await self.broker.start()
+        if self.uses_broker:
+            await self.publisher.connect()
+            await declare_service_topology(
+                self.publisher.channel, self.topology, shared=self.settings.declare_shared_topology
+            )
+            await self._apply_broker_policies()
+            await self.broker.start()
         if self.settings.relay_enabled:
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
         log.info(
@@ -188,20 +199,44 @@ class Service:
         except Exception as error:
             checks["database"] = f"unreachable: {error!r}"
             checks["migrations"] = "unknown"
-        broker_ok = await self.broker.ping(timeout=2) and self.publisher.is_connected
-        checks["broker"] = "ok" if broker_ok else "unreachable"
+        if self.uses_broker:
+            checks["broker"] = "ok" if await self._broker_connected() else "unreachable"
         return checks
+
+    async def liveness(self) -> dict[str, str]:
+        """Not alive only when a replica that consumes or relays has been without its broker
+        for longer than ``broker_liveness_grace_s``: the connections' own recovery did not
+        bring it back, a restart may (another node, a fresh connection)."""
+        if not self.uses_broker or await self._broker_connected():
+            return {"broker": "ok"} if self.uses_broker else {}
+        lost_for = time.monotonic() - (self._broker_lost_since or time.monotonic())
+        if lost_for > self.settings.broker_liveness_grace_s:
+            return {"broker": f"unreachable for {lost_for:.0f}s"}
+        return {"broker": "reconnecting"}
+
+    async def _broker_connected(self) -> bool:
+        connected = await self.broker.ping(timeout=2) and self.publisher.is_connected
+        BROKER_CONNECTED.labels(self.name).set(1 if connected else 0)
+        if connected:
+            self._broker_lost_since = None
+        elif self._broker_lost_since is None:
+            self._broker_lost_since = time.monotonic()
+        return connected
 
     # -- wiring ------------------------------------------------------------------------
 
     def _build_broker(self) -> RabbitBroker:
+        urls = broker_urls(self.settings.amqp_url, self.settings.amqp_addresses)
         broker = RabbitBroker(
-            self.settings.amqp_url,
+            urls[0],
             app_id=self.name,
             middlewares=(RabbitPrometheusMiddleware(registry=REGISTRY, app_name=self.name),),
             log_level=logging.DEBUG,
             graceful_timeout=15.0,
         )
+        # FastStream hands its connection arguments to aio-pika's connect_robust, which takes
+        # the class to connect with: over several nodes, the failover connection.
+        broker._connection_kwargs["connection_class"] = connection_class(urls)
         handlers = self.definition.handlers
         if not handlers.event_types or not self.settings.consumer_enabled:
             return broker
@@ -244,9 +279,13 @@ class Service:
     def _operations_router(self) -> APIRouter:
         router = APIRouter(tags=["operations"])
 
-        @router.get("/health/live")
-        async def live() -> dict[str, str]:
-            return {"status": "ok"}
+        # The documented answer is the 200 one; a 503 is a problem document like readiness's.
+        @router.get("/health/live", response_model=dict[str, str])
+        async def live() -> Response:
+            checks = await self.liveness()
+            if all(state in ("ok", "reconnecting") for state in checks.values()):
+                return JSONResponse({"status": "ok", **checks})
+            return problem_response(503, "Not alive", "the broker is out of reach", checks=checks)
 
         @router.get("/health/ready")
         async def ready() -> Response:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOCAL_POSTGRES_HOST = "127.0.0.1:5432"
 LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -125,6 +126,10 @@ class ServiceSettings(BaseSettings):
     # Unset in development: the local owner role (`<service>_owner`, see shared.bootstrap).
     migration_database_url: str | None = None
     amqp_url: str = LOCAL_AMQP_URL
+    # The nodes of a RabbitMQ cluster, "host:port,host:port,...": the service connects to the
+    # first that answers, and a connection lost with its node goes to the next. User, password
+    # and vhost are amqp_url's. Empty: amqp_url's host alone.
+    amqp_addresses: Annotated[list[str], NoDecode] = []
     http_host: str = "127.0.0.1"
     http_port: int
     log_level: str = "INFO"
@@ -143,6 +148,10 @@ class ServiceSettings(BaseSettings):
     # Off for replicas that only answer HTTP: the API can then scale (and keep its latency)
     # apart from the consumer, with the same image.
     consumer_enabled: bool = True
+    # A replica that consumes or relays reports the broker out of reach for this long as not
+    # alive (/health/live): restarted, it connects afresh. Shorter outages only show in
+    # readiness and the broker_connected metric.
+    broker_liveness_grace_s: float = Field(default=120.0, gt=0)
     # Consumer: prefetch bounds the work in flight; the delivery limit bounds redeliveries.
     # About the database pool's size: more in flight only waits for connections and starves
     # the outbox relay, which shares the event loop.
@@ -185,6 +194,13 @@ class ServiceSettings(BaseSettings):
     auth_volunteer_public_key: str | None = None
     # The same key from a file (a volume shared with the console in the containers).
     auth_volunteer_public_key_file: Path | None = None
+
+    @field_validator("amqp_addresses", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [address.strip() for address in value.split(",") if address.strip()]
+        return value
 
     @property
     def database_schema(self) -> str:
