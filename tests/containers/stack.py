@@ -19,6 +19,9 @@ What is not docker-compose.yml's own here (stack_file says each):
 from __future__ import annotations
 
 import asyncio
+import base64
+import functools
+import hashlib
 import json
 import os
 import re
@@ -91,8 +94,27 @@ def local_images() -> dict[str, str]:
     return {key: value for key, value in pairs}
 
 
+def password_hash(password: str) -> str:
+    """RabbitMQ's rabbit_password_hashing_sha256, as deploy/rabbitmq/password_hash.py makes
+    it: base64(salt + sha256(salt + password)) with a 4-byte salt."""
+    salt = os.urandom(4)
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
+
+
+BROKER_USERS = (
+    "operator",
+    "portal",
+    "calendar",
+    "registry",
+    "matching",
+    "notifications",
+    "reporting",
+)
+
+
+@functools.cache
 def generated_secrets() -> dict[str, str]:
-    """What scripts/compose-env.sh writes to .env: a fresh secret for each."""
+    """What scripts/compose-env.sh writes to .env: a fresh secret for each (one set a run)."""
 
     def secret() -> str:
         return secrets.token_urlsafe(36)
@@ -104,6 +126,11 @@ def generated_secrets() -> dict[str, str]:
         values[f"{role.upper()}_OWNER_DB_PASSWORD"] = owner = secret()
         pairs += [f"{role}={own}", f"{role}_owner={owner}"]
     values["DB_PASSWORDS"] = " ".join(pairs)
+    hashes = []
+    for user in BROKER_USERS:
+        values[f"{user.upper()}_BROKER_PASSWORD"] = password = secret()
+        hashes.append(f"{user}={password_hash(password)}")
+    values["BROKER_PASSWORD_HASHES"] = " ".join(hashes)
     for name in (
         "CONSOLE_SESSION_SECRET",
         "VOLUNTEER_LINK_SECRET",
@@ -448,9 +475,10 @@ def running() -> Iterator[Running]:
 
 
 async def publish_as_the_portal(amqp_port: int, event: dict[str, Any]) -> None:
-    """The external publisher's credentials (deploy/rabbitmq/definitions.json): it may write
-    to city.inbound and nothing else."""
-    url = f"amqp://external-publisher:external-publisher@127.0.0.1:{amqp_port}/"
+    """The portal's broker user (deploy/rabbitmq/definitions.json): it may write only its own
+    routing keys to city.inbound."""
+    password = generated_secrets()["PORTAL_BROKER_PASSWORD"]
+    url = f"amqp://portal:{password}@127.0.0.1:{amqp_port}/"
     connection = await aio_pika.connect(url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
