@@ -37,7 +37,8 @@ typecheck: ## mypy, strict, over every package, the tests and the benches
 	$(UV) run --frozen mypy shared services tests bench
 
 pytest: ## the tests only (make test also installs, lints and type-checks first)
-	$(UV) run --frozen pytest
+	@# Against the compose pair that `make infra` started, where it started one.
+	[ ! -f .infra.env ] || . ./.infra.env; $(UV) run --frozen pytest
 
 test-unit: install tools ## every test that needs neither broker nor database, in about a minute
 	$(UV) run --frozen pytest -m "not infrastructure" -q

@@ -22,8 +22,33 @@ wait_for() { # host port seconds what
 
 docker_runs() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
 
-# Containers from docker-compose.yml have their own credentials: tell scripts/run.sh.
+# Containers from docker-compose.yml have their own credentials (generated into .env by
+# scripts/compose-env.sh): tell scripts/run.sh and the tests (make pytest reads this file).
 INFRA_ENV=.infra.env
+
+compose_secret() { sed -n "s/^$1=//p" .env | tr -d '"'; }
+
+compose_runs() { docker_runs && [ -n "$(docker compose ps --status running -q "$1" 2>/dev/null)" ]; }
+
+# Whenever the pair is compose's (started now or by an earlier run), say how to reach it.
+record_compose_credentials() {
+  if compose_runs postgres; then
+    admin_url="postgresql://postgres:$(compose_secret POSTGRES_PASSWORD)@127.0.0.1:5432/postgres"
+    echo "export POSTGRES_ADMIN_URL=$admin_url" >>"$INFRA_ENV"
+    echo "export TEST_POSTGRES_ADMIN_URL=$admin_url" >>"$INFRA_ENV"
+  fi
+  if compose_runs rabbitmq; then
+    # The operator may declare the shared topology and make the tests' virtual hosts.
+    operator="operator:$(compose_secret OPERATOR_BROKER_PASSWORD)"
+    for service in registry matching notifications reporting; do
+      prefix=$(echo "$service" | tr '[:lower:]' '[:upper:]')
+      echo "export ${prefix}_AMQP_URL=amqp://$operator@127.0.0.1:5672/" >>"$INFRA_ENV"
+    done
+    echo "export TEST_AMQP_URL=amqp://$operator@127.0.0.1:5672/" >>"$INFRA_ENV"
+    echo "export TEST_RABBITMQ_MANAGEMENT_URL=http://$operator@127.0.0.1:15672" >>"$INFRA_ENV"
+  fi
+  return 0
+}
 
 ensure_postgres() {
   answers "$PGHOST" "$PGPORT" && return 0
@@ -33,8 +58,8 @@ ensure_postgres() {
     pg_ctlcluster --skip-systemctl-redirect "$version" main start
   elif docker_runs; then
     echo "starting PostgreSQL from docker-compose.yml"
+    [ -f .env ] || scripts/compose-env.sh >/dev/null
     docker compose up -d postgres
-    echo "export POSTGRES_ADMIN_URL=postgresql://postgres:postgres@127.0.0.1:5432/postgres" >>"$INFRA_ENV"
   else
     cat >&2 <<MSG
 error: PostgreSQL does not answer on $PGHOST:$PGPORT, and neither a local installation
@@ -54,11 +79,8 @@ ensure_rabbitmq() {
       rabbitmq-server -detached
     elif docker_runs; then
       echo "starting RabbitMQ from docker-compose.yml"
+      [ -f .env ] || scripts/compose-env.sh >/dev/null
       docker compose up -d rabbitmq
-      for service in registry matching notifications reporting; do
-        prefix=$(echo "$service" | tr '[:lower:]' '[:upper:]')
-        echo "export ${prefix}_AMQP_URL=amqp://$service:$service@127.0.0.1:5672/" >>"$INFRA_ENV"
-      done
     else
       cat >&2 <<MSG
 error: RabbitMQ does not answer on $AMQP_HOST:$AMQP_PORT, and neither a local installation
@@ -128,7 +150,7 @@ MSG
 }
 
 case "${1:-ensure}" in
-  ensure) rm -f "$INFRA_ENV"; ensure_postgres && ensure_rabbitmq ;;
+  ensure) rm -f "$INFRA_ENV"; ensure_postgres && ensure_rabbitmq && record_compose_credentials ;;
   tools) shift; ensure_tools "$@" ;;
   *) echo "usage: $0 ensure | tools nginx [chromium] [promtool]" >&2; exit 2 ;;
 esac
