@@ -231,3 +231,34 @@ def test_a_delivery_continues_the_trace_in_either_binding_mode(
     assert unparented.parent is None  # the consumer dead-letters it; its span stands alone
     # What the relay would publish as AMQP headers for broker clients' instrumentations.
     assert tracing.amqp_trace_headers(structured) == {"traceparent": parent}
+
+
+async def test_one_portal_registration_is_one_trace_across_matching_reporting_and_notifications(
+    platform: TestPlatform, spans: InMemorySpanExporter
+) -> None:
+    from tests.portal import REGISTERED, registered
+
+    contact_changed = "pl.waw.volunteering.matching.volunteer.contact.changed.v1"
+    volunteer_registered = "pl.waw.volunteering.matching.volunteer.registered.v1"
+    wanted = {f"process {REGISTERED}", f"process {volunteer_registered}"}
+    wanted.add(f"process {contact_changed}")
+    async with platform.running("matching", "reporting", "notifications"):
+        await platform.publish_event(registered("trace-portal-1"))
+
+        async def every_hop() -> dict[str, list[ReadableSpan]] | None:
+            seen: dict[str, list[ReadableSpan]] = {}
+            for span in spans.get_finished_spans():
+                if span.name in wanted:
+                    seen.setdefault(span.name, []).append(span)
+            # Matching applies the registration, reporting its event, notifications the
+            # contact event.
+            return seen if wanted <= seen.keys() else None
+
+        found = await eventually(every_hop, timeout=60, message="not every hop was traced")
+    assert found is not None
+    [portal] = found[f"process {REGISTERED}"]
+    trace = hex_trace(portal)
+    hops = [span for name in wanted for span in found[name]]
+    assert {hex_trace(span) for span in hops} == {trace}
+    # Each hop's span continues the one that emitted its event: nothing starts a trace anew.
+    assert all(span.parent is not None for span in hops if span is not portal)

@@ -250,7 +250,9 @@ def delivery_span(message: Any, *, consumer: str) -> Any:
     }
     if not attributes[TRACEPARENT]:
         attributes = trace_context_in_body(message.body)
-    event_type = message.type or "event"
+    # A city system may leave the AMQP type unset: the routing key is the event's type then
+    # (the boundary refuses any delivery where the two differ).
+    event_type = message.type or getattr(message, "routing_key", None) or "event"
     span_attributes = {
         "messaging.system": "rabbitmq",
         "messaging.destination.name": consumer,
