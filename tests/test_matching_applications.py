@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from shared.testing.platform import TestPlatform
 from tests.test_matching_support import (
+    TASK_DAY,
     bearer,
     client,
     enrol_branch,
@@ -103,7 +106,7 @@ async def test_overlapping_shift_is_refused_with_the_clash_named(platform: TestP
             title="Nocne czytanie",
             schedule={
                 "kind": "one_off",
-                "first_day": "2026-12-05",
+                "first_day": TASK_DAY.isoformat(),
                 "start": "22:00",
                 "end": "02:00",
             },
@@ -112,7 +115,7 @@ async def test_overlapping_shift_is_refused_with_the_clash_named(platform: TestP
             title="Poranny dyżur",
             schedule={
                 "kind": "one_off",
-                "first_day": "2026-12-06",
+                "first_day": (TASK_DAY + timedelta(days=1)).isoformat(),
                 "start": "01:30",
                 "end": "04:00",
             },
@@ -130,7 +133,7 @@ async def test_overlapping_shift_is_refused_with_the_clash_named(platform: TestP
         assert decision.headers["content-type"] == "application/problem+json"
         assert problem["title"] == "Double booking"
         assert "Nocne czytanie" in problem["clash"]
-        assert "2026-12-05 22:00–2026-12-06 02:00" in problem["clash"]
+        assert f"{TASK_DAY} 22:00–{TASK_DAY + timedelta(days=1)} 02:00" in problem["clash"]
 
 
 async def test_minimum_age_and_child_protection_are_checked_on_the_task_day(

@@ -8,8 +8,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -18,6 +19,28 @@ from shared.testing.platform import TestPlatform, cloud_event
 from shared.topology import EVENTS_EXCHANGE
 
 REGISTRY = "pl.waw.volunteering.registry"
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def _a_saturday_ahead() -> date:
+    """A Saturday two to three weeks ahead: the tasks of the flow tests lie in the future
+    whenever the tests run."""
+    today = datetime.now(WARSAW).date()
+    return today + timedelta(days=(5 - today.weekday()) % 7 + 14)
+
+
+TASK_DAY = _a_saturday_ahead()
+
+
+def in_warsaw(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), WARSAW)
+
+
+def utc_text(moment: datetime) -> str:
+    """As the API writes an instant: UTC with a ``Z``."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 EDITION_ID = "6f1f3c1e-0000-4000-8000-000000000001"
 
 
@@ -99,8 +122,8 @@ def calendar_scheduled(calendar_id: str, **changes: Any) -> dict[str, Any]:
         "calendar_id": calendar_id,
         "branch_code": "wola-12",
         "title": "Noc bibliotek",
-        "starts_at": "2026-12-05T18:00:00+01:00",
-        "ends_at": "2026-12-05T23:30:00+01:00",
+        "starts_at": in_warsaw(TASK_DAY, 18).isoformat(),
+        "ends_at": in_warsaw(TASK_DAY, 23, 30).isoformat(),
         "volunteers_needed": 4,
         "skills": ["Fotografia"],
         "min_age": 16,
@@ -135,7 +158,7 @@ def one_off_task(code: str = "wola-12", **changes: Any) -> dict[str, Any]:
         "title": "Głośne czytanie dla dzieci",
         "schedule": {
             "kind": "one_off",
-            "first_day": "2026-12-05",
+            "first_day": TASK_DAY.isoformat(),
             "start": "10:00",
             "end": "12:00",
         },

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from shared.deadletters import DeadLetter
 from shared.testing.platform import TestPlatform, eventually
 from tests.test_matching_support import (
+    TASK_DAY,
     bearer,
     branch,
     calendar_cancelled,
@@ -14,9 +15,11 @@ from tests.test_matching_support import (
     client,
     enrol_branch,
     enrolment,
+    in_warsaw,
     one_off_task,
     publish_registry,
     registry_event,
+    utc_text,
     wait_enrolled,
 )
 
@@ -33,7 +36,7 @@ async def test_coordinator_publishes_only_at_an_enrolled_branch_of_their_own(
         created = await http.post("/v1/tasks", json=one_off_task(), headers=coordinator)
         assert created.status_code == 201, created.text
         task = created.json()
-        assert task["starts_at"] == "2026-12-05T09:00:00Z"  # 10:00 in Warsaw, winter
+        assert task["starts_at"] == utc_text(in_warsaw(TASK_DAY, 10))
 
         other = bearer(platform.token("coordinator", branches=("ochota-1",)))
         forbidden = await http.post("/v1/tasks", json=one_off_task(), headers=other)
@@ -95,7 +98,7 @@ async def test_calendar_event_becomes_a_task_updates_it_and_cancels_it(
 
         [task] = await eventually(one_task)
         assert task["type"] == "event_help" and task["places"] == 4
-        assert task["starts_at"] == "2026-12-05T17:00:00Z"
+        assert task["starts_at"] == utc_text(in_warsaw(TASK_DAY, 18))
         assert task["skills"] == ["fotografia"]
 
         await platform.publish_event(calendar_scheduled("cal-1", volunteers_needed=6))
@@ -129,7 +132,7 @@ async def test_calendar_event_for_an_unknown_branch_or_with_bad_data_is_dead_let
     async with platform.running("matching"):
         await platform.publish_event(calendar_scheduled("cal-2", branch_code="nowhere-9"))
         await platform.publish_event(
-            calendar_scheduled("cal-3", ends_at="2026-12-05T17:00:00+01:00")
+            calendar_scheduled("cal-3", ends_at=in_warsaw(TASK_DAY, 17).isoformat())
         )
 
         async def two_dead() -> list[DeadLetter]:

@@ -17,6 +17,7 @@ from console.settings import ConsoleSettings
 from console.store import ConsoleStore
 from shared.service import Service
 from shared.testing.platform import TestPlatform, cloud_event, eventually
+from tests.test_matching_support import TASK_DAY
 
 SESSION_SECRET = "test-session-secret-for-the-staff-pages"
 CSRF = "csrf-token-of-this-session"
@@ -249,7 +250,7 @@ async def test_a_coordinator_publishes_a_task_and_proposes_a_candidate(
                     "places": "1",
                     "skills": "czytanie",
                     "kind": "one_off",
-                    "first_day": "2026-12-05",
+                    "first_day": TASK_DAY.isoformat(),
                     "start": "10:00",
                     "end": "12:00",
                 },

@@ -10,15 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from babel.dates import format_date
 
 from shared.auth import load_or_create_key_pair
 from shared.service import Service
 from shared.signed_links import sign_link_token
 from shared.testing.platform import TestPlatform
+from tests.test_matching_support import TASK_DAY
 
 SATURDAY_MORNING = [{"weekday": 6, "start": "09:00", "end": "13:00"}]
 PAST_SHIFT = {"kind": "one_off", "first_day": "2026-11-20", "start": "16:00", "end": "19:00"}
@@ -30,7 +33,7 @@ def one_off_task(**changes: Any) -> dict[str, Any]:
         "branch_code": "wola-12",
         "type": "reading_help",
         "title": "Głośne czytanie dla dzieci",
-        "schedule": saturday("2026-12-05"),
+        "schedule": saturday(TASK_DAY.isoformat()),
         "places": 2,
         "min_age": 13,
         "skills": ["Czytanie"],
@@ -85,7 +88,10 @@ async def test_volunteer_sees_and_answers_proposals_shifts_hours_certificate_and
                     headers=coordinator,
                 )
             ).json()
-            for title, day in (("Głośne czytanie", "2026-12-05"), ("Klub gier", "2026-12-12"))
+            for title, day in (
+                ("Głośne czytanie", TASK_DAY.isoformat()),
+                ("Klub gier", (TASK_DAY + timedelta(days=7)).isoformat()),
+            )
         ]
         proposals = {}
         for task in (first, second):  # a plan proposes one task to a volunteer at a time
@@ -123,7 +129,8 @@ async def test_volunteer_sees_and_answers_proposals_shifts_hours_certificate_and
         assert "Dzień dobry, Zofia!" in home.text
         assert 'aria-label="Przyjmij propozycję: Głośne czytanie"' in home.text
         assert 'aria-label="Odrzuć propozycję: Klub gier"' in home.text
-        assert "wola-12, 5.12.2026, 10:00–12:00" in home.text  # Warsaw time
+        shift_day = format_date(TASK_DAY, "short", locale="pl_PL")
+        assert f"wola-12, {shift_day}, 10:00–12:00" in home.text  # Warsaw time
         assert "<td>Noc bibliotek</td>" in home.text
         assert "Zatwierdzone godziny razem: 3" in home.text
         assert '<option value="wola-12">wola-12</option>' in home.text
