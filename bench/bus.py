@@ -69,7 +69,7 @@ from shared.settings import ServiceSettings
 from shared.testing.databases import Databases
 from shared.testing.infrastructure import Infrastructure, VirtualHosts, discover
 from shared.testing.platform import TestPlatform, cloud_event
-from shared.topology import EVENTS_EXCHANGE, INBOUND_EXCHANGE
+from shared.topology import INBOUND_EXCHANGE, exchange_for
 
 REGISTERED = "pl.waw.portal.volunteer.registered.v1"
 RAW_EXCHANGE = "bench.raw"
@@ -913,7 +913,7 @@ async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
         contenders["pipeline"] = Contender(
             inbound=await publishing_exchange(amqp_urls["pipeline"], INBOUND_EXCHANGE),
             watch=PLATFORM_WATCH,
-            tally=await started_tally(amqp_urls["pipeline"], EVENTS_EXCHANGE),
+            tally=await started_tally(amqp_urls["pipeline"], exchange_for(CONTACT_OUT)),
             amqp_url=amqp_urls["pipeline"],
             dead_letter_queues=tuple(f"{service}.dead-letters" for service in SERVICES),
             checks=platform_facts,

@@ -162,17 +162,48 @@ def _parse(message: AbstractIncomingMessage) -> dict[str, Any]:
 # -- the first consumer: inbox, volunteer, two outbox rows ----------------------------------
 
 
-class FirstStep:
-    """What matching does with a registration, in plain SQL."""
+class InboxStep:
+    """One consumer's inbox in plain SQL: claims the deliveries at hand in one statement and
+    records the ones seen before as duplicates."""
 
-    def __init__(self, schema: str, types: EventTypes) -> None:
+    def __init__(self, schema: str, inbox: str, consumer: str) -> None:
         s = f'"{schema}"'
-        self.types = types
         self.claim = (
-            f"INSERT INTO {s}.first_inbox (source, message_id, event_type) "
+            f"INSERT INTO {s}.{inbox} (source, message_id, event_type) "
             "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) "
             "ON CONFLICT DO NOTHING RETURNING message_id"
         )
+        self.duplicate = (
+            f"INSERT INTO {s}.duplicates (consumer, message_id) "
+            f"SELECT '{consumer}', unnest($1::text[])"
+        )
+
+    async def claim_fresh(
+        self, connection: asyncpg.Connection, events: Sequence[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The events not applied before (their inbox rows are now written)."""
+        claimed = {
+            row["message_id"]
+            for row in await connection.fetch(
+                self.claim,
+                [e["source"] for e in events],
+                [e["id"] for e in events],
+                [e["type"] for e in events],
+            )
+        }
+        duplicates = [e["id"] for e in events if e["id"] not in claimed]
+        if duplicates:
+            await connection.execute(self.duplicate, duplicates)
+        return [e for e in events if e["id"] in claimed]
+
+
+class FirstStep(InboxStep):
+    """What matching does with a registration, in plain SQL."""
+
+    def __init__(self, schema: str, types: EventTypes) -> None:
+        super().__init__(schema, "first_inbox", "first")
+        s = f'"{schema}"'
+        self.types = types
         self.volunteers = (
             f"INSERT INTO {s}.volunteers "
             "(id, portal_id, email, phone, birth_date, districts, skills, profile) "
@@ -186,24 +217,9 @@ class FirstStep:
             f"INSERT INTO {s}.outbox (event_id, event_type, routing_key, body) "
             "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[])"
         )
-        self.duplicate = (
-            f"INSERT INTO {s}.duplicates (consumer, message_id) SELECT 'first', unnest($1::text[])"
-        )
 
     async def apply(self, connection: asyncpg.Connection, events: Sequence[dict[str, Any]]) -> None:
-        claimed = {
-            row["message_id"]
-            for row in await connection.fetch(
-                self.claim,
-                [e["source"] for e in events],
-                [e["id"] for e in events],
-                [e["type"] for e in events],
-            )
-        }
-        fresh = [e for e in events if e["id"] in claimed]
-        duplicates = [e["id"] for e in events if e["id"] not in claimed]
-        if duplicates:
-            await connection.execute(self.duplicate, duplicates)
+        fresh = await self.claim_fresh(connection, events)
         if not fresh:
             return
         ids, portal_ids, emails, phones, births, profiles = [], [], [], [], [], []
@@ -255,40 +271,21 @@ class FirstStep:
 # -- the second consumer: inbox, fact, totals ----------------------------------------------
 
 
-class SecondStep:
+class SecondStep(InboxStep):
     """What reporting does with ``volunteer.registered``, in plain SQL."""
 
     def __init__(self, schema: str) -> None:
+        super().__init__(schema, "second_inbox", "second")
         s = f'"{schema}"'
-        self.claim = (
-            f"INSERT INTO {s}.second_inbox (source, message_id, event_type) "
-            "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) "
-            "ON CONFLICT DO NOTHING RETURNING message_id"
-        )
         self.facts = (
             f"INSERT INTO {s}.facts (volunteer_id, districts, registered_at) "
             "SELECT id, ARRAY(SELECT jsonb_array_elements_text(d)), at "
             "FROM unnest($1::uuid[], $2::jsonb[], $3::timestamptz[]) AS f(id, d, at)"
         )
         self.totals = f"UPDATE {s}.totals SET registered = registered + $1 WHERE id = 1"
-        self.duplicate = (
-            f"INSERT INTO {s}.duplicates (consumer, message_id) SELECT 'second', unnest($1::text[])"
-        )
 
     async def apply(self, connection: asyncpg.Connection, events: Sequence[dict[str, Any]]) -> None:
-        claimed = {
-            row["message_id"]
-            for row in await connection.fetch(
-                self.claim,
-                [e["source"] for e in events],
-                [e["id"] for e in events],
-                [e["type"] for e in events],
-            )
-        }
-        fresh = [e for e in events if e["id"] in claimed]
-        duplicates = [e["id"] for e in events if e["id"] not in claimed]
-        if duplicates:
-            await connection.execute(self.duplicate, duplicates)
+        fresh = await self.claim_fresh(connection, events)
         if not fresh:
             return
         try:

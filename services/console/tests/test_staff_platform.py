@@ -4,7 +4,6 @@ test's own database and vhost): the console calls them as the gateway would rout
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,13 +13,11 @@ import httpx
 
 from console.app import build_app
 from console.settings import ConsoleSettings
-from console.store import ConsoleStore
+from console.testing import CSRF, SESSION_SECRET, session_cookie
 from shared.service import Service
 from shared.testing.platform import TestPlatform, cloud_event, eventually
 from tests.test_matching_support import TASK_DAY
 
-SESSION_SECRET = "test-session-secret-for-the-staff-pages"
-CSRF = "csrf-token-of-this-session"
 BRANCHES_CSV = (
     "code,name,district,address,volunteer_spaces\n"
     "wola-12,Biblioteka dla Dzieci i Młodzieży nr 12,wola,ul. Górczewska 1,4\n"
@@ -42,28 +39,6 @@ class Gateway(httpx.AsyncBaseTransport):
         return await self._routes[service].handle_async_request(request)
 
 
-async def session_cookie(
-    database_url: str, token: str, roles: list[str], branches: list[str]
-) -> str:
-    """A stored session, as sign-in leaves it; the cookie's value."""
-    session = {
-        "user": {
-            "sub": "staff",
-            "name": "Anna Testowa",
-            "roles": roles,
-            "branches": branches,
-            "access_token": token,
-            "expires_at": time.time() + 3600,
-        },
-        "csrf": CSRF,
-    }
-    store = ConsoleStore(database_url, SESSION_SECRET)
-    try:
-        return await store.create_session(session, subject="staff", max_age_s=3600)
-    finally:
-        await store.close()
-
-
 @asynccontextmanager
 async def console_as(
     platform: TestPlatform,
@@ -83,7 +58,9 @@ async def console_as(
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://console"
     ) as client:
-        cookie = await session_cookie(database_url, token, roles, branches or [])
+        cookie = await session_cookie(
+            database_url, roles, branches or [], access_token=token, subject="staff"
+        )
         client.cookies.set("konsola", cookie)
         yield client
     await app.state.store.close()

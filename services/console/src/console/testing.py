@@ -73,15 +73,22 @@ class FakeServices:
         return json.loads(request.content)
 
 
-async def session_cookie(database_url: str, roles: list[str], branches: list[str]) -> str:
+async def session_cookie(
+    database_url: str,
+    roles: list[str],
+    branches: list[str],
+    *,
+    access_token: str = "token-for-the-services",
+    subject: str = "staff-1",
+) -> str:
     """A stored session of a signed-in person, as sign-in leaves it; the cookie's value."""
     session = {
         "user": {
-            "sub": "staff-1",
+            "sub": subject,
             "name": "Anna Testowa",
             "roles": roles,
             "branches": branches,
-            "access_token": "token-for-the-services",
+            "access_token": access_token,
             "expires_at": time.time() + 3600,
         },
         "csrf": CSRF,
