@@ -1,7 +1,8 @@
 """JWT verification for the HTTP APIs: signature (JWKS or a key), issuer, audience, expiry.
 
 Roles: city_admin (everything), trainer (assigned branches, read and monitoring),
-coordinator (own branch), volunteer (own data). Keycloak puts roles in
+coordinator (own branch), district_admin (the branches of the district library they
+administer, in registry), volunteer (own data). Keycloak puts roles in
 ``realm_access.roles``; a plain ``roles`` claim is read too. Branch scope comes from the
 ``branches`` claim, OAuth scopes from ``scope``.
 """
@@ -26,7 +27,7 @@ from fastapi import Request
 from shared.problems import Problem
 from shared.settings import ServiceSettings, development_mode
 
-ROLES = ("city_admin", "trainer", "coordinator", "volunteer")
+ROLES = ("city_admin", "trainer", "coordinator", "district_admin", "volunteer")
 
 
 @dataclass(frozen=True)

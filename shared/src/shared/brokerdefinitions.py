@@ -45,7 +45,7 @@ from shared.topology import (
 )
 
 DEFINITIONS_FILE = Path(__file__).resolve().parents[3] / "deploy" / "rabbitmq" / "definitions.json"
-RABBITMQ_VERSION = "3.13.7"
+RABBITMQ_VERSION = "4.0.9"
 VHOST = "/"
 OPERATOR = "operator"
 # Each city system's user and the routing-key prefix it may publish on city.inbound.

@@ -16,6 +16,15 @@ For each delivery:
   to ``outage_hold_s`` (under the broker's consumer timeout) per delivery;
 - a handler that rejects the message (``RejectMessage``) or keeps failing unexpectedly
   dead-letters it with the reason.
+
+With ``batch_max`` above 1 the deliveries at hand are applied together: one transaction
+for all of them (each with its inbox record, its effect and its outbox rows, in order),
+then one multiple ack per channel after the commit. A batch that fails in any way is rolled
+back and its deliveries applied one by one as above, so a poisoned message is dead-lettered
+alone. One worker applies the batches in arrival order and settles each before the next,
+so a multiple ack never covers a delivery it has not applied; it outlives any failure
+(a broker restart closes the channel its deliveries came on: their acks fail harmlessly,
+the broker delivers them again on the new channel and the inbox drops what was applied).
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from pydantic import BaseModel, ValidationError
 
 from shared.boundary import TrustedSources, arrival, check_boundary
+from shared.cancellation import cancelled_from_outside
 from shared.cloudevents import (
     CloudEvent,
     InvalidMessage,
@@ -44,9 +54,10 @@ from shared.deadletters import dead_letter_headers, redact_detail
 from shared.errors import is_transient
 from shared.logging import event_context, get_logger
 from shared.metrics import CONSUMED, CONSUMER_PAUSES, HANDLE_SECONDS
+from shared.observability.tracing import delivery_span
 from shared.publisher import BrokerPublisher
 from shared.topology import DEAD_LETTER_EXCHANGE, ServiceTopology
-from shared.unit_of_work import Messaging, UnitOfWork, unit_of_work
+from shared.unit_of_work import Messaging, OutboxRows, UnitOfWork, unit_of_work
 
 log = get_logger(__name__)
 
@@ -210,8 +221,12 @@ class EventConsumer:
         publisher: BrokerPublisher,
         retry: RetryPolicy,
         sources: TrustedSources | None = None,
+        batch_max: int = 1,
     ) -> None:
         self._sources = sources or TrustedSources()
+        self._batch_max = batch_max
+        self._waiting: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
         self._topology = topology
         self._service = topology.service
         self._database = database
@@ -220,6 +235,135 @@ class EventConsumer:
         self._publisher = publisher
         self._retry = retry
         self.gate = DatabaseGate(database, retry, topology.service)
+
+    async def receive(self, message: AbstractIncomingMessage) -> None:
+        """A delivery from the subscription: applied now, or queued for the batch worker."""
+        if self._batch_max <= 1:
+            with delivery_span(message, consumer=self._topology.queue):
+                await self.handle_delivery(message)
+            return
+        self._waiting.put_nowait(message)
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._work(), name=f"{self._service}-batches")
+
+    async def stop(self) -> None:
+        """Stop the batch worker; deliveries it held go back to the broker with the channel."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._waiting.get()]
+            while len(batch) < self._batch_max and not self._waiting.empty():
+                batch.append(self._waiting.get_nowait())
+            try:
+                await self._apply_batch(batch)
+            except asyncio.CancelledError:
+                if cancelled_from_outside():
+                    raise
+                # An ack cancelled with its channel (a broker restart), not this worker:
+                # ending here would leave what is queued waiting with the prefetch full.
+                log.warning("batch interrupted by its channel", deliveries=len(batch))
+            except Exception as error:
+                # Never the end of the worker: whatever was not settled comes again.
+                log.warning("batch interrupted", error=repr(error), deliveries=len(batch))
+
+    async def _apply_batch(self, batch: list[AbstractIncomingMessage]) -> None:
+        ready: list[_Parsed] = []
+        for message in batch:
+            parsed = await self._parse(message)
+            if parsed is not None:
+                ready.append(parsed)
+        if len(ready) > 1 and self.gate.is_open:
+            started = time.perf_counter()
+            try:
+                applied = await self._apply_together(ready)
+            except Exception as error:
+                log.info(
+                    "batch rolled back; applying its deliveries one by one",
+                    error_type=type(error).__name__,
+                    deliveries=len(ready),
+                )
+            else:
+                share = (time.perf_counter() - started) / len(ready)
+                for was_applied in applied:
+                    HANDLE_SECONDS.labels(self._service).observe(share)
+                    CONSUMED.labels(self._service, "applied" if was_applied else "duplicate").inc()
+                await _ack_together([parsed.message for parsed in ready])
+                return
+        for parsed in ready:
+            with delivery_span(parsed.message, consumer=self._topology.queue):
+                await self._apply_with_retries(
+                    parsed.message, parsed.event, parsed.registered, parsed.data
+                )
+
+    async def _apply_together(self, ready: list[_Parsed]) -> list[bool]:
+        """One inbox claim for the batch, the handlers of the claimed deliveries in order,
+        and their outbox rows together: written at the end, or before a delivery of another
+        type, whose handler may look at the outbox (an erasure purges it)."""
+        applied: list[bool] = []
+        async with self._database.transaction() as session:
+            fresh = await self._messaging.claim_inbox_many(
+                session, [parsed.event for parsed in ready]
+            )
+            outbox = OutboxRows(self._messaging)
+            previous_type = ready[0].event.type
+            for parsed in ready:
+                event = parsed.event
+                claimed = (event.source, event.id) in fresh
+                applied.append(claimed)
+                if not claimed:
+                    continue
+                fresh.discard((event.source, event.id))
+                if event.type != previous_type:
+                    await outbox.flush(session)
+                    previous_type = event.type
+                with (
+                    delivery_span(parsed.message, consumer=self._topology.queue),
+                    event_context(
+                        event_id=event.id,
+                        correlation_id=event.correlationid or event.id,
+                        event_type=event.type,
+                    ),
+                ):
+                    uow = UnitOfWork(session, self._messaging, event, outbox=outbox)
+                    await parsed.registered.handle(uow, event, parsed.data)
+            await outbox.flush(session)
+        return applied
+
+    async def _parse(self, message: AbstractIncomingMessage) -> _Parsed | None:
+        """The delivery's event, handler and data; None when it was dead-lettered."""
+        try:
+            event = parse_amqp_message(message.body, message.headers, message.content_type)
+        except InvalidMessage as invalid:
+            await self._dead_letter(message, invalid.reason, invalid.detail)
+            return None
+        with event_context(
+            event_id=event.id,
+            correlation_id=event.correlationid or event.id,
+            event_type=event.type,
+        ):
+            try:
+                registered, data = self._checked(message, event)
+            except InvalidMessage as invalid:
+                await self._dead_letter(message, invalid.reason, invalid.detail)
+                return None
+        return _Parsed(message, event, registered, data)
+
+    def _checked(
+        self, message: AbstractIncomingMessage, event: CloudEvent
+    ) -> tuple[RegisteredHandler[Any], BaseModel]:
+        exchange, routing_key = arrival(message.exchange, message.routing_key, message.headers)
+        check_boundary(event, exchange=exchange, routing_key=routing_key, sources=self._sources)
+        registered = self._handlers.get(event.type)
+        if registered is None:
+            raise InvalidMessage(
+                "unknown-type", f"{self._service} does not handle events of type {event.type!r}"
+            )
+        return registered, registered.parse_data(event)
 
     async def handle_delivery(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -233,19 +377,7 @@ class EventConsumer:
             event_type=event.type,
         ):
             try:
-                exchange, routing_key = arrival(
-                    message.exchange, message.routing_key, message.headers
-                )
-                check_boundary(
-                    event, exchange=exchange, routing_key=routing_key, sources=self._sources
-                )
-                registered = self._handlers.get(event.type)
-                if registered is None:
-                    raise InvalidMessage(
-                        "unknown-type",
-                        f"{self._service} does not handle events of type {event.type!r}",
-                    )
-                data = registered.parse_data(event)
+                registered, data = self._checked(message, event)
             except InvalidMessage as invalid:
                 await self._dead_letter(message, invalid.reason, invalid.detail)
                 return
@@ -360,6 +492,24 @@ class EventConsumer:
             return
         CONSUMED.labels(self._service, "dead_lettered").inc()
         await _settle(message.ack())
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    message: AbstractIncomingMessage
+    event: CloudEvent
+    registered: RegisteredHandler[Any]
+    data: BaseModel
+
+
+async def _ack_together(messages: list[AbstractIncomingMessage]) -> None:
+    """One multiple ack per channel, on its latest delivery. Deliveries of a channel that
+    closed meanwhile (a broker restart) cannot be acked: the broker sends them again."""
+    latest: dict[int, AbstractIncomingMessage] = {}
+    for message in messages:
+        latest[id(message.channel)] = message
+    for message in latest.values():
+        await _settle(message.ack(multiple=True))
 
 
 async def _settle(settlement: Awaitable[Any]) -> None:

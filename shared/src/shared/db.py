@@ -29,13 +29,15 @@ def asyncpg_dsn(url: str) -> str:
 class Database:
     """The service's engine and sessions. Built in the composition root, never at import."""
 
-    def __init__(self, url: str, schema: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, schema: str, *, pool_size: int = 10, max_overflow: int = 10
+    ) -> None:
         self.url = url
         self.schema = schema
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=max_overflow,
             # No ping before each checkout: it costs a round trip per transaction. A
             # connection lost with the server fails its statement as a transient error, the
             # pool is invalidated, and the consumer's retry takes a fresh one.

@@ -1,11 +1,16 @@
-"""Dead letters: bad input parked with its reason, listed and replayed by an operator.
+"""Dead letters: bad input parked with its reason, listed, replayed or discarded by an operator.
 
-python -m shared.deadletters list --service matching
+python -m shared.deadletters list --service matching [--reason R] [--type T] [--id ID]
 python -m shared.deadletters replay --service matching --id <message-id> [--id ...]
+python -m shared.deadletters replay --service matching --reason invalid-data --type <type>
 python -m shared.deadletters replay --service matching --all
+python -m shared.deadletters discard --service matching --reason not-json
 
-Listing takes every message and puts a copy back (then acks the original), so looking
-never counts as a delivery: a quorum queue's delivery limit is not spent by an operator.
+``--reason``, ``--type`` (the event's type) and ``--id`` choose messages; each may be
+repeated (any of its values matches) and they combine (all must match). Listing takes every
+message and puts a copy back (then acks the original), so browsing never counts as a
+delivery: a quorum queue's delivery limit is not spent by an operator. Replaying and
+discarding leave the messages not chosen parked the same way.
 ``purge`` drops the messages a predicate picks (an erasure uses it on every dead-letter
 queue and on ``city.inbound.unrouted``). The reason's detail is redacted (``redact_detail``):
 error types, field names and ids, never a value taken from the message.
@@ -113,6 +118,52 @@ def dead_letter_headers(
     return headers
 
 
+def event_type(message: AbstractIncomingMessage) -> str:
+    """The CloudEvent's type: the AMQP ``type`` property, a binary event's ``cloudEvents:type``
+    header, a structured event's ``type``, else the key it was first routed with."""
+    headers = message.headers or {}
+    for candidate in (message.type, headers.get("cloudEvents:type")):
+        if candidate:
+            return _text(candidate)
+    try:
+        body = json.loads(message.body)
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if isinstance(body, Mapping) and isinstance(body.get("type"), str):
+        return str(body["type"])
+    return original_route(message)[1]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which parked messages an operator means: every value of a field is an alternative,
+    the fields together must all match; no field given chooses every message."""
+
+    ids: frozenset[str] = frozenset()
+    reasons: frozenset[str] = frozenset()
+    types: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(
+        cls,
+        ids: Iterable[str] | None = None,
+        reasons: Iterable[str] | None = None,
+        types: Iterable[str] | None = None,
+    ) -> Selection:
+        return cls(frozenset(ids or ()), frozenset(reasons or ()), frozenset(types or ()))
+
+    @property
+    def everything(self) -> bool:
+        return not (self.ids or self.reasons or self.types)
+
+    def __call__(self, message: AbstractIncomingMessage) -> bool:
+        if self.ids and (message.message_id or "") not in self.ids:
+            return False
+        if self.reasons and DeadLetter.reason_of(message) not in self.reasons:
+            return False
+        return not self.types or event_type(message) in self.types
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     message_id: str
@@ -122,22 +173,26 @@ class DeadLetter:
     original_exchange: str
     original_routing_key: str
     body_preview: str
+    event_type: str = ""
+
+    @staticmethod
+    def reason_of(message: AbstractIncomingMessage) -> str:
+        headers = message.headers or {}
+        return _text(headers.get(REASON_HEADER)) or _broker_reason(headers)
 
     @classmethod
     def from_message(cls, message: AbstractIncomingMessage) -> DeadLetter:
         headers = message.headers or {}
-        reason = _text(headers.get(REASON_HEADER))
-        if not reason:
-            reason = _broker_reason(headers)
         return cls(
             message_id=message.message_id or "",
-            reason=reason,
+            reason=cls.reason_of(message),
             detail=_text(headers.get(DETAIL_HEADER)),
             failed_at=_text(headers.get(FAILED_AT_HEADER)),
             original_exchange=_text(headers.get(ORIGINAL_EXCHANGE_HEADER)),
             original_routing_key=_text(headers.get(ORIGINAL_ROUTING_KEY_HEADER))
             or (message.routing_key or ""),
             body_preview=message.body[:200].decode("utf-8", errors="replace"),
+            event_type=event_type(message),
         )
 
 
@@ -190,20 +245,27 @@ class DeadLetterQueue:
         self._amqp_url = amqp_url
         self._topology = topology
 
-    async def peek(self) -> list[DeadLetter]:
-        """Every parked message; they all stay in the queue, their delivery count unspent."""
-        return await browse(self._amqp_url, self._topology.dead_letter_queue)
+    async def peek(self, selection: Selection | None = None) -> list[DeadLetter]:
+        """The parked messages ``selection`` chooses (all without one); every message stays
+        in the queue, its delivery count unspent."""
+        letters = await browse_messages(self._amqp_url, self._topology.dead_letter_queue)
+        chosen = selection or Selection()
+        return [DeadLetter.from_message(message) for message in letters if chosen(message)]
 
-    async def replay(self, message_ids: Sequence[str] | None) -> list[str]:
-        """Send the chosen messages (all when ``None``) back to the service's own queue;
-        the others stay parked, without a delivery counted."""
+    async def replay(self, selection: Selection | Sequence[str] | None) -> list[str]:
+        """Send the chosen messages (all when ``None``; a sequence is message ids) back to
+        the service's own queue; the others stay parked, without a delivery counted."""
+        if selection is None:
+            selection = Selection()
+        elif not isinstance(selection, Selection):
+            selection = Selection.of(ids=selection)
         connection = await aio_pika.connect(self._amqp_url)
         replayed: list[str] = []
         async with connection:
             channel = await connection.channel(publisher_confirms=True)
             taken = await self._take_all(channel)
             for message in taken:
-                if message_ids is not None and message.message_id not in message_ids:
+                if not selection(message):
                     await channel.default_exchange.publish(
                         _copy(message), routing_key=self._topology.dead_letter_queue
                     )
@@ -225,6 +287,11 @@ class DeadLetterQueue:
             if taken:
                 await taken[-1].ack(multiple=True)
         return replayed
+
+    async def discard(self, selection: Selection) -> list[DeadLetter]:
+        """Drop the chosen messages for good (the others stay parked); what was dropped."""
+        _, dropped = await _sweep(self._amqp_url, self._topology.dead_letter_queue, selection)
+        return [DeadLetter.from_message(message) for message in dropped]
 
     async def _take_all(
         self, channel: aio_pika.abc.AbstractChannel
@@ -285,10 +352,15 @@ async def _sweep(
         return kept, dropped
 
 
+async def browse_messages(amqp_url: str, queue_name: str) -> list[AbstractIncomingMessage]:
+    """The messages a queue of parked messages holds, leaving it as it was (no delivery)."""
+    kept, _ = await _sweep(amqp_url, queue_name, lambda _: False)
+    return kept
+
+
 async def browse(amqp_url: str, queue_name: str) -> list[DeadLetter]:
     """What a queue of parked messages holds, leaving it as it was (without a delivery)."""
-    kept, _ = await _sweep(amqp_url, queue_name, lambda _: False)
-    return [DeadLetter.from_message(message) for message in kept]
+    return [DeadLetter.from_message(m) for m in await browse_messages(amqp_url, queue_name)]
 
 
 def parked_queues() -> list[str]:
@@ -330,40 +402,60 @@ def names_any(digests: Iterable[str]) -> Callable[[AbstractIncomingMessage], boo
     return matches
 
 
+def _print_letters(letters: Sequence[DeadLetter], as_json: bool) -> None:
+    for letter in letters:
+        if as_json:
+            print(json.dumps(letter.__dict__, ensure_ascii=False))
+        else:
+            print(
+                f"{letter.message_id}\t{letter.reason}\t{letter.event_type}\t"
+                f"{letter.failed_at}\t{letter.detail}"
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m shared.deadletters",
-        description="List and replay a service's dead letters.",
+        description="List, replay and discard a service's dead letters.",
     )
-    parser.add_argument("command", choices=["list", "replay"])
+    parser.add_argument("command", choices=["list", "replay", "discard"])
     parser.add_argument(
         "--service", required=True, choices=["registry", "matching", "notifications", "reporting"]
     )
     parser.add_argument("--amqp-url", default=os.environ.get("AMQP_URL", LOCAL_AMQP_URL))
     parser.add_argument(
-        "--id", action="append", dest="ids", default=None, help="message id to replay (repeatable)"
+        "--id", action="append", dest="ids", default=None, help="a message id (repeatable)"
     )
-    parser.add_argument("--all", action="store_true", help="replay every dead letter")
+    parser.add_argument(
+        "--reason", action="append", dest="reasons", default=None, help="a reason (repeatable)"
+    )
+    parser.add_argument(
+        "--type", action="append", dest="types", default=None, help="an event type (repeatable)"
+    )
+    parser.add_argument("--all", action="store_true", help="replay or discard every dead letter")
     parser.add_argument("--json", action="store_true", help="print JSON lines")
     args = parser.parse_args(argv)
     topology = ServiceTopology(service=args.service)
     queue = DeadLetterQueue(args.amqp_url, topology)
+    selection = Selection.of(args.ids, args.reasons, args.types)
     if args.command == "list":
-        letters = asyncio.run(queue.peek())
-        for letter in letters:
-            if args.json:
-                print(json.dumps(letter.__dict__, ensure_ascii=False))
-            else:
-                print(
-                    f"{letter.message_id}\t{letter.reason}\t{letter.original_routing_key}\t"
-                    f"{letter.failed_at}\t{letter.detail}"
-                )
+        letters = asyncio.run(queue.peek(selection))
+        _print_letters(letters, args.json)
         if not args.json:
             print(f"{len(letters)} dead letter(s) in {topology.dead_letter_queue}", file=sys.stderr)
         return 0
-    if not args.all and not args.ids:
-        parser.error("replay needs --id MESSAGE_ID (repeatable) or --all")
-    replayed = asyncio.run(queue.replay(None if args.all else args.ids))
+    # Changing the queue needs a choice: filters, or --all said out loud (not both).
+    if selection.everything != args.all:
+        parser.error(f"{args.command} needs --id, --reason or --type, or else --all")
+    if args.command == "discard":
+        dropped = asyncio.run(queue.discard(selection))
+        _print_letters(dropped, args.json)
+        print(
+            f"{len(dropped)} message(s) discarded from {topology.dead_letter_queue}",
+            file=sys.stderr,
+        )
+        return 0
+    replayed = asyncio.run(queue.replay(selection))
     for message_id in replayed:
         print(f"replayed {message_id}")
     print(f"{len(replayed)} message(s) replayed to queue {args.service}", file=sys.stderr)

@@ -40,8 +40,13 @@ from shared.logging import event_context, get_logger
 from shared.metrics import BROKER_CONNECTED
 from shared.migrations import current_revision, head_revision
 from shared.observability.http import install_http_metrics, metrics_response, redacted_path
-from shared.observability.scrape import record_readiness, refresh_outbox_gauges
-from shared.observability.tracing import delivery_span, trace_application
+from shared.observability.scrape import (
+    pending_outbox_events,
+    record_liveness,
+    record_readiness,
+    refresh_outbox_gauges,
+)
+from shared.observability.tracing import trace_application
 from shared.problems import install_problem_handlers, problem_response
 from shared.publisher import BrokerPublisher, broker_urls, connection_class
 from shared.relay import OutboxRelay
@@ -79,7 +84,12 @@ class Service:
             bindings=tuple(definition.bindings),
             delivery_limit=settings.delivery_limit,
         )
-        self.database = Database(settings.database_url, settings.database_schema)
+        self.database = Database(
+            settings.database_url,
+            settings.database_schema,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
         self.messaging = Messaging(self.name)
         self.publisher = BrokerPublisher(
             settings.amqp_url, app_id=self.name, addresses=settings.amqp_addresses
@@ -100,6 +110,7 @@ class Service:
             sources=TrustedSources(
                 portal=settings.portal_source, calendar=settings.calendar_source
             ),
+            batch_max=settings.consumer_batch_max,
         )
         self.relay = OutboxRelay(
             dsn=asyncpg_dsn(settings.database_url),
@@ -172,6 +183,7 @@ class Service:
             self._relay_task = None
         await self.consumer.gate.shutdown()
         await self.broker.stop()
+        await self.consumer.stop()
         await self.publisher.close()
         await self.database.dispose()
         log.info("service stopped")
@@ -203,16 +215,51 @@ class Service:
             checks["broker"] = "ok" if await self._broker_connected() else "unreachable"
         return checks
 
-    async def liveness(self) -> dict[str, str]:
-        """Not alive only when a replica that consumes or relays has been without its broker
-        for longer than ``broker_liveness_grace_s``: the connections' own recovery did not
-        bring it back, a restart may (another node, a fresh connection)."""
-        if not self.uses_broker or await self._broker_connected():
-            return {"broker": "ok"} if self.uses_broker else {}
-        lost_for = time.monotonic() - (self._broker_lost_since or time.monotonic())
-        if lost_for > self.settings.broker_liveness_grace_s:
-            return {"broker": f"unreachable for {lost_for:.0f}s"}
-        return {"broker": "reconnecting"}
+    async def liveness(self, *, broker_connected: bool | None = None) -> dict[str, str]:
+        """What a restart may cure, each with its state (``is_alive`` tells which say dead).
+
+        ``broker``, on a replica that consumes or relays: dead once the broker has been out
+        of reach for longer than ``broker_liveness_grace_s`` (the connections' own recovery
+        did not bring it back; a restart may: another node, a fresh connection).
+        ``relay``, on a replica that relays: dead at once when its task has ended, and when
+        it has settled no claim for longer than ``relay_stall_grace_s`` while events wait
+        and both the broker and the database answer (it hangs). An API-only replica has
+        neither: it is alive while it answers. ``broker_connected``: what a check just now
+        found, so as not to ask the broker twice.
+        """
+        checks: dict[str, str] = {}
+        if not self.uses_broker:
+            return checks
+        connected = await self._broker_connected() if broker_connected is None else broker_connected
+        if connected:
+            checks["broker"] = "ok"
+        else:
+            lost_for = time.monotonic() - (self._broker_lost_since or time.monotonic())
+            over = lost_for > self.settings.broker_liveness_grace_s
+            checks["broker"] = f"unreachable for {lost_for:.0f}s" if over else "reconnecting"
+        if self.settings.relay_enabled:
+            checks["relay"] = await self._relay_liveness(connected)
+        record_liveness(self.name, {name: is_alive(state) for name, state in checks.items()})
+        return checks
+
+    async def _relay_liveness(self, broker_connected: bool) -> str:
+        task = self._relay_task
+        if task is None:
+            return "ok"  # not started yet, or stopped with the service
+        if task.done():
+            ended = "cancelled" if task.cancelled() else repr(task.exception())
+            return f"{RELAY_STOPPED}: the relay task ended ({ended})"
+        idle_for = time.monotonic() - self.relay.completed_cycle_at
+        if idle_for <= self.settings.relay_stall_grace_s:
+            return "ok"
+        if not broker_connected:
+            return f"{WAITING}: for the broker"  # the broker's own check decides
+        pending = await pending_outbox_events(self.database, self.settings.database_schema)
+        if pending is None:
+            return f"{WAITING}: for the database"  # a restart would not bring it back
+        if pending == 0:
+            return "ok"
+        return f"{RELAY_STALLED}: no claim settled for {idle_for:.0f}s while {pending} events wait"
 
     async def _broker_connected(self) -> bool:
         connected = await self.broker.ping(timeout=2) and self.publisher.is_connected
@@ -241,7 +288,6 @@ class Service:
         if not handlers.event_types or not self.settings.consumer_enabled:
             return broker
         consumer = self.consumer
-        queue = self.topology.queue
 
         @broker.subscriber(
             RabbitQueue(self.topology.queue, queue_type=QueueType.QUORUM, declare=False),
@@ -253,8 +299,7 @@ class Service:
         )
         async def consume(body: bytes, message: RabbitMessage) -> None:
             # Traced (when tracing is on) as a continuation of the span that emitted it.
-            with delivery_span(message.raw_message, consumer=queue):
-                await consumer.handle_delivery(message.raw_message)
+            await consumer.receive(message.raw_message)
 
         return broker
 
@@ -283,9 +328,11 @@ class Service:
         @router.get("/health/live", response_model=dict[str, str])
         async def live() -> Response:
             checks = await self.liveness()
-            if all(state in ("ok", "reconnecting") for state in checks.values()):
+            dead = {name: state for name, state in checks.items() if not is_alive(state)}
+            if not dead:
                 return JSONResponse({"status": "ok", **checks})
-            return problem_response(503, "Not alive", "the broker is out of reach", checks=checks)
+            detail = "; ".join(f"{name}: {state}" for name, state in dead.items())
+            return problem_response(503, "Not alive", detail, checks=checks)
 
         @router.get("/health/ready")
         async def ready() -> Response:
@@ -298,7 +345,10 @@ class Service:
         async def metrics() -> Response:
             # Gauges read from the database and the broker now, then the whole registry.
             await refresh_outbox_gauges(self.database, self.settings.database_schema)
-            record_readiness(self.name, await self.readiness())
+            readiness = await self.readiness()
+            record_readiness(self.name, readiness)
+            # Recorded as readiness is, from the broker's answer readiness just had.
+            await self.liveness(broker_connected=readiness.get("broker") == "ok")
             return metrics_response(REGISTRY)
 
         return router
@@ -349,6 +399,17 @@ async def _request_context(
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
         return response
+
+
+RELAY_STOPPED = "stopped"
+RELAY_STALLED = "stalled"
+WAITING = "waiting"
+
+
+def is_alive(state: str) -> bool:
+    """A liveness state that a restart would not improve: fine, or waiting for a dependency
+    that its own check (and its own grace) speaks for."""
+    return state in ("ok", "reconnecting") or state.startswith(f"{WAITING}:")
 
 
 def get_service(request: Request) -> Service:

@@ -152,10 +152,18 @@ class ServiceSettings(BaseSettings):
     # alive (/health/live): restarted, it connects afresh. Shorter outages only show in
     # readiness and the broker_connected metric.
     broker_liveness_grace_s: float = Field(default=120.0, gt=0)
+    # A relay that has settled no claim for this long while events wait (and its broker and
+    # database answer) hangs: not alive. One whose task ended is not alive at once.
+    relay_stall_grace_s: float = Field(default=120.0, gt=0)
     # Consumer: prefetch bounds the work in flight; the delivery limit bounds redeliveries.
-    # About the database pool's size: more in flight only waits for connections and starves
-    # the outbox relay, which shares the event loop.
-    consumer_prefetch: int = Field(default=16, ge=1)
+    # The deliveries at hand, up to consumer_batch_max, are applied in one transaction
+    # (shared.consumer); a prefetch of twice that keeps a batch arriving while one applies.
+    consumer_prefetch: int = Field(default=256, ge=1)
+    consumer_batch_max: int = Field(default=128, ge=1, le=1000)
+    # The database pool (<P>DB_POOL_SIZE, <P>DB_MAX_OVERFLOW): a replica holds at most their
+    # sum, plus one for the outbox relay where it runs (``database_connections_at_most``).
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
     delivery_limit: int = Field(default=20, ge=1)
     transient_retry_window_s: float = Field(default=60.0, ge=0)
     transient_retry_max_delay_s: float = Field(default=5.0, gt=0)
@@ -201,6 +209,11 @@ class ServiceSettings(BaseSettings):
         if isinstance(value, str):
             return [address.strip() for address in value.split(",") if address.strip()]
         return value
+
+    def database_connections_at_most(self) -> int:
+        """Postgres connections one replica may hold: the pool and its overflow, and the
+        relay's single connection (LISTEN and claims) where the relay runs."""
+        return self.db_pool_size + self.db_max_overflow + (1 if self.relay_enabled else 0)
 
     @property
     def database_schema(self) -> str:

@@ -46,8 +46,10 @@ TRAINER_SUBJECT_CHANGED = f"{REGISTRY}.trainer.subject.changed.v1"
 STAFF_ERASED = f"{REGISTRY}.staff.erased.v1"
 TRAINER_ERASED = f"{REGISTRY}.trainer.erased.v1"
 
-# The roles whose branches come from registry's assignments.
-SCOPED_ROLES = ("coordinator", "trainer")
+# The roles whose branches come from registry's assignments. A district library's
+# administrator acts only in registry, which knows their organisation's branches itself; a
+# service's copy holds no assignment of theirs, so elsewhere they act for no branch.
+SCOPED_ROLES = ("coordinator", "trainer", "district_admin")
 # A coordinator is assigned to a branch, not to an edition.
 NO_EDITION = uuid.UUID(int=0)
 

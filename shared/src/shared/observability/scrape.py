@@ -32,7 +32,22 @@ SERVICE_READY = Gauge(
     "1 when the dependency check passes (database, migrations, broker), else 0",
     ["service", "check"],
 )
+SERVICE_ALIVE = Gauge(
+    "service_alive",
+    "1 when the liveness check passes (broker, relay), else 0: the reason is in /health/live",
+    ["service", "check"],
+)
 SCRAPE_QUERY_SECONDS = 2.0
+
+
+async def pending_outbox_events(database: Database, schema: str) -> int | None:
+    """How many outbox events wait; None when the database does not answer in time."""
+    query = sa.text(f'SELECT count(*) FROM "{schema}".outbox WHERE published_at IS NULL')
+    try:
+        async with asyncio.timeout(SCRAPE_QUERY_SECONDS), database.engine.connect() as connection:
+            return int((await connection.execute(query)).scalar_one())
+    except Exception:
+        return None
 
 
 async def refresh_outbox_gauges(database: Database, schema: str) -> None:
@@ -55,3 +70,9 @@ async def refresh_outbox_gauges(database: Database, schema: str) -> None:
 def record_readiness(service: str, checks: Mapping[str, str]) -> None:
     for check, state in checks.items():
         SERVICE_READY.labels(service, check).set(1 if state == "ok" else 0)
+
+
+def record_liveness(service: str, alive: Mapping[str, bool]) -> None:
+    """Each liveness check (``Service.liveness``) and whether its state keeps a replica alive."""
+    for check, passes in alive.items():
+        SERVICE_ALIVE.labels(service, check).set(1 if passes else 0)

@@ -105,8 +105,8 @@ def _start_containers() -> Infrastructure:
     from testcontainers.postgres import PostgresContainer
     from testcontainers.rabbitmq import RabbitMqContainer
 
-    postgres = PostgresContainer("postgres:16", username="postgres", password="postgres")
-    rabbit = RabbitMqContainer("rabbitmq:3.13-management")
+    postgres = PostgresContainer("postgres:16.6", username="postgres", password="postgres")
+    rabbit = RabbitMqContainer("rabbitmq:4.0.9-management")
     rabbit.with_exposed_ports(5672, 15672)
     postgres.start()
     rabbit.start()
