@@ -36,42 +36,19 @@ async def test_every_route_needs_a_token_and_a_volunteer_gets_nothing(registry: 
 
 
 async def _two_branches(registry: Registry) -> dict[str, Any]:
-    edition = await registry.edition()
-    await registry.branch("wola-12")
+    """Scope comes from registry's assignments: Ewa and Jan train wola-12 only, Anna
+    coordinates it; mokotow-3 is enrolled too."""
+    team = await registry.enrolled_with_team()
+    second = await registry.trainer("Jan Trenerski", "jan@ngo.example.pl", "kc-jan")
+    await registry.assign_trainer(team["enrolment"], second)
     await registry.branch("mokotow-3")
-    trainer = await registry.call(
-        "POST",
-        "/v1/trainers",
-        expect=201,
-        json={"name": "Ewa Trenerska", "email": "ewa@ngo.example.pl", "subject": "kc-ewa"},
-    )
-    second = await registry.call(
-        "POST",
-        "/v1/trainers",
-        expect=201,
-        json={"name": "Jan Trenerski", "email": "jan@ngo.example.pl", "subject": "kc-jan"},
-    )
-    own = await registry.enrol(edition, "wola-12")
-    other = await registry.enrol(edition, "mokotow-3")
-    # Scope comes from registry's assignments: Ewa and Jan train wola-12 only, Anna
-    # coordinates it.
-    for assigned in (trainer, second):
-        await registry.call(
-            "POST",
-            f"/v1/enrolments/{own['id']}/trainers",
-            expect=201,
-            json={"trainer_id": assigned["id"]},
-        )
-    staff = await registry.call(
-        "POST",
-        "/v1/staff",
-        expect=201,
-        json={"name": "Anna Kowalska", "email": "anna@example.pl", "subject": "kc-anna"},
-    )
-    await registry.call(
-        "POST", "/v1/branches/wola-12/coordinators", expect=201, json={"staff_id": staff["id"]}
-    )
-    return {"edition": edition, "own": own, "other": other, "trainer": trainer}
+    other = await registry.enrol(team["edition"], "mokotow-3")
+    return {
+        "edition": team["edition"],
+        "own": team["enrolment"],
+        "other": other,
+        "trainer": team["trainer"],
+    }
 
 
 VISIT = {"visited_on": "2019-06-01", "notes": "Wizyta monitoringowa"}

@@ -89,6 +89,14 @@ async def test_a_branch_is_registered_read_updated_and_listed(registry: Registry
         "pl.waw.volunteering.registry.branch.registered.v1",
         "pl.waw.volunteering.registry.branch.updated.v1",
     ]
+    # Matching and notifications read the opening hours from the events, weekdays by name.
+    payloads = await registry.platform.fetch(
+        "SELECT body FROM registry.outbox ORDER BY seq LIMIT 1"
+    )
+    assert json.loads(payloads[0]["body"])["data"]["opening_hours"] == [
+        {"day": "mon", "opens": "12:00", "closes": "19:00"},
+        {"day": "sat", "opens": "10:00", "closes": "15:00"},
+    ]
 
 
 async def test_branch_validation_says_what_to_fix(registry: Registry) -> None:

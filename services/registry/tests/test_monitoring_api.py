@@ -5,49 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from registry.testing import Registry
-
-PROGRAMME = {
-    "spaces": "Czytelnia na piętrze, dwa stanowiska komputerowe",
-    "hours_available": "Wtorki i czwartki 15:00-19:00",
-    "task_types": ["reading_help", "homework_help", "event_help"],
-    "volunteer_profiles": "Licealiści i seniorzy, którzy lubią czytać dzieciom",
-    "welcome_and_care": "Spotkanie powitalne z koordynatorką, opiekun na pierwsze dyżury",
-}
-REPORT = {
-    "summary": "Dwunastu wolontariuszy prowadziło głośne czytanie i pomoc w lekcjach.",
-    "volunteers_count": 12,
-    "volunteer_hours": "340.50",
-    "tasks_carried_out": ["Głośne czytanie", "Pomoc w lekcjach"],
-}
+from registry.testing import PROGRAMME, REPORT, Registry
 
 
 async def _setup(registry: Registry) -> dict[str, Any]:
-    edition = await registry.edition()
-    await registry.branch("wola-12")
-    enrolment = await registry.enrol(edition, "wola-12")
-    trainer = await registry.call(
-        "POST",
-        "/v1/trainers",
-        expect=201,
-        json={"name": "Ewa Trenerska", "email": "ewa@ngo.example.pl", "subject": "kc-ewa"},
-    )
-    await registry.call(
-        "POST",
-        f"/v1/enrolments/{enrolment['id']}/trainers",
-        expect=201,
-        json={"trainer_id": trainer["id"]},
-    )
-    staff = await registry.call(
-        "POST",
-        "/v1/staff",
-        expect=201,
-        json={"name": "Anna Kowalska", "email": "a@example.pl", "subject": "kc-anna"},
-    )
-    await registry.call(
-        "POST", "/v1/branches/wola-12/coordinators", expect=201, json={"staff_id": staff["id"]}
-    )
-    return {"edition": edition, "enrolment": enrolment, "trainer": trainer, "staff": staff}
+    return await registry.enrolled_with_team()
 
 
 async def test_attending_every_module_trains_the_branch(registry: Registry) -> None:
@@ -223,6 +185,7 @@ async def test_stages_move_in_order_and_every_document_moves_them(registry: Regi
         "programme.submitted.v1",
         "visit.recorded.v1",
         "report.submitted.v1",
+        "report.accepted.v1",
     ]
     reached = [json.loads(r["body"])["data"]["stage"] for r in rows if "stage" in r["event_type"]]
     assert reached == [

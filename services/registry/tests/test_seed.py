@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 
-from registry.seed import BRANCHES, seed
+from registry.seed import APPLICANTS, BRANCHES, seed
 from shared.testing.platform import TestPlatform
 
 TABLES = (
@@ -25,6 +25,9 @@ TABLES = (
     "programmes",
     "monitoring_visits",
     "annual_reports",
+    "application_calls",
+    "applications",
+    "review_comments",
     "outbox",
 )
 
@@ -43,8 +46,34 @@ async def test_the_seed_creates_a_2019_edition_once(platform: TestPlatform) -> N
     finally:
         await service.database.dispose()
     assert (summary.branches, summary.enrolments) == (BRANCHES, BRANCHES)
+    assert summary.applications == BRANCHES + APPLICANTS == 60
     first = await _counts(platform)
-    assert first["branches"] == 45 and first["enrolments"] == 45
+    assert first["branches"] == 60 and first["enrolments"] == 45
+    # Every enrolment came from an accepted application; the others were rejected or wait.
+    decisions = {
+        row["status"]: row["n"]
+        for row in await platform.fetch(
+            "SELECT status, count(*) AS n FROM registry.applications GROUP BY status"
+        )
+    }
+    assert decisions == {"accepted": 45, "rejected": 13, "submitted": 2}
+    granted = await platform.fetchval("SELECT sum(funding_pln) FROM registry.enrolments")
+    assert (
+        0 < granted <= await platform.fetchval("SELECT budget_pln FROM registry.application_calls")
+    )
+    # Programmes in different states, the forum's notes, a few reports.
+    programme_states = {
+        row["status"]
+        for row in await platform.fetch("SELECT DISTINCT status FROM registry.programmes")
+    }
+    assert programme_states == {"draft", "submitted", "accepted"}
+    assert first["review_comments"] > 0 and first["annual_reports"] > 0
+    assert (
+        await platform.fetchval(
+            "SELECT count(*) FROM registry.training_sessions WHERE notes IS NOT NULL"
+        )
+        == 1
+    )
     assert first["monitoring_visits"] > 0 and first["mentor_assignments"] == 2
     assert first["outbox"] > 45 * 4, "every change went out through the outbox"
     districts = await platform.fetchval("SELECT count(DISTINCT district) FROM registry.branches")
@@ -78,11 +107,16 @@ async def test_the_seed_creates_a_2019_edition_once(platform: TestPlatform) -> N
         "-m",
         "registry",
         "seed",
+        "--chunk-size",
+        "20",
         env={**os.environ, **platform.env("registry")},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await process.communicate()
     assert process.returncode == 0, output.decode()
-    assert "45 branches, 45 enrolled" in output.decode()
+    assert "45 branches, 45 enrolled, 60 applications" in output.decode()
+    # Three transactions of at most 20 branches, each shown as it is done.
+    shown = [line for line in output.decode().splitlines() if line.startswith("registry seed: b")]
+    assert shown == [f"registry seed: branches: {n}/45" for n in (20, 40, 45)]
     assert await _counts(platform) == first

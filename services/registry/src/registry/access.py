@@ -3,6 +3,8 @@
 - city_admin: everything.
 - trainer: the branches they are assigned to, read; monitoring there.
 - coordinator: the branches they coordinate, read; their programme and report.
+- district_admin: the branches of the organisations (district libraries) they administer,
+  read; applying to a call for them.
 - volunteer: nothing in the registry.
 
 A staff token says who the person is (``sub``, their user id here) and their role; their
@@ -37,6 +39,17 @@ TRAINED = sa.text(
     " WHERE t.subject = :subject AND t.erased_at IS NULL"
 )
 
+ADMINISTERED = sa.text(
+    "SELECT b.code FROM branches b JOIN organisation_administrators a"
+    " ON a.organisation_id = b.organisation_id JOIN staff s ON s.id = a.staff_id"
+    " WHERE s.subject = :subject AND a.unassigned_on IS NULL AND s.erased_at IS NULL"
+)
+BRANCHES_BY_ROLE = (
+    ("coordinator", COORDINATED),
+    ("trainer", TRAINED),
+    ("district_admin", ADMINISTERED),
+)
+
 
 class RegistryAssignments:
     """The branches a staff token acts for, from registry's own assignments."""
@@ -45,7 +58,7 @@ class RegistryAssignments:
         self, connection: AsyncConnection, subject: str, roles: Iterable[str]
     ) -> frozenset[str]:
         codes: set[str] = set()
-        for role, query in (("coordinator", COORDINATED), ("trainer", TRAINED)):
+        for role, query in BRANCHES_BY_ROLE:
             if role in roles:
                 codes.update((await connection.scalars(query, {"subject": subject})).all())
         return frozenset(codes)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from registry import events
@@ -25,6 +27,7 @@ from registry.tables import (
     CoordinatorAssignment,
     Enrolment,
     MentorAssignment,
+    OrganisationAdministrator,
     StaffMember,
     Trainer,
     TrainerAssignment,
@@ -34,15 +37,45 @@ from shared.unit_of_work import UnitOfWork
 # -- coordinators, trainers and mentors of branches ----------------------------------------
 
 
+# A staff member's current tie to a branch (coordination) or an organisation (its
+# administration): open until unassigned.
+Tie = TypeVar("Tie", CoordinatorAssignment, OrganisationAdministrator)
+
+
+async def current_tie(
+    uow: UnitOfWork, table: type[Tie], to: Any, staff_id: uuid.UUID
+) -> Tie | None:
+    """The open tie of the staff member to what ``to`` selects (a column compared with an
+    id), locked for the change about to be made."""
+    query = select(table).where(to, table.staff_id == staff_id, col(table.unassigned_on).is_(None))
+    return (await uow.session.exec(query.with_for_update())).first()
+
+
+async def current_holders(
+    uow: UnitOfWork, table: type[Tie], to: Any
+) -> list[tuple[Tie, StaffMember]]:
+    """Who holds the open ties to what ``to`` selects, by name."""
+    query = (
+        select(table, StaffMember)
+        .join(StaffMember, col(StaffMember.id) == table.staff_id)
+        .where(to, col(table.unassigned_on).is_(None))
+        .order_by(StaffMember.name)
+    )
+    return [(row[0], row[1]) for row in (await uow.session.exec(query)).all()]
+
+
+async def end_tie(uow: UnitOfWork, tie: Tie, on: date | None) -> None:
+    """The tie ends on ``on`` (today by default), never before it began."""
+    tie.unassigned_on = max(on or today(), tie.assigned_on)
+    uow.session.add(tie)
+    await uow.session.flush()
+
+
 async def current_coordination(
     uow: UnitOfWork, branch_id: uuid.UUID, staff_id: uuid.UUID
 ) -> CoordinatorAssignment | None:
-    query = select(CoordinatorAssignment).where(
-        CoordinatorAssignment.branch_id == branch_id,
-        CoordinatorAssignment.staff_id == staff_id,
-        col(CoordinatorAssignment.unassigned_on).is_(None),
-    )
-    return (await uow.session.exec(query.with_for_update())).first()
+    to = CoordinatorAssignment.branch_id == branch_id
+    return await current_tie(uow, CoordinatorAssignment, to, staff_id)
 
 
 async def assign_coordinator(
@@ -79,9 +112,7 @@ async def unassign_coordinator(
     assignment = await current_coordination(uow, branch.id, staff.id)
     if assignment is None:
         raise NotFound(f"{staff.name} does not coordinate volunteers at branch '{branch.code}'")
-    assignment.unassigned_on = max(on or today(), assignment.assigned_on)
-    uow.session.add(assignment)
-    await uow.session.flush()
+    await end_tie(uow, assignment, on)
     await uow.emit(
         events.CoordinatorUnassigned(
             branch_id=branch.id, code=branch.code, staff_id=staff.id, **contact(staff)
@@ -92,18 +123,11 @@ async def unassign_coordinator(
 
 
 async def coordinators_of(
-    uow: UnitOfWork, branch_id: uuid.UUID
+    uow: UnitOfWork, branch_id: uuid.UUID | None = None
 ) -> list[tuple[CoordinatorAssignment, StaffMember]]:
-    query = (
-        select(CoordinatorAssignment, StaffMember)
-        .join(StaffMember, col(StaffMember.id) == CoordinatorAssignment.staff_id)
-        .where(
-            CoordinatorAssignment.branch_id == branch_id,
-            col(CoordinatorAssignment.unassigned_on).is_(None),
-        )
-        .order_by(StaffMember.name)
-    )
-    return [(row[0], row[1]) for row in (await uow.session.exec(query)).all()]
+    """A branch's coordinators now; every branch's without one (the city office's list)."""
+    to = sa.true() if branch_id is None else CoordinatorAssignment.branch_id == branch_id
+    return await current_holders(uow, CoordinatorAssignment, to)
 
 
 async def assign_trainer(

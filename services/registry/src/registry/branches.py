@@ -77,6 +77,10 @@ async def _organisation_for(
     ).first()
 
 
+# Other services name weekdays as the events do (Monday first).
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 def _branch_facts(branch: Branch, organisation: Organisation | None) -> dict[str, Any]:
     return {
         "branch_id": branch.id,
@@ -86,6 +90,14 @@ def _branch_facts(branch: Branch, organisation: Organisation | None) -> dict[str
         "institution_type": branch.institution_type,
         "district_library": organisation.name if organisation else None,
         "address": branch.address,
+        "opening_hours": [
+            {
+                "day": WEEKDAYS[entry["weekday"] - 1],
+                "opens": entry["opens"],
+                "closes": entry["closes"],
+            }
+            for entry in branch.opening_hours
+        ],
     }
 
 

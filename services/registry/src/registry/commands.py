@@ -228,6 +228,11 @@ class AssignCoordinator(Command):
     assigned_on: date | None = None
 
 
+class AssignAdministrator(Command):
+    staff_id: uuid.UUID
+    assigned_on: date | None = None
+
+
 class AssignTrainer(Command):
     trainer_id: uuid.UUID
     assigned_on: date | None = None
@@ -306,6 +311,22 @@ class ReportDraft(Command):
     spent_pln: Funding | None = Field(
         default=None, description="what the branch spent of its funding (settles the budget)"
     )
+
+
+class ReviewComment(Command):
+    """A reviewer's comment on a submitted document; ``return_for_changes`` sends it back to
+    the coordinator as a draft."""
+
+    body: Note
+    return_for_changes: bool = False
+
+
+class AcceptProgramme(Command):
+    accepted_on: date | None = None
+
+
+class MeetingNotes(Command):
+    notes: Note
 
 
 class AcceptReport(Command):

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from shared.events import IntegrationEvent
 
@@ -39,6 +39,17 @@ class EditionClosed(EditionOpened):
     fact: ClassVar[str] = "edition.closed.v1"
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class OpeningHoursFact(BaseModel):
+    """One day's opening hours, Warsaw local time."""
+
+    day: Weekday
+    opens: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    closes: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
 class BranchRegistered(IntegrationEvent):
     """A branch (or another institution) joined the registry."""
 
@@ -51,6 +62,8 @@ class BranchRegistered(IntegrationEvent):
     institution_type: InstitutionType
     district_library: str | None
     address: str | None
+    # Optional (added to v1): where volunteers are sent, with the hours the branch is open.
+    opening_hours: list[OpeningHoursFact] = Field(default_factory=list, max_length=7)
 
 
 class BranchUpdated(BranchRegistered):
@@ -217,6 +230,42 @@ class ProgrammeSubmitted(IntegrationEvent):
     submitted_on: date
 
 
+class DocumentReturned(IntegrationEvent):
+    """A reviewer sent a branch's programme or annual report back for changes."""
+
+    fact: ClassVar[str] = "document.returned.v1"
+
+    branch_id: uuid.UUID
+    code: str
+    edition_id: uuid.UUID
+    document: Literal["programme", "report"]
+    returned_on: date
+
+
+class ProgrammeAccepted(IntegrationEvent):
+    """A trainer (or the city office) accepted a branch's volunteer programme."""
+
+    fact: ClassVar[str] = "programme.accepted.v1"
+
+    branch_id: uuid.UUID
+    code: str
+    edition_id: uuid.UUID
+    accepted_on: date
+
+
+class ReportAccepted(IntegrationEvent):
+    """The city office accepted a branch's annual report: its spending settles the budget."""
+
+    fact: ClassVar[str] = "report.accepted.v1"
+
+    branch_id: uuid.UUID
+    code: str
+    edition_id: uuid.UUID
+    accepted_on: date
+    funding_pln: Decimal
+    spent_pln: Decimal | None
+
+
 class ReportSubmitted(ProgrammeSubmitted):
     """A branch submitted its annual report (sprawozdanie)."""
 
@@ -313,6 +362,9 @@ PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
     VisitRecorded,
     ProgrammeSubmitted,
     ReportSubmitted,
+    DocumentReturned,
+    ProgrammeAccepted,
+    ReportAccepted,
     CallAnnounced,
     BranchApplicationSubmitted,
     BranchApplicationAccepted,

@@ -81,7 +81,7 @@ async def accept_report(
     uow: UnitOfWork, enrolment_id: uuid.UUID, command: AcceptReport
 ) -> AnnualReport:
     """The city accepts the report: the branch is evaluated."""
-    enrolment, branch, _ = await active_enrolment(uow, enrolment_id)
+    enrolment, branch, edition = await active_enrolment(uow, enrolment_id)
     report = await find_report(uow, enrolment.id)
     if report is None or report.status != "submitted":
         state = "none" if report is None else report.status
@@ -95,5 +95,16 @@ async def accept_report(
     uow.session.add(report)
     await move_stage(
         uow, enrolment, branch, Stage.EVALUATED, reached_on=accepted_on, reason=command.reason
+    )
+    await uow.emit(
+        events.ReportAccepted(
+            branch_id=branch.id,
+            code=branch.code,
+            edition_id=edition.id,
+            accepted_on=accepted_on,
+            funding_pln=enrolment.funding_pln,
+            spent_pln=report.spent_pln,
+        ),
+        subject=branch.code,
     )
     return report

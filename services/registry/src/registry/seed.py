@@ -1,10 +1,15 @@
 """Demo data like the programme's 2019 edition: ``python -m registry seed``.
 
-45 branches across Warsaw's 18 districts, their coordinators and trainers, a training
-cycle, stages at every point of the year, a few monitoring visits and annual reports.
+The edition's call for applications with its budget; 60 branches applied, 45 across
+Warsaw's 18 districts were accepted with funding, the others rejected with a reason or
+still waiting; their coordinators and trainers, a training cycle with attendance and the
+forum's notes, stages at every point of the year, programmes submitted, sent back with a
+trainer's comment or accepted, a few monitoring visits and annual reports.
 Everything goes through the same use cases as the API, so every event is written to the
 outbox (and published once the service runs). Each step first looks for what it would
-create, so running the seed again changes nothing.
+create, so running the seed again changes nothing. The branches go in chunks of
+``--chunk-size`` per transaction (progress on stderr): an interrupted seed keeps the chunks
+done, and running it again completes it.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from registry import (
+    applications,
     assignments,
     branches,
     editions,
@@ -28,6 +35,7 @@ from registry import (
     monitoring,
     programmes,
     reports,
+    reviews,
     scope,
     staff,
     stages,
@@ -35,19 +43,25 @@ from registry import (
 )
 from registry.app import build_service
 from registry.commands import (
+    AcceptApplication,
+    AcceptProgramme,
     AcceptReport,
+    Apply,
     AssignCoordinator,
     AssignMentor,
     AssignTrainer,
     BranchDetails,
+    CallDetails,
     EditionDetails,
-    Enrol,
+    MeetingNotes,
     ModuleDetails,
     OpeningHours,
     ProgrammeDraft,
     ReachStage,
     RecordAttendance,
+    RejectApplication,
     ReportDraft,
+    ReviewComment,
     SessionDetails,
     StaffDetails,
     TrainerDetails,
@@ -56,7 +70,9 @@ from registry.commands import (
 from registry.domain.editions import EditionStatus, InstitutionType
 from registry.domain.stages import Stage, position
 from registry.domain.training import MeetingKind
+from registry.seed_directors import seed_directors
 from registry.tables import (
+    Application,
     Attendance,
     Branch,
     Edition,
@@ -64,15 +80,30 @@ from registry.tables import (
     MonitoringVisit,
     StaffMember,
     Trainer,
+    TrainingSession,
 )
 from shared.logging import configure_logging
 from shared.migrations import upgrade_to_head
+from shared.progress import Steps, steps
 from shared.reference import warsaw_districts
 from shared.service import Service
 from shared.unit_of_work import UnitOfWork
 
 YEAR = 2019
 BRANCHES = 45
+APPLICANTS = 15  # branches that applied and were not (or not yet) accepted
+BUDGET = Decimal(200_000)
+APPLIED = date(2018, 12, 3)
+DECIDED = date(2019, 1, 31)
+REJECTIONS = (
+    "Oddział nie ma jeszcze osoby, która mogłaby koordynować wolontariuszy.",
+    "W tej edycji pierwszeństwo mają dzielnice, w których żaden oddział nie działa.",
+    "Remont filii potrwa do jesieni; zapraszamy w kolejnej edycji.",
+)
+FORUM_NOTES = (
+    "Koordynatorki wymieniły się sposobami na sobotnie dyżury i nabór w liceach; "
+    "ustalono wspólny wzór porozumienia z rodzicami niepełnoletnich wolontariuszy."
+)
 NGO = "Stowarzyszenie Centrum Wolontariatu"
 FIRST_NAMES = (
     "Anna", "Małgorzata", "Katarzyna", "Agnieszka", "Barbara", "Ewa", "Joanna", "Magdalena",
@@ -170,23 +201,60 @@ def coordinator_for(index: int) -> StaffDetails:
     )
 
 
+def applicant_branches() -> list[BranchDetails]:
+    """Branches that applied without being accepted, round the districts."""
+    districts = list(warsaw_districts().values())
+    return [
+        BranchDetails(
+            code=f"{districts[i % len(districts)].slug}-{70 + i}",
+            name=f"Wypożyczalnia dla Dorosłych i Młodzieży nr {70 + i}",
+            district=districts[i % len(districts)].slug,
+            address=f"{STREETS[(i * 5) % len(STREETS)]} {i * 7 % 90 + 2}, Warszawa",
+            opening_hours=[
+                OpeningHours(weekday=w, opens="11:00", closes="19:00") for w in (1, 3, 5)
+            ],
+        )
+        for i in range(APPLICANTS)
+    ]
+
+
 @dataclass
 class Summary:
     branches: int = 0
     enrolments: int = 0
+    applications: int = 0
 
 
-async def seed(service: Service) -> Summary:
+DEFAULT_CHUNK_SIZE = 5
+
+
+async def seed(
+    service: Service, *, chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Steps | None = None
+) -> Summary:
     edition_id = await _edition(service)
     trainer_ids = await _trainers(service)
     sessions = await _training(service, edition_id, trainer_ids[0])
     summary = Summary()
-    for branch in seed_branches():
+    branches_to_seed = seed_branches()
+    if progress is not None:
+        progress.set_total(len(branches_to_seed))
+    for start in range(0, len(branches_to_seed), chunk_size):
+        chunk = branches_to_seed[start : start + chunk_size]
         async with service.unit_of_work() as uow:
-            await _branch(uow, edition_id, branch, trainer_ids, sessions)
-        summary.branches += 1
+            for branch in chunk:
+                await _branch(uow, edition_id, branch, trainer_ids, sessions)
+        summary.branches += len(chunk)
+        if progress is not None:
+            progress.advance(len(chunk))
+    for index, details in enumerate(applicant_branches()):
+        async with service.unit_of_work() as uow:
+            await _applicant(uow, edition_id, index, details)
     async with service.unit_of_work() as uow:
         await _mentors(uow, edition_id)
+        await seed_directors(uow)
+        await _forum_notes(uow, sessions[(MeetingKind.FORUM, 1)])
+        count = select(sa.func.count()).where(Application.edition_id == edition_id)
+        summary.applications = int((await uow.session.exec(count)).one())
         enrolled = await enrolments.list_enrolments(
             uow,
             enrolments.EnrolmentFilters(edition_id=edition_id, status="enrolled"),
@@ -217,6 +285,18 @@ async def _edition(service: Service) -> uuid.UUID:
             edition = await editions.open_edition(uow, edition.id)
         if edition.status != EditionStatus.OPEN.value:
             raise SystemExit(f"edition {YEAR} is {edition.status}: the seed needs it open")
+        if await applications.find_call(uow, edition.id) is None:
+            await applications.announce_call(
+                uow,
+                edition.id,
+                CallDetails(
+                    opens_on=date(2018, 11, 15),
+                    closes_on=date(2018, 12, 31),
+                    criteria="Osoba do koordynacji w filii, miejsce dla wolontariuszy, "
+                    "godziny otwarcia po południu; pierwszeństwo dla dzielnic bez wolontariatu.",
+                    budget_pln=BUDGET,
+                ),
+            )
         return edition.id
 
 
@@ -275,15 +355,17 @@ async def _branch(
     branch, _ = await branches.register_or_update_branch(uow, seeded.details)
     enrolment = await enrolments.find_enrolment(uow, edition_id, branch.id)
     if enrolment is None:
-        enrolment = await enrolments.enrol_branch(
+        # The branch applied in the call and the city office accepted it with funding.
+        application = await _application(uow, edition_id, branch.id, branch.code, seeded.index)
+        await applications.accept(
             uow,
-            edition_id,
-            Enrol(
-                branch_code=branch.code,
-                funding_pln=Decimal(3000 + seeded.index % 5 * 500),
-                enrolled_on=date(2019, 1, 31),
+            application.id,
+            AcceptApplication(
+                funding_pln=Decimal(3000 + seeded.index % 5 * 500), decided_on=DECIDED
             ),
         )
+        enrolment = await enrolments.find_enrolment(uow, edition_id, branch.id)
+        assert enrolment is not None
     coordinator = await _coordinator(uow, branch.code, branch.id, coordinator_for(seeded.index))
     trainer_id = trainer_ids[seeded.index % len(trainer_ids)]
     if not await assignments.is_assigned_trainer(uow, enrolment.id, trainer_id):
@@ -298,6 +380,7 @@ async def _branch(
         if kind is MeetingKind.MODULE or seeded.index % 2 == 0:
             await _attend(uow, session_id, branch, coordinator.id)
     await _advance(uow, enrolment, seeded.index, seeded.target, trainer_id)
+    await _review(uow, enrolment, seeded.index, seeded.target, trainer_id)
 
 
 async def _coordinator(
@@ -413,7 +496,15 @@ async def _mentors(uow: UnitOfWork, edition_id: uuid.UUID) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m registry seed", description=__doc__)
     parser.add_argument("--migrate", action="store_true", help="apply migrations first")
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=DEFAULT_CHUNK_SIZE,
+        help=f"branches per transaction (default {DEFAULT_CHUNK_SIZE})",
+    )
     args = parser.parse_args(argv)
+    if args.chunk_size < 1:
+        parser.error("--chunk-size must be at least 1")
     service = build_service()
     settings = service.settings
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
@@ -422,13 +513,83 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     async def run() -> Summary:
         try:
-            return await seed(service)
+            with steps("registry seed: branches") as progress:
+                return await seed(service, chunk_size=args.chunk_size, progress=progress)
         finally:
             await service.database.dispose()
 
     summary = asyncio.run(run())
     print(
         f"registry seed: edition {YEAR} open, {summary.branches} branches, "
-        f"{summary.enrolments} enrolled; events wait in the outbox until the service runs"
+        f"{summary.enrolments} enrolled, {summary.applications} applications; "
+        "events wait in the outbox until the service runs"
     )
     return 0
+
+
+async def _application(
+    uow: UnitOfWork, edition_id: uuid.UUID, branch_id: uuid.UUID, code: str, index: int
+) -> Application:
+    query = select(Application).where(
+        Application.edition_id == edition_id, Application.branch_id == branch_id
+    )
+    found = (await uow.session.exec(query)).first()
+    if found is not None:
+        return found
+    return await applications.apply(
+        uow,
+        edition_id,
+        Apply(
+            branch_code=code,
+            motivation="Chcemy, by mieszkańcy osiedla pomagali dzieciom w czytaniu i lekcjach.",
+            team="Kierowniczka filii koordynuje; dwie bibliotekarki opiekują się wolontariuszami.",
+            task_types=["reading_help", "homework_help", "event_help"][: 1 + index % 3],
+            submitted_on=APPLIED + timedelta(days=index % 20),
+        ),
+    )
+
+
+async def _applicant(
+    uow: UnitOfWork, edition_id: uuid.UUID, index: int, details: BranchDetails
+) -> None:
+    """A branch that applied: most were rejected with a reason, the last two still wait."""
+    branch, _ = await branches.register_or_update_branch(uow, details)
+    application = await _application(uow, edition_id, branch.id, branch.code, index)
+    if application.status == "submitted" and index < APPLICANTS - 2:
+        await applications.reject(
+            uow,
+            application.id,
+            RejectApplication(reason=REJECTIONS[index % len(REJECTIONS)], decided_on=DECIDED),
+        )
+
+
+async def _review(
+    uow: UnitOfWork, enrolment: Enrolment, index: int, target: Stage | None, trainer_id: uuid.UUID
+) -> None:
+    """Programmes in every state: accepted by the trainer once the branch recruits, sent
+    back with a comment for some that have just submitted, waiting for the others."""
+    programme = await programmes.find_programme(uow, enrolment.id)
+    if programme is None or programme.status != "submitted":
+        return
+    reviewer = reviews.Reviewer(trainer=await staff.get_trainer(uow, trainer_id))
+    if target in (Stage.RECRUITING, Stage.EVALUATED):
+        await reviews.accept_programme(
+            uow, enrolment.id, AcceptProgramme(accepted_on=date(2019, 4, 29))
+        )
+    elif target is Stage.PROGRAMME_PREPARED and (index // 6) % 2 == 0:
+        await reviews.comment(
+            uow,
+            enrolment.id,
+            "programme",
+            ReviewComment(
+                body="Proszę opisać, kto opiekuje się wolontariuszami w soboty.",
+                return_for_changes=True,
+            ),
+            reviewer,
+        )
+
+
+async def _forum_notes(uow: UnitOfWork, session_id: uuid.UUID) -> None:
+    session = await uow.session.get(TrainingSession, session_id)
+    if session is not None and session.notes is None:
+        await reviews.keep_notes(uow, session_id, MeetingNotes(notes=FORUM_NOTES))

@@ -24,6 +24,7 @@ from registry.tables import (
     CoordinatorAssignment,
     Enrolment,
     MentorAssignment,
+    OrganisationAdministrator,
     StaffMember,
     Trainer,
     TrainerAssignment,
@@ -202,7 +203,8 @@ ERASED_NAME = "(usunięto / erased)"
 async def erase_staff(uow: UnitOfWork, staff_id: uuid.UUID) -> StaffMember:
     """A staff member asked to be forgotten (or left, and the city keeps no more than it
     needs): their name, e-mail, phone and user id go; their coordination ends today (told
-    as coordinator.unassigned, without the name); their mentoring goes; the outbox keeps
+    as coordinator.unassigned, without the name), and so does their administration of a
+    district library; their mentoring goes; the outbox keeps
     nothing about them; every service's copy forgets them (staff.erased). The id stays
     where records refer to it (attendance, past assignments)."""
     staff = await get_staff(uow, staff_id)
@@ -221,6 +223,18 @@ async def erase_staff(uow: UnitOfWork, staff_id: uuid.UUID) -> StaffMember:
     connection = await uow.session.connection()
     await connection.execute(
         sa.delete(MentorAssignment).where(col(MentorAssignment.staff_id) == staff.id)
+    )
+    await connection.execute(
+        sa.update(OrganisationAdministrator)
+        .where(
+            col(OrganisationAdministrator.staff_id) == staff.id,
+            col(OrganisationAdministrator.unassigned_on).is_(None),
+        )
+        .values(
+            unassigned_on=sa.func.greatest(
+                sa.cast(today(), sa.Date), OrganisationAdministrator.assigned_on
+            )
+        )
     )
     _redact(staff)
     uow.session.add(staff)

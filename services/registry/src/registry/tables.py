@@ -174,6 +174,28 @@ class CoordinatorAssignment(RegistryTable, table=True):
     unassigned_on: date | None = None
 
 
+class OrganisationAdministrator(RegistryTable, table=True):
+    """A staff member administers an organisation (a district library's director or their
+    deputy) and so acts for all its branches, from a date until unassigned."""
+
+    __tablename__ = "organisation_administrators"
+    __table_args__ = (
+        sa.Index(
+            "organisation_administrators_one_current",
+            "organisation_id",
+            "staff_id",
+            unique=True,
+            postgresql_where=sa.text("unassigned_on IS NULL"),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="registry.organisations.id")
+    staff_id: uuid.UUID = Field(foreign_key="registry.staff.id", index=True)
+    assigned_on: date
+    unassigned_on: date | None = None
+
+
 class TrainerAssignment(RegistryTable, table=True):
     """A trainer supports a branch in an edition (through its enrolment)."""
 
@@ -243,6 +265,8 @@ class TrainingSession(RegistryTable, table=True):
     trainer_id: uuid.UUID | None = Field(default=None, foreign_key="registry.trainers.id")
     topic: str = Field(max_length=200)
     place: str = Field(max_length=300)
+    # What was said and agreed (kept for forum meetings, shown to every coordinator).
+    notes: str | None = Field(default=None, max_length=5000)
 
 
 class Attendance(RegistryTable, table=True):
@@ -271,7 +295,25 @@ class Programme(RegistryTable, table=True):
     welcome_and_care: str = Field(max_length=5000)
     status: str = Field(default="draft", max_length=10)
     submitted_on: date | None = None
+    accepted_on: date | None = None
     updated_at: datetime = _timestamp()
+
+
+class ReviewComment(RegistryTable, table=True):
+    """A trainer's (or the city office's) comment on a branch's programme or annual report;
+    ``returned`` when it sent the document back to the coordinator for changes."""
+
+    __tablename__ = "review_comments"
+    __table_args__ = (sa.Index("review_comments_enrolment", "enrolment_id", "document"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enrolment_id: uuid.UUID = Field(foreign_key="registry.enrolments.id")
+    document: str = Field(max_length=10)
+    trainer_id: uuid.UUID | None = Field(default=None, foreign_key="registry.trainers.id")
+    author: str = Field(max_length=200)
+    body: str = Field(max_length=5000)
+    returned: bool = False
+    written_at: datetime = _timestamp()
 
 
 class MonitoringVisit(RegistryTable, table=True):

@@ -14,6 +14,20 @@ import httpx
 from shared.service import Service
 from shared.testing.platform import TestPlatform
 
+PROGRAMME = {
+    "spaces": "Czytelnia na piętrze, dwa stanowiska komputerowe",
+    "hours_available": "Wtorki i czwartki 15:00-19:00",
+    "task_types": ["reading_help", "homework_help", "event_help"],
+    "volunteer_profiles": "Licealiści i seniorzy, którzy lubią czytać dzieciom",
+    "welcome_and_care": "Spotkanie powitalne z koordynatorką, opiekun na pierwsze dyżury",
+}
+REPORT = {
+    "summary": "Dwunastu wolontariuszy prowadziło głośne czytanie i pomoc w lekcjach.",
+    "volunteers_count": 12,
+    "volunteer_hours": "340.50",
+    "tasks_carried_out": ["Głośne czytanie", "Pomoc w lekcjach"],
+}
+
 
 @dataclass
 class Registry:
@@ -86,3 +100,34 @@ class Registry:
                 json={"branch_code": code, "funding_pln": funding, "enrolled_on": "2019-02-01"},
             )
         )
+
+    async def trainer(self, name: str, email: str, subject: str) -> dict[str, Any]:
+        body = {"name": name, "email": email, "subject": subject}
+        return dict(await self.call("POST", "/v1/trainers", expect=201, json=body))
+
+    async def assign_trainer(self, enrolment: dict[str, Any], trainer: dict[str, Any]) -> None:
+        await self.call(
+            "POST",
+            f"/v1/enrolments/{enrolment['id']}/trainers",
+            expect=201,
+            json={"trainer_id": trainer["id"]},
+        )
+
+    async def enrolled_with_team(self) -> dict[str, Any]:
+        """Branch wola-12 enrolled, with trainer Ewa (user kc-ewa) and coordinator Anna
+        (user kc-anna)."""
+        edition = await self.edition()
+        await self.branch("wola-12")
+        enrolment = await self.enrol(edition, "wola-12")
+        trainer = await self.trainer("Ewa Trenerska", "ewa@ngo.example.pl", "kc-ewa")
+        await self.assign_trainer(enrolment, trainer)
+        staff = await self.call(
+            "POST",
+            "/v1/staff",
+            expect=201,
+            json={"name": "Anna Kowalska", "email": "a@example.pl", "subject": "kc-anna"},
+        )
+        await self.call(
+            "POST", "/v1/branches/wola-12/coordinators", expect=201, json={"staff_id": staff["id"]}
+        )
+        return {"edition": edition, "enrolment": enrolment, "trainer": trainer, "staff": staff}

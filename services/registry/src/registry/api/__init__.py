@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from registry.api import applications, institutions, monitoring, staff
+from registry.api import applications, institutions, monitoring, reviews, staff
 
 router = APIRouter()
 router.include_router(institutions.router)
 router.include_router(staff.router)
 router.include_router(monitoring.router)
 router.include_router(applications.router)
+router.include_router(reviews.router)

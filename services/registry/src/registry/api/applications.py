@@ -1,7 +1,8 @@
 """An edition's call for applications, and branches' applications to it.
 
-A coordinator sees and writes only their own branches' applications; another branch's
-application is not found for them (404), as if it did not exist.
+A coordinator sees and writes only their own branches' applications, a district library's
+administrator those of the library's branches; another branch's application is not found
+for them (404), as if it did not exist.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic import BaseModel
 
 from registry import applications, branches, editions
 from registry.access import scope_of
-from registry.api.common import Admin, Coordinating, RegistryRoute, ServiceDep, Staff
+from registry.api.common import Admin, Applying, RegistryRoute, ServiceDep, Staff
 from registry.commands import (
     AcceptApplication,
     ApplicationDraft,
@@ -173,12 +174,16 @@ async def read_budget(edition_id: uuid.UUID, service: ServiceDep, _: Admin) -> A
     tags=["applications"],
 )
 async def apply(
-    edition_id: uuid.UUID, command: Apply, service: ServiceDep, principal: Coordinating
+    edition_id: uuid.UUID, command: Apply, service: ServiceDep, principal: Applying
 ) -> Any:
-    """A branch applies to the edition: its coordinator (or the city office for it)."""
+    """A branch applies to the edition: its coordinator, its district library's
+    administrator, or the city office for it."""
     async with service.unit_of_work() as uow:
         if not principal.can_act_for_branch(command.branch_code):
-            raise NotFound(f"no branch '{command.branch_code}' to apply for")
+            raise NotFound(
+                f"no branch '{command.branch_code}' to apply for among yours",
+                title="Not your branch",
+            )
         application = await applications.apply(uow, edition_id, command)
         return application_view(
             application,
@@ -215,7 +220,7 @@ async def amend_application(
     application_id: uuid.UUID,
     draft: ApplicationDraft,
     service: ServiceDep,
-    principal: Coordinating,
+    principal: Applying,
 ) -> Any:
     """Change the application before the decision; one the city office asked to change
     is submitted again."""

@@ -65,9 +65,13 @@ class RegistryRoute(APIRoute):
 ServiceDep = Annotated[Service, Depends(get_service)]
 # city_admin is always allowed; each alias names who else may call a route.
 Admin = Annotated[Principal, Depends(require_roles())]
-Staff = Annotated[Principal, Depends(require_roles("trainer", "coordinator"))]
+# Staff read what concerns their branches: a coordinator's, a trainer's, or every branch
+# of the district library an administrator runs.
+Staff = Annotated[Principal, Depends(require_roles("trainer", "coordinator", "district_admin"))]
 Monitoring = Annotated[Principal, Depends(require_roles("trainer"))]
 Coordinating = Annotated[Principal, Depends(require_roles("coordinator"))]
+# "A district library's director or a branch coordinator applies for a branch."
+Applying = Annotated[Principal, Depends(require_roles("coordinator", "district_admin"))]
 
 Limit = Annotated[PageLimit, Query(le=500, description="at most this many items")]
 Offset = Annotated[PageOffset, Query(description="skip this many items")]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
@@ -36,6 +37,7 @@ from registry.domain.editions import EditionStatus, EnrolmentStatus, Institution
 from registry.domain.stages import Stage
 from registry.tables import Branch, Enrolment, Organisation
 from shared.problems import Problem
+from shared.service import Service
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", route_class=RegistryRoute)
@@ -99,6 +101,7 @@ class BranchSummary(BaseModel):
     name: str
     district: str
     institution_type: InstitutionType
+    address: str
 
 
 class EnrolmentView(BaseModel):
@@ -395,6 +398,23 @@ async def scoped_enrolment(
     branch = await branches.get_branch(uow, enrolment.branch_id)
     ensure_in_scope(principal, branch)
     return enrolment, branch
+
+
+ViewT = TypeVar("ViewT", bound=BaseModel)
+
+
+async def on_enrolment(
+    service: Service,
+    enrolment_id: uuid.UUID,
+    principal: Any,
+    use_case: Callable[[UnitOfWork], Awaitable[Any]],
+    view: type[ViewT],
+) -> ViewT:
+    """``use_case`` in one unit of work, once the caller may act for the enrolment's branch
+    (else 403), its result shown as ``view``."""
+    async with service.unit_of_work() as uow:
+        await scoped_enrolment(uow, enrolment_id, principal)
+        return view.model_validate(await use_case(uow), from_attributes=True)
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=EnrolmentView, tags=["enrolments"])

@@ -24,7 +24,12 @@ from registry.api.common import (
     Staff,
     page_of,
 )
-from registry.api.institutions import EnrolmentView, enrolment_view, scoped_enrolment
+from registry.api.institutions import (
+    EnrolmentView,
+    enrolment_view,
+    on_enrolment,
+    scoped_enrolment,
+)
 from registry.commands import (
     AcceptReport,
     DistrictSlug,
@@ -70,6 +75,7 @@ class SessionView(BaseModel):
     trainer_id: uuid.UUID | None
     topic: str
     place: str
+    notes: str | None
 
 
 class AttendanceView(BaseModel):
@@ -94,6 +100,7 @@ class ProgrammeView(BaseModel):
     welcome_and_care: str
     status: str
     submitted_on: date | None
+    accepted_on: date | None
     updated_at: datetime
 
 
@@ -253,9 +260,13 @@ async def save_programme(
     enrolment_id: uuid.UUID, draft: ProgrammeDraft, service: ServiceDep, principal: Coordinating
 ) -> Any:
     """Write the branch's volunteer programme (a draft until submitted)."""
-    async with service.unit_of_work() as uow:
-        await scoped_enrolment(uow, enrolment_id, principal)
-        return _view(ProgrammeView, await programmes.save_programme(uow, enrolment_id, draft))
+    return await on_enrolment(
+        service,
+        enrolment_id,
+        principal,
+        lambda uow: programmes.save_programme(uow, enrolment_id, draft),
+        ProgrammeView,
+    )
 
 
 @router.get(
@@ -282,10 +293,13 @@ async def submit_programme(
     principal: Coordinating,
 ) -> Any:
     """Submit the programme: a trained branch moves to "programme prepared"."""
-    async with service.unit_of_work() as uow:
-        await scoped_enrolment(uow, enrolment_id, principal)
-        programme = await programmes.submit_programme(uow, enrolment_id, command.submitted_on)
-        return _view(ProgrammeView, programme)
+    return await on_enrolment(
+        service,
+        enrolment_id,
+        principal,
+        lambda uow: programmes.submit_programme(uow, enrolment_id, command.submitted_on),
+        ProgrammeView,
+    )
 
 
 # -- monitoring visits -------------------------------------------------------------------------
@@ -356,9 +370,13 @@ async def save_report(
     enrolment_id: uuid.UUID, draft: ReportDraft, service: ServiceDep, principal: Coordinating
 ) -> Any:
     """Write the branch's annual report (sprawozdanie), a draft until submitted."""
-    async with service.unit_of_work() as uow:
-        await scoped_enrolment(uow, enrolment_id, principal)
-        return _view(ReportView, await reports.save_report(uow, enrolment_id, draft))
+    return await on_enrolment(
+        service,
+        enrolment_id,
+        principal,
+        lambda uow: reports.save_report(uow, enrolment_id, draft),
+        ReportView,
+    )
 
 
 @router.get("/enrolments/{enrolment_id}/report", response_model=ReportView, tags=["report"])
@@ -378,10 +396,13 @@ async def submit_report(
     service: ServiceDep,
     principal: Coordinating,
 ) -> Any:
-    async with service.unit_of_work() as uow:
-        await scoped_enrolment(uow, enrolment_id, principal)
-        report = await reports.submit_report(uow, enrolment_id, command.submitted_on)
-        return _view(ReportView, report)
+    return await on_enrolment(
+        service,
+        enrolment_id,
+        principal,
+        lambda uow: reports.submit_report(uow, enrolment_id, command.submitted_on),
+        ReportView,
+    )
 
 
 @router.post("/enrolments/{enrolment_id}/report/accept", response_model=ReportView, tags=["report"])

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from registry import assignments, branches, staff
+from registry import administrators, assignments, branches, staff
 from registry.access import ensure_in_scope
 from registry.api.common import (
     Admin,
@@ -23,6 +23,7 @@ from registry.api.common import (
 )
 from registry.api.institutions import branch_key, scoped_enrolment
 from registry.commands import (
+    AssignAdministrator,
     AssignCoordinator,
     AssignMentor,
     AssignTrainer,
@@ -55,6 +56,14 @@ class CoordinatorView(BaseModel):
     assigned_on: date
 
 
+class AdministratorView(CoordinatorView):
+    organisation_id: uuid.UUID
+
+
+class BranchCoordinatorView(CoordinatorView):
+    branch_id: uuid.UUID
+
+
 class TeamView(BaseModel):
     coordinators: list[StaffView]
     trainers: list[TrainerView]
@@ -72,6 +81,14 @@ def staff_view(person: Any) -> StaffView:
 
 def trainer_view(person: Any) -> TrainerView:
     return TrainerView.model_validate(person, from_attributes=True)
+
+
+def administrator_view(administration: Any, person: Any) -> AdministratorView:
+    return AdministratorView(
+        staff=staff_view(person),
+        assigned_on=administration.assigned_on,
+        organisation_id=administration.organisation_id,
+    )
 
 
 # -- staff ---------------------------------------------------------------------------------
@@ -156,6 +173,20 @@ async def erase_trainer(trainer_id: uuid.UUID, service: ServiceDep, _: Admin) ->
 # -- coordinators of a branch ----------------------------------------------------------------
 
 
+@router.get("/coordinators", response_model=list[BranchCoordinatorView], tags=["staff"])
+async def list_all_coordinators(service: ServiceDep, _: Admin) -> Any:
+    """Every branch's coordinators now, in one answer (the city office's staff page)."""
+    async with service.unit_of_work() as uow:
+        return [
+            BranchCoordinatorView(
+                staff=staff_view(staff),
+                assigned_on=assignment.assigned_on,
+                branch_id=assignment.branch_id,
+            )
+            for assignment, staff in await assignments.coordinators_of(uow)
+        ]
+
+
 @router.get("/branches/{key}/coordinators", response_model=list[CoordinatorView], tags=["staff"])
 async def list_coordinators(key: str, service: ServiceDep, principal: Staff) -> Any:
     async with service.unit_of_work() as uow:
@@ -192,6 +223,63 @@ async def unassign_coordinator(
 ) -> None:
     async with service.unit_of_work() as uow:
         await assignments.unassign_coordinator(uow, branch_key(key), staff_id, on)
+
+
+# -- administrators of a district library ----------------------------------------------------
+
+
+@router.get("/administrators", response_model=list[AdministratorView], tags=["staff"])
+async def list_all_administrators(service: ServiceDep, _: Admin) -> Any:
+    """Every organisation's administrators now, in one answer (the city office's staff page)."""
+    async with service.unit_of_work() as uow:
+        return [
+            administrator_view(administration, person)
+            for administration, person in await administrators.administrators_of(uow)
+        ]
+
+
+@router.get(
+    "/organisations/{organisation_id}/administrators",
+    response_model=list[AdministratorView],
+    tags=["staff"],
+)
+async def list_administrators(organisation_id: uuid.UUID, service: ServiceDep, _: Admin) -> Any:
+    """Who administers the organisation (a district library) now."""
+    async with service.unit_of_work() as uow:
+        found = await administrators.administrators_of(uow, organisation_id)
+        return [administrator_view(administration, person) for administration, person in found]
+
+
+@router.post(
+    "/organisations/{organisation_id}/administrators",
+    status_code=201,
+    response_model=AssignmentView,
+    tags=["staff"],
+)
+async def assign_administrator(
+    organisation_id: uuid.UUID, command: AssignAdministrator, service: ServiceDep, _: Admin
+) -> Any:
+    """The staff member administers the organisation: they see its branches' enrolments,
+    coordinators and progress, and apply to calls for them (role district_admin)."""
+    async with service.unit_of_work() as uow:
+        administration = await administrators.assign_administrator(uow, organisation_id, command)
+        return AssignmentView.model_validate(administration, from_attributes=True)
+
+
+@router.delete(
+    "/organisations/{organisation_id}/administrators/{staff_id}",
+    status_code=204,
+    tags=["staff"],
+)
+async def unassign_administrator(
+    organisation_id: uuid.UUID,
+    staff_id: uuid.UUID,
+    service: ServiceDep,
+    _: Admin,
+    on: Annotated[SaneDate | None, Query(description="the last day; today by default")] = None,
+) -> None:
+    async with service.unit_of_work() as uow:
+        await administrators.unassign_administrator(uow, organisation_id, staff_id, on)
 
 
 # -- trainers and mentors of an enrolment ----------------------------------------------------
