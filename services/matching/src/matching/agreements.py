@@ -31,6 +31,14 @@ class AgreementInput(CleanInput):
     scope: Annotated[str, StringConstraints(min_length=3, max_length=2000, strip_whitespace=True)]
     starts_on: date
     ends_on: date
+    working_hours: (
+        Annotated[str, StringConstraints(min_length=3, max_length=300, strip_whitespace=True)]
+        | None
+    ) = None
+    reimbursed_costs: (
+        Annotated[str, StringConstraints(min_length=3, max_length=500, strip_whitespace=True)]
+        | None
+    ) = None
 
 
 async def _living_volunteer(uow: UnitOfWork, volunteer_id: uuid.UUID) -> Volunteer:
@@ -75,6 +83,8 @@ async def conclude_agreement(uow: UnitOfWork, data: AgreementInput) -> Agreement
         if terms.guardian_role is not GuardianRole.NONE
         else None,
         created_at=datetime.now(UTC),
+        working_hours=data.working_hours,
+        reimbursed_costs=data.reimbursed_costs,
     )
     uow.session.add(agreement)
     await uow.session.flush()

@@ -7,13 +7,15 @@ volunteer's row, so concurrent accepts can neither overfill a task nor double-bo
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlmodel import col, func, select
 
+from matching import occurrences
 from matching.child_protection import protection_of, warsaw_today
 from matching.domain.eligibility import hard_blockers
-from matching.domain.schedule import ScheduleKind, describe, first_clash
+from matching.domain.occurrences import ShiftState
+from matching.domain.schedule import Interval, ScheduleKind, describe, first_clash
 from matching.events import (
     ApplicationAccepted,
     ApplicationPromoted,
@@ -24,9 +26,11 @@ from matching.events import (
     AssignmentCompleted,
     AssignmentConfirmed,
     AssignmentNoShow,
+    ShiftPromoted,
 )
-from matching.tables import Application, Assignment, Task, Volunteer
-from matching.tasks import PUBLISHED, get_task, occurrences, task_day
+from matching.tables import Application, Assignment, Occurrence, Task, Volunteer
+from matching.tasks import PUBLISHED, get_task, task_day
+from matching.tasks import occurrences as task_shifts
 from shared.problems import Problem
 from shared.unit_of_work import UnitOfWork
 
@@ -34,6 +38,7 @@ SUBMITTED = "submitted"
 WAITLISTED = "waitlisted"
 ACCEPTED = "accepted"
 REJECTED = "rejected"
+WITHDRAWN = "withdrawn"
 
 CONFIRMED = "confirmed"
 ASSIGNMENT_CANCELLED = "cancelled"
@@ -61,6 +66,7 @@ def _assignment_fields(assignment: Assignment, task: Task) -> dict[str, object]:
         "branch_code": task.branch_code,
         "starts_at": task.starts_at,
         "ends_at": None if flexible else task.ends_at,
+        "whole_series": assignment.whole_series,
     }
 
 
@@ -88,30 +94,39 @@ async def blockers(
 
 
 async def confirmed_count(uow: UnitOfWork, task_id: uuid.UUID) -> int:
+    """Places taken in the whole series (a date given from its waitlist takes none)."""
     query = select(func.count()).where(
-        Assignment.task_id == task_id, Assignment.status == CONFIRMED
+        Assignment.task_id == task_id,
+        Assignment.status == CONFIRMED,
+        col(Assignment.whole_series).is_(True),
     )
     return int((await uow.session.exec(query)).one())
 
 
-async def clash_for(uow: UnitOfWork, volunteer_id: uuid.UUID, task: Task) -> str | None:
-    """The volunteer's confirmed shift that overlaps this task's, described, or None."""
-    mine = occurrences(task)
+async def clash_for(
+    uow: UnitOfWork, volunteer_id: uuid.UUID, task: Task, only: Interval | None = None
+) -> str | None:
+    """The volunteer's held date of another task that overlaps this task's shifts (or just
+    ``only`` of them), described, or None. Dates they gave up or lost do not count."""
+    mine = [only] if only is not None else task_shifts(task)
     if not mine:
         return None
     query = (
-        select(Task)
-        .join(Assignment, col(Assignment.task_id) == col(Task.id))
+        select(Occurrence, Task)
+        .join(Task, col(Task.id) == col(Occurrence.task_id))
         .where(
-            Assignment.volunteer_id == volunteer_id,
-            Assignment.status == CONFIRMED,
-            Task.id != task.id,
-            col(Task.starts_at) < task.ends_at,
-            col(Task.ends_at) > task.starts_at,
+            Occurrence.volunteer_id == volunteer_id,
+            col(Occurrence.state).in_((ShiftState.PLANNED, ShiftState.ATTENDED)),
+            Occurrence.task_id != task.id,
+            col(Occurrence.starts_at) < max(shift.ends_at for shift in mine),
+            col(Occurrence.ends_at) > min(shift.starts_at for shift in mine),
         )
+        .order_by(col(Occurrence.starts_at))
     )
-    for other in (await uow.session.exec(query)).all():
-        clash = first_clash(mine, occurrences(other))
+    held = (await uow.session.exec(query)).all()
+    for occurrence, other in held:
+        assert occurrence.starts_at is not None and occurrence.ends_at is not None
+        clash = first_clash(mine, [Interval(occurrence.starts_at, occurrence.ends_at)])
         if clash is not None:
             return (
                 f"the shift {describe(clash[0])} overlaps the confirmed shift"
@@ -141,6 +156,16 @@ async def confirm(
     if clash is not None:
         raise Problem(409, "Double booking", clash, clash=clash)
     now = datetime.now(UTC)
+    partial = await _dates_only_assignment(uow, task, volunteer.id)
+    if partial is not None:
+        # They held some dates from the dates' waitlist: now the whole series is theirs.
+        partial.whole_series = True
+        partial.application_id = partial.application_id or application_id
+        partial.proposal_id = proposal_id
+        partial.changed_at = now
+        uow.session.add(partial)
+        await occurrences.plan_series(uow, partial, task)
+        return partial
     assignment = Assignment(
         task_id=task.id,
         volunteer_id=volunteer.id,
@@ -155,7 +180,78 @@ async def confirm(
     await uow.emit(
         AssignmentConfirmed(**_assignment_fields(assignment, task)), subject=str(task.id)
     )
+    await occurrences.plan_series(uow, assignment, task)
     return assignment
+
+
+async def _dates_only_assignment(
+    uow: UnitOfWork, task: Task, volunteer_id: uuid.UUID
+) -> Assignment | None:
+    query = select(Assignment).where(
+        Assignment.task_id == task.id,
+        Assignment.volunteer_id == volunteer_id,
+        Assignment.status == CONFIRMED,
+        col(Assignment.whole_series).is_(False),
+    )
+    return (await uow.session.exec(query.with_for_update())).first()
+
+
+async def fill_date(uow: UnitOfWork, task: Task, day: date) -> list[Occurrence]:
+    """A date's freed places go to the task's waitlist, oldest application first: the
+    person gets that one date (their application keeps waiting for the whole series) and
+    is told so (``shift.promoted.v1``); they may decline it.
+    Someone not eligible, busy then, or already holding the date is passed over."""
+    given: list[Occurrence] = []
+    when = next((item for item in occurrences.dates_of(task) if item.day == day), None)
+    if task.status != PUBLISHED or when is None or when.until < warsaw_today():
+        return given
+    waiting = (
+        await uow.session.exec(
+            select(Application)
+            .where(Application.task_id == task.id, Application.status == WAITLISTED)
+            .order_by(col(Application.created_at), col(Application.id))
+            .with_for_update()
+        )
+    ).all()
+    for application in waiting:
+        if await occurrences.taken_on(uow, task.id, day) >= task.places:
+            break
+        try:
+            volunteer = await volunteer_for_update(uow, application.volunteer_id)
+        except Problem:
+            continue
+        assignment = await _dates_only_assignment(uow, task, volunteer.id)
+        if assignment is not None and any(
+            item.occurrence_date == day
+            for item in await occurrences.of_assignment(uow, assignment.id)
+        ):
+            continue
+        if await blockers(uow, volunteer, task):
+            continue
+        if when.starts_at is not None and when.ends_at is not None:
+            shift = Interval(when.starts_at, when.ends_at)
+            if await clash_for(uow, volunteer.id, task, only=shift) is not None:
+                continue
+        if assignment is None:
+            now = datetime.now(UTC)
+            assignment = Assignment(
+                task_id=task.id,
+                volunteer_id=volunteer.id,
+                application_id=application.id,
+                status=CONFIRMED,
+                whole_series=False,
+                created_at=now,
+                changed_at=now,
+            )
+            uow.session.add(assignment)
+            await uow.session.flush()
+            await uow.emit(
+                AssignmentConfirmed(**_assignment_fields(assignment, task)), subject=str(task.id)
+            )
+        occurrence = await occurrences.plan_date(uow, assignment, task, when)
+        await occurrences.announce(uow, ShiftPromoted, occurrence, task)
+        given.append(occurrence)
+    return given
 
 
 async def apply(uow: UnitOfWork, task_id: uuid.UUID, volunteer_id: uuid.UUID) -> Application:
@@ -174,15 +270,15 @@ async def apply(uow: UnitOfWork, task_id: uuid.UUID, volunteer_id: uuid.UUID) ->
             )
         )
     ).first()
-    if existing is not None:
+    if existing is not None and existing.status != WITHDRAWN:
         raise Problem(409, "Already applied", f"application {existing.id} is {existing.status}")
     full = await confirmed_count(uow, task.id) >= task.places
-    application = Application(
-        task_id=task.id,
-        volunteer_id=volunteer.id,
-        status=WAITLISTED if full else SUBMITTED,
-        created_at=datetime.now(UTC),
+    # A withdrawn application comes back as new: the end of the waitlist, no decision yet.
+    status, now = WAITLISTED if full else SUBMITTED, datetime.now(UTC)
+    application = existing or Application(
+        task_id=task.id, volunteer_id=volunteer.id, status=status, created_at=now
     )
+    application.status, application.created_at, application.decided_at = status, now, None
     uow.session.add(application)
     await uow.session.flush()
     event = ApplicationWaitlisted if full else ApplicationSubmitted
@@ -291,7 +387,12 @@ async def finish(uow: UnitOfWork, assignment: Assignment, task: Task, outcome: s
     event = _OUTCOMES[outcome]
     await uow.emit(event(**_assignment_fields(assignment, task)), subject=str(task.id))
     if outcome == ASSIGNMENT_CANCELLED:
+        freed = await occurrences.cancel_series(uow, assignment, task)
         await promote_waitlist(uow, task)
+        for day in freed:
+            await fill_date(uow, task, day)
+    else:
+        await occurrences.settle(uow, assignment, task, came=outcome == COMPLETED)
     return assignment
 
 

@@ -8,6 +8,7 @@ keeps the newer fact (by the event's time), and a closed edition never reopens.
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -27,6 +28,9 @@ async def upsert_branch(uow: UnitOfWork, facts: BranchFacts, occurred_at: dateti
         "name": facts.name,
         "district": facts.district,
         "institution_type": facts.institution_type,
+        "address": facts.address,
+        "opening_hours": [hours.model_dump() for hours in facts.opening_hours],
+        "district_library": facts.district_library,
         "changed_at": occurred_at,
     }
     statement = insert(table).values(**values)
@@ -37,6 +41,14 @@ async def upsert_branch(uow: UnitOfWork, facts: BranchFacts, occurred_at: dateti
             where=table.c.changed_at <= statement.excluded.changed_at,
         )
     )
+
+
+MAP = "https://mapa.um.warszawa.pl/?q="
+
+
+def map_link(address: str | None) -> str | None:
+    """The city's map at the branch's address (None while registry has not said where)."""
+    return f"{MAP}{quote(address, safe='')}" if address else None
 
 
 async def record_edition(uow: UnitOfWork, facts: EditionFacts, *, closed: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from matching import branches, task_changes, volunteers
+from matching import branches, kiosks, task_changes, volunteers
 from matching.contracts import (
     CALENDAR_EVENT_CANCELLED,
     CALENDAR_EVENT_SCHEDULED,
@@ -29,7 +29,13 @@ from matching.readers import (
 )
 from shared.cloudevents import CloudEvent
 from shared.consumer import EventHandlers
-from shared.staff_scope import StaffScope
+from shared.staff_scope import (
+    STAFF_ERASED,
+    TRAINER_ERASED,
+    StaffErasedFacts,
+    StaffScope,
+    TrainerErasedFacts,
+)
 from shared.topology import EVENTS_EXCHANGE, INBOUND_EXCHANGE, Binding
 from shared.unit_of_work import UnitOfWork
 
@@ -116,6 +122,19 @@ async def on_branch_withdrawn(uow: UnitOfWork, event: CloudEvent, data: Enrolmen
 # Who coordinates or trains at which branch: the branches staff tokens act for.
 STAFF_SCOPE = StaffScope("matching")
 STAFF_SCOPE.follow(event_handlers)
+
+
+# An erased coordinator or trainer is forgotten by the kiosks they opened or closed too.
+async def _forget_kiosk_coordinator(uow: UnitOfWork, event: CloudEvent) -> None:
+    await kiosks.forget_staff(uow, StaffErasedFacts.model_validate(event.data).staff_id)
+
+
+async def _forget_kiosk_trainer(uow: UnitOfWork, event: CloudEvent) -> None:
+    await kiosks.forget_staff(uow, TrainerErasedFacts.model_validate(event.data).trainer_id)
+
+
+event_handlers.precede(STAFF_ERASED, _forget_kiosk_coordinator, StaffErasedFacts)
+event_handlers.precede(TRAINER_ERASED, _forget_kiosk_trainer, TrainerErasedFacts)
 
 
 # Integration events are bound one exact type at a time; inbound namespaces as a whole.

@@ -145,6 +145,12 @@ class ApplicationPromoted(ApplicationSubmitted):
     fact: ClassVar[str] = "application.promoted.v1"
 
 
+class ApplicationWithdrawn(ApplicationSubmitted):
+    """The volunteer withdrew their application (an accepted one gives up its place)."""
+
+    fact: ClassVar[str] = "application.withdrawn.v1"
+
+
 class AssignmentConfirmed(IntegrationEvent):
     """A volunteer has a confirmed place on a task."""
 
@@ -157,6 +163,10 @@ class AssignmentConfirmed(IntegrationEvent):
     branch_code: str
     starts_at: datetime
     ends_at: datetime | None = Field(description="null for flexible tasks")
+    whole_series: bool = Field(
+        default=True,
+        description="false while the place holds only dates given from a date's waitlist",
+    )
 
 
 class AssignmentCancelled(AssignmentConfirmed):
@@ -175,6 +185,65 @@ class AssignmentNoShow(AssignmentConfirmed):
     """The volunteer did not come."""
 
     fact: ClassVar[str] = "assignment.no_show.v1"
+
+
+class ShiftPlanned(IntegrationEvent):
+    """A volunteer is expected on one date of a task (an occurrence of their assignment):
+    one per date when an assignment is confirmed, and when a date comes from its waitlist."""
+
+    fact: ClassVar[str] = "shift.planned.v1"
+
+    occurrence_id: uuid.UUID
+    assignment_id: uuid.UUID
+    task_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+    occurrence_date: date
+    starts_at: datetime | None = Field(description="null for a flexible task: no reminder")
+    ends_at: datetime | None
+
+
+class ShiftExcused(ShiftPlanned):
+    """The volunteer cannot come on this one date; the date's place goes to its waitlist
+    and the branch's coordinator is told."""
+
+    fact: ClassVar[str] = "shift.excused.v1"
+
+
+class ShiftPromoted(ShiftPlanned):
+    """A place freed on this one date went to a volunteer from the task's waitlist: they are
+    told the date is theirs (their application keeps waiting for the whole series), and may
+    decline it. Published after the date's ``shift.planned.v1``."""
+
+    fact: ClassVar[str] = "shift.promoted.v1"
+
+
+class ShiftDeclined(ShiftPlanned):
+    """The volunteer turned down a date given to them from the waitlist (they had asked for
+    the whole series, not this date): not an absence; the place goes on to the waitlist."""
+
+    fact: ClassVar[str] = "shift.declined.v1"
+
+
+class ShiftCancelled(ShiftPlanned):
+    """The date no longer happens for this volunteer (the date was removed or the
+    assignment cancelled)."""
+
+    fact: ClassVar[str] = "shift.cancelled.v1"
+
+
+class ShiftAttended(ShiftPlanned):
+    """The volunteer came on this date (checked in at the branch or marked by the
+    coordinator)."""
+
+    fact: ClassVar[str] = "shift.attended.v1"
+
+
+class ShiftAbsent(ShiftPlanned):
+    """The volunteer did not come on this date (marked by the coordinator)."""
+
+    fact: ClassVar[str] = "shift.absent.v1"
 
 
 class ProposalMade(IntegrationEvent):
@@ -246,6 +315,59 @@ class CertificateIssued(IntegrationEvent):
     branch_code: str
 
 
+Milestone = Literal["first_shift", "hours_10", "hours_25", "hours_50", "hours_100", "one_year"]
+
+
+class MilestoneReached(IntegrationEvent):
+    """A volunteer reached a milestone (once each): their first shift, 10, 25, 50 or 100
+    approved hours, or a year since their first shift. Notifications thanks them."""
+
+    fact: ClassVar[str] = "milestone.reached.v1"
+
+    volunteer_id: uuid.UUID
+    milestone: Milestone
+    reached_at: datetime
+    approved_hours: Decimal = Field(description='all approved hours then, e.g. "10.00"')
+    branch_id: uuid.UUID | None = Field(
+        default=None, description="the branch of the shift or hours that reached it"
+    )
+
+
+class ReferenceRequested(IntegrationEvent):
+    """A volunteer asked for a written reference (opinia) about their work under an
+    agreement: the branch's coordinator writes it in the console."""
+
+    fact: ClassVar[str] = "reference.requested.v1"
+
+    reference_id: uuid.UUID
+    agreement_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+
+
+class ReferenceWritten(ReferenceRequested):
+    """The coordinator wrote the reference: its PDF is ready for the volunteer to download."""
+
+    fact: ClassVar[str] = "reference.written.v1"
+
+
+class AgreementSigned(IntegrationEvent):
+    """A signed copy of an agreement (porozumienie) came back to the branch; the agreement
+    is in force in written form from ``signed_at``."""
+
+    fact: ClassVar[str] = "agreement.signed.v1"
+
+    agreement_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+    starts_on: date
+    ends_on: date
+    written_form_required: bool
+    signed_at: datetime
+
+
 class ChildProtectionCheckExpiring(IntegrationEvent):
     """A volunteer's child-protection check expires soon: the branch that recorded it
     should renew it (a new register check and certificate) before ``expires_on``."""
@@ -281,10 +403,18 @@ PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
     ApplicationRejected,
     ApplicationWaitlisted,
     ApplicationPromoted,
+    ApplicationWithdrawn,
     AssignmentConfirmed,
     AssignmentCancelled,
     AssignmentCompleted,
     AssignmentNoShow,
+    ShiftPlanned,
+    ShiftExcused,
+    ShiftPromoted,
+    ShiftDeclined,
+    ShiftCancelled,
+    ShiftAttended,
+    ShiftAbsent,
     ProposalMade,
     ProposalAccepted,
     ProposalDeclined,
@@ -293,6 +423,10 @@ PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
     HoursApproved,
     HoursRejected,
     CertificateIssued,
+    MilestoneReached,
+    ReferenceRequested,
+    ReferenceWritten,
+    AgreementSigned,
     ChildProtectionCheckExpiring,
     ChildProtectionCheckExpired,
 )

@@ -1,19 +1,18 @@
-"""A volunteer's personal iCal feed of confirmed shifts, behind an unguessable link."""
+"""A volunteer's personal iCal feed of the dates they hold, behind an unguessable link."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 from sqlmodel import col, select
 
-from matching.assignments import CONFIRMED
-from matching.domain.schedule import WARSAW, ScheduleKind
-from matching.tables import Assignment, CalendarFeed, Task, Volunteer
-from matching.tasks import occurrences
+from matching.branches import map_link
+from matching.domain.occurrences import ShiftState
+from matching.tables import Branch, CalendarFeed, Occurrence, Task, Volunteer
 from shared.problems import Problem
 from shared.unit_of_work import UnitOfWork
 
@@ -47,12 +46,17 @@ async def render_feed(uow: UnitOfWork, token: str) -> bytes:
     ).first()
     if feed is None:
         raise Problem(404, "Feed not found", "this calendar link does not exist (any more)")
+    # Every date the person holds (not the ones given up or cancelled), where it happens.
     rows = (
         await uow.session.exec(
-            select(Assignment, Task)
-            .join(Task, col(Task.id) == col(Assignment.task_id))
-            .where(Assignment.volunteer_id == feed.volunteer_id, Assignment.status == CONFIRMED)
-            .order_by(col(Task.starts_at))
+            select(Occurrence, Task, Branch)
+            .join(Task, col(Task.id) == col(Occurrence.task_id))
+            .join(Branch, col(Branch.id) == col(Task.branch_id), isouter=True)
+            .where(
+                Occurrence.volunteer_id == feed.volunteer_id,
+                col(Occurrence.state).in_((ShiftState.PLANNED, ShiftState.ATTENDED)),
+            )
+            .order_by(col(Occurrence.occurrence_date), col(Occurrence.id))
         )
     ).all()
     calendar = Calendar()
@@ -61,27 +65,28 @@ async def render_feed(uow: UnitOfWork, token: str) -> bytes:
     calendar.add("x-wr-calname", "Moje dyżury wolontariackie")
     calendar.add("x-wr-timezone", "Europe/Warsaw")
     stamp = datetime.now(UTC)
-    for assignment, task in rows:
-        if task.schedule_kind == ScheduleKind.FLEXIBLE:
-            event = Event()
-            event.add("uid", f"{assignment.id}@matching.volunteering.waw.pl")
-            event.add("dtstamp", stamp)
+    for occurrence, task, branch in rows:
+        event = Event()
+        event.add("uid", f"{occurrence.id}@matching.volunteering.waw.pl")
+        event.add("dtstamp", stamp)
+        if occurrence.starts_at is None or occurrence.ends_at is None:
+            # A flexible task: its period, all day, without a made-up hour.
             event.add("summary", f"{task.title} ({task.hours} h do rozplanowania)")
-            event.add("dtstart", task.starts_at.astimezone(WARSAW).date())
-            event.add("dtend", task.ends_at.astimezone(WARSAW).date())
-            event.add("location", task.branch_code)
-            calendar.add_component(event)
-            continue
-        for index, shift in enumerate(occurrences(task)):
-            event = Event()
-            event.add("uid", f"{assignment.id}-{index}@matching.volunteering.waw.pl")
-            event.add("dtstamp", stamp)
+            event.add("dtstart", occurrence.occurrence_date)
+            event.add("dtend", occurrence.until + timedelta(days=1))
+        else:
             event.add("summary", task.title)
-            event.add("dtstart", shift.starts_at.astimezone(UTC))
-            event.add("dtend", shift.ends_at.astimezone(UTC))
-            event.add("location", task.branch_code)
-            event.add("description", f"Zadanie {task.id} w placówce {task.branch_code}")
-            calendar.add_component(event)
+            event.add("dtstart", occurrence.starts_at.astimezone(UTC))
+            event.add("dtend", occurrence.ends_at.astimezone(UTC))
+        place = branch.name if branch is not None else task.branch_code
+        address = branch.address if branch is not None else None
+        event.add("location", f"{place}, {address}" if address else place)
+        where = map_link(address)
+        event.add(
+            "description",
+            f"Zadanie {task.id} w placówce {place}" + (f"\nMapa: {where}" if where else ""),
+        )
+        calendar.add_component(event)
     return bytes(calendar.to_ical())
 
 

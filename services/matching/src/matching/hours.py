@@ -9,6 +9,7 @@ from decimal import Decimal
 from pydantic import ConfigDict, Field
 from sqlmodel import col, select
 
+from matching import milestones
 from matching.assignments import COMPLETED, CONFIRMED
 from matching.domain.schedule import WARSAW
 from matching.events import HoursApproved, HoursLogged, HoursRejected
@@ -91,6 +92,8 @@ async def decide(uow: UnitOfWork, entry: HoursEntry, approve: bool) -> HoursEntr
     uow.session.add(entry)
     event = HoursApproved if approve else HoursRejected
     await uow.emit(event(**_fields(entry)), subject=str(entry.task_id))
+    if approve:
+        await milestones.record(uow, entry.volunteer_id, entry.branch_id)
     return entry
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlmodel import col, func, select
 
 from matching import assignments, child_protection
-from matching.domain.batch_plan import Plan, plan
+from matching.domain.batch_plan import Plan
 from matching.domain.matching import (
     Ranked,
     TaskSpec,
@@ -26,6 +26,7 @@ from matching.domain.matching import (
 from matching.domain.people import age_band
 from matching.domain.schedule import WARSAW, Interval
 from matching.events import ProposalAccepted, ProposalDeclined, ProposalExpired, ProposalMade
+from matching.planner import plan_apart
 from matching.tables import Assignment, Branch, Proposal, Task, UsedLinkToken, Volunteer
 from matching.tasks import PUBLISHED, get_task, occurrences, task_day
 from shared.problems import Problem
@@ -240,7 +241,7 @@ async def make_plan(
         specs.append(await _task_spec(uow, task, await _district_of(uow, task), free))
     window = Interval(min(t.starts_at for t in tasks), max(t.ends_at for t in tasks))
     people = await _volunteer_specs(uow, {spec.district for spec in specs}, window, now)
-    result = plan(specs, people, now)
+    result = await plan_apart(specs, people, now)
     plan_id = uuid.uuid4()
     by_id = {task.id: task for task in tasks}
     made: list[Proposal] = []

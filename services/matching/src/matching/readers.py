@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 REGISTRY = "pl.waw.volunteering.registry"
 EDITION_OPENED = f"{REGISTRY}.edition.opened.v1"
@@ -32,12 +32,21 @@ class EditionFacts(_Reader):
     ends_on: date
 
 
+class OpeningHours(_Reader):
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    opens: Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    closes: Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
 class BranchFacts(_Reader):
     branch_id: uuid.UUID
     code: str
     name: str
     district: str
     institution_type: InstitutionType
+    address: str | None = None
+    opening_hours: list[OpeningHours] = Field(default_factory=list)
+    district_library: str | None = None
 
 
 class EnrolmentFacts(_Reader):

@@ -38,6 +38,7 @@ from matching.domain.schedule import WARSAW
 from matching.tables import Branch, Task, Volunteer
 from shared.cloudevents import CloudEvent
 from shared.logging import configure_logging
+from shared.progress import Steps, steps
 from shared.reference import warsaw_districts
 from shared.service import Service
 from shared.topology import INBOUND_EXCHANGE, declare_service_topology
@@ -101,7 +102,12 @@ def portal_registration(index: int, rng: random.Random, today: date) -> dict[str
     return data
 
 
-async def publish_registrations(service: Service, count: int) -> None:
+DEFAULT_CHUNK_SIZE = 20
+
+
+async def publish_registrations(
+    service: Service, count: int, progress: Steps | None = None
+) -> None:
     rng = random.Random(2026)
     today = datetime.now(WARSAW).date()
     connection = await aio_pika.connect_robust(service.settings.amqp_url)
@@ -124,6 +130,8 @@ async def publish_registrations(service: Service, count: int) -> None:
                 ),
                 routing_key=event.type,
             )
+            if progress is not None and ((index + 1) % 100 == 0 or index + 1 == count):
+                progress.advance(index + 1 - progress.done)
 
 
 async def wait_for(service: Service, count: int, timeout_s: float) -> list[Branch]:
@@ -193,7 +201,15 @@ def task_inputs(branch: Branch, rng: random.Random, today: date) -> list[tasks.T
     return inputs
 
 
-async def seed_matching(service: Service, branches: Sequence[Branch]) -> dict[str, int]:
+async def seed_matching(
+    service: Service,
+    branches: Sequence[Branch],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: Steps | None = None,
+) -> dict[str, int]:
+    """Tasks in chunks of ``chunk_size`` per transaction, a plan, then the answers to the
+    proposals (one transaction each: a refused one is demo noise, not a lost chunk)."""
     rng = random.Random(7)
     today = datetime.now(WARSAW).date()
     async with service.unit_of_work() as uow:
@@ -203,10 +219,16 @@ async def seed_matching(service: Service, branches: Sequence[Branch]) -> dict[st
     if existing:
         return {"tasks": 0, "proposals": 0, "confirmed": 0, "approved_hours_entries": 0}
     created: list[uuid.UUID] = []
-    for branch in branches:
-        for data in task_inputs(branch, rng, today):
-            async with service.unit_of_work() as uow:
+    inputs = [data for branch in branches for data in task_inputs(branch, rng, today)]
+    if progress is not None:
+        progress.set_total(len(inputs))
+    for start in range(0, len(inputs), chunk_size):
+        chunk = inputs[start : start + chunk_size]
+        async with service.unit_of_work() as uow:
+            for data in chunk:
                 created.append((await tasks.publish_task(uow, data)).id)
+        if progress is not None:
+            progress.advance(len(chunk))
     async with service.unit_of_work() as uow:
         result = await proposals.make_plan(uow, created, timedelta(hours=72))
         made = [proposal.id for proposal in result.proposals]
@@ -248,16 +270,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m matching seed", description=__doc__)
     parser.add_argument("--volunteers", type=int, default=VOLUNTEERS)
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for data")
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=DEFAULT_CHUNK_SIZE,
+        help=f"tasks per transaction (default {DEFAULT_CHUNK_SIZE})",
+    )
     args = parser.parse_args(argv)
+    if args.chunk_size < 1:
+        parser.error("--chunk-size must be at least 1")
     service = build_service()
     settings = service.settings
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
 
     async def run() -> dict[str, int]:
         try:
-            await publish_registrations(service, args.volunteers)
+            with steps("matching seed: registrations", args.volunteers) as published:
+                await publish_registrations(service, args.volunteers, published)
             branches = await wait_for(service, args.volunteers, args.timeout)
-            return await seed_matching(service, branches)
+            with steps("matching seed: tasks") as progress:
+                return await seed_matching(
+                    service, branches, chunk_size=args.chunk_size, progress=progress
+                )
         finally:
             await service.database.dispose()
 

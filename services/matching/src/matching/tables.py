@@ -40,6 +40,8 @@ class Volunteer(MatchingTable, table=True):
     availability: list[dict[str, Any]] = Field(default_factory=list, sa_type=pg.JSONB)
     consent_email: bool = False
     consent_sms: bool = False
+    # The language the person chose for their messages (None: from the languages they speak).
+    message_language: str | None = Field(default=None, max_length=2)
     guardian: dict[str, Any] | None = Field(default=None, sa_type=pg.JSONB(none_as_null=True))
     registered_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     profile_updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
@@ -106,6 +108,12 @@ class Branch(MatchingTable, table=True):
     name: str = Field(sa_type=sa.Text)
     district: str = Field(max_length=64)
     institution_type: str = Field(max_length=32)
+    # Where a volunteer goes: the address and opening hours registry announces
+    # (``[{"day": "mon", "opens": "10:00", "closes": "18:00"}]``).
+    address: str | None = Field(default=None, sa_type=sa.Text)
+    opening_hours: list[dict[str, str]] = Field(default_factory=list, sa_type=pg.JSONB)
+    # The organisation the branch belongs to (its district library): a party to agreements.
+    district_library: str | None = Field(default=None, sa_type=sa.Text)
     changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
@@ -161,6 +169,10 @@ class Task(MatchingTable, table=True):
     min_age: int | None = None
     skills: list[str] = Field(default_factory=list, sa_type=pg.ARRAY(sa.Text))
     with_children: bool = False
+    # For the volunteer's task page: what to bring, whom to ask for, the language spoken.
+    what_to_bring: str | None = Field(default=None, sa_type=sa.Text)
+    contact_first_name: str | None = Field(default=None, max_length=100)
+    languages: list[str] = Field(default_factory=list, sa_type=pg.ARRAY(sa.Text))
     status: str = Field(default="published", max_length=16)
     cancel_reason: str | None = Field(default=None, sa_type=sa.Text)
     calendar_id: str | None = Field(default=None, unique=True, sa_type=sa.Text)
@@ -212,7 +224,40 @@ class Assignment(MatchingTable, table=True):
     application_id: uuid.UUID | None = None
     proposal_id: uuid.UUID | None = None
     status: str = Field(max_length=16)
+    # False while the person holds only dates given from a date's waitlist (their
+    # application still waits for a place in the whole series).
+    whole_series: bool = True
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class Occurrence(MatchingTable, table=True):
+    """One date of a volunteer's assignment: planned, then attended, absent or excused
+    ("I can't come this time"); declined or cancelled when the date is not theirs after all.
+    ``code`` is the six characters typed at the branch's kiosk on that day."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        sa.UniqueConstraint("assignment_id", "occurrence_date"),
+        # A date's roster and places; a volunteer's shifts by date.
+        sa.Index("occurrences_task_date", "task_id", "occurrence_date"),
+        sa.Index("occurrences_volunteer_date", "volunteer_id", "occurrence_date"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    assignment_id: uuid.UUID
+    task_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    occurrence_date: date
+    # Null for a flexible task: it has a period (up to ``until``), no time.
+    starts_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    ends_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    until: date
+    state: str = Field(max_length=16)
+    code: str = Field(max_length=6, unique=True)
+    checked_in_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    checked_out_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    hours_entry_id: uuid.UUID | None = None
     changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
@@ -278,6 +323,54 @@ class Agreement(MatchingTable, table=True):
     # Personal: cleared on erasure.
     guardian_name: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    # For the document: when the volunteer works (else the branch's opening hours) and
+    # which costs beyond travel the branch has agreed to reimburse (none when empty).
+    working_hours: str | None = Field(default=None, sa_type=sa.Text)
+    reimbursed_costs: str | None = Field(default=None, sa_type=sa.Text)
+    # Set when a signed copy came back.
+    signed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class AgreementSignedCopy(MatchingTable, table=True):
+    """The signed agreement sent back as a PDF (kept apart: lists of agreements never
+    load it). It bears the person's signature, so erasure drops it."""
+
+    __tablename__ = "agreement_signed_copies"
+
+    agreement_id: uuid.UUID = Field(
+        foreign_key="matching.agreements.id", ondelete="CASCADE", primary_key=True
+    )
+    pdf: bytes = Field(sa_type=sa.LargeBinary)
+    size_bytes: int
+    uploaded_by: str = Field(max_length=32)
+    uploaded_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class ReferenceRequest(MatchingTable, table=True):
+    """A volunteer's request for a written reference (opinia) about the work under one
+    agreement; the coordinator's text and its PDF once written. Erasure drops both."""
+
+    __tablename__ = "reference_requests"
+    __table_args__ = (
+        # One open request per agreement: asking twice is the same request.
+        sa.Index(
+            "reference_requests_one_open",
+            "agreement_id",
+            unique=True,
+            postgresql_where=sa.text("written_at IS NULL"),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    agreement_id: uuid.UUID = Field(
+        foreign_key="matching.agreements.id", ondelete="CASCADE", index=True
+    )
+    volunteer_id: uuid.UUID = Field(index=True)
+    branch_code: str = Field(max_length=64, index=True)
+    requested_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    text: str | None = Field(default=None, sa_type=sa.Text)
+    pdf: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    written_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class Certificate(MatchingTable, table=True):
@@ -296,6 +389,19 @@ class Certificate(MatchingTable, table=True):
     issued_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
+class Milestone(MatchingTable, table=True):
+    """A milestone a volunteer reached (first shift, approved hours, a year): once each.
+    Anonymous (an id and hours), so it stays after erasure like the hours it counts."""
+
+    __tablename__ = "milestones"
+
+    volunteer_id: uuid.UUID = Field(primary_key=True)
+    milestone: str = Field(primary_key=True, max_length=16)
+    reached_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    approved_hours: Decimal = Field(sa_type=sa.Numeric(8, 2))
+    branch_id: uuid.UUID | None = None
+
+
 class CalendarFeed(MatchingTable, table=True):
     """A volunteer's personal iCal feed; only the SHA-256 of its secret link token is kept."""
 
@@ -304,6 +410,30 @@ class CalendarFeed(MatchingTable, table=True):
     volunteer_id: uuid.UUID = Field(primary_key=True)
     token_digest: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class KioskSession(MatchingTable, table=True):
+    """A branch's kiosk opened on one device by a coordinator: its token names this row, so
+    a lost tablet is shut out at once by revoking it. Rows (with the staff names on them)
+    are dropped a month after the kiosk expired; a coordinator or trainer erased in
+    registry loses their name and user id here at once (``kiosks.forget_staff``)."""
+
+    __tablename__ = "kiosk_sessions"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    branch_code: str = Field(max_length=64, index=True)
+    # What the coordinator called the device ("tablet przy wypożyczalni"), if anything.
+    device: str | None = Field(default=None, max_length=60)
+    opened_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    opened_by_subject: str = Field(max_length=255)
+    opened_by: str | None = Field(default=None, max_length=120)
+    last_used_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    revoked_by: str | None = Field(default=None, max_length=120)
+    # registry's person ids (from the staff copy), so that erasing them reaches these rows.
+    opened_by_person: uuid.UUID | None = Field(default=None, index=True)
+    revoked_by_person: uuid.UUID | None = Field(default=None, index=True)
 
 
 metadata = MatchingTable.metadata

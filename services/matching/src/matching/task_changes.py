@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from matching import assignments, branches, tasks
+from matching import assignments, branches, occurrences, tasks
 from matching.contracts import CalendarEventCancelled, CalendarEventScheduled
 from matching.domain.schedule import WARSAW, ScheduleKind
 from matching.events import TaskCancelled, TaskChanged, TaskPublished
@@ -31,8 +31,17 @@ async def change_task(uow: UnitOfWork, task: Task, data: tasks.TaskInput) -> Tas
     uow.session.add(task)
     await uow.session.flush()
     await uow.emit(TaskChanged(**tasks.event_fields(task)), subject=str(task.id))
-    await assignments.promote_waitlist(uow, task)  # more places may have been added
+    await follow_dates(uow, task)
     return task
+
+
+async def follow_dates(uow: UnitOfWork, task: Task) -> None:
+    """The places follow the task's dates and places: removed dates are cancelled, new
+    ones planned, and more places go to the waitlist (the series first, then each date)."""
+    upcoming = await occurrences.follow_schedule(uow, task)
+    await assignments.promote_waitlist(uow, task)
+    for day in upcoming:
+        await assignments.fill_date(uow, task, day)
 
 
 async def cancel_task(uow: UnitOfWork, task: Task, reason: str | None) -> Task:
@@ -109,7 +118,7 @@ async def schedule_from_calendar(
     event = TaskPublished if created else TaskChanged
     await uow.emit(event(**tasks.event_fields(task)), subject=str(task.id))
     if not created:
-        await assignments.promote_waitlist(uow, task)
+        await follow_dates(uow, task)
     return task
 
 

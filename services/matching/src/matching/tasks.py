@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from matching import branches
 from matching.contracts import Tag
+from matching.domain.languages import ISO_639_1
 from matching.domain.schedule import (
     WARSAW,
     Interval,
@@ -29,6 +30,8 @@ from shared.validation import CleanInput
 
 PUBLISHED = "published"
 CANCELLED = "cancelled"
+# Not stored: a published task whose dates have all passed.
+FINISHED = "finished"
 
 
 class SchedulePlan(CleanInput):
@@ -76,11 +79,26 @@ class TaskInput(CleanInput):
     min_age: int | None = Field(default=None, ge=0, le=99)
     skills: list[Tag] = Field(default_factory=list)
     with_children: bool = False
+    what_to_bring: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    contact_first_name: (
+        Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+        | None
+    ) = None
+    languages: list[str] = Field(default_factory=list, max_length=20)
 
     @field_validator("skills")
     @classmethod
     def _case_insensitive(cls, value: list[str]) -> list[str]:
         return list(dict.fromkeys(tag.casefold() for tag in value))
+
+    @field_validator("languages")
+    @classmethod
+    def _iso_639_1(cls, value: list[str]) -> list[str]:
+        codes = [code.strip().lower() for code in value]
+        bad = [code for code in codes if code not in ISO_639_1]
+        if bad:
+            raise ValueError(f"not ISO 639-1 codes: {', '.join(bad)}")
+        return list(dict.fromkeys(codes))
 
 
 def schedule_of(task: Task) -> Schedule:
@@ -128,6 +146,9 @@ def apply_input(task: Task, data: TaskInput) -> None:
     task.min_age = data.min_age
     task.skills = data.skills
     task.with_children = data.with_children
+    task.what_to_bring = data.what_to_bring
+    task.contact_first_name = data.contact_first_name
+    task.languages = data.languages
 
 
 def event_fields(task: Task) -> dict[str, object]:
@@ -186,7 +207,12 @@ async def list_tasks(
     query = select(Task)
     if branch_code is not None:
         query = query.where(Task.branch_code == branch_code)
-    if status is not None:
+    now = datetime.now(UTC)
+    if status == PUBLISHED:
+        query = query.where(Task.status == PUBLISHED, col(Task.ends_at) > now)
+    elif status == FINISHED:
+        query = query.where(Task.status == PUBLISHED, col(Task.ends_at) <= now)
+    elif status is not None:
         query = query.where(Task.status == status)
     query = query.order_by(col(Task.starts_at), col(Task.id)).limit(limit).offset(offset)
     return list((await uow.session.exec(query)).all())

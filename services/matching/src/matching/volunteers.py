@@ -4,9 +4,10 @@ on request (the anonymous row stays, so that history and counts hold)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -35,55 +36,105 @@ def portal_id_digest(portal_id: str) -> str:
     return hashlib.sha256(f"portal:{portal_id}".encode()).hexdigest()
 
 
+# One statement: the profile inserted, or updated unless a newer one is stored, and
+# nothing when the person was erased after the event. ``xmax = 0`` tells an insert.
+_UPSERT_PROFILE = f"""
+INSERT INTO {SCHEMA}.volunteers AS v (
+    id, portal_id, first_name, last_name, email, phone, birth_date, districts, skills,
+    interests, languages, availability, consent_email, consent_sms, guardian,
+    registered_at, profile_updated_at, erased_at)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb, $13, $14,
+    $15::text::jsonb, $16, $16, NULL
+WHERE NOT EXISTS (
+    SELECT FROM {SCHEMA}.erased_portal_ids e
+    WHERE e.portal_id_digest = $17 AND $16 <= e.erased_at)
+ON CONFLICT (portal_id) DO UPDATE SET
+    first_name = excluded.first_name, last_name = excluded.last_name,
+    email = excluded.email, phone = excluded.phone, birth_date = excluded.birth_date,
+    districts = excluded.districts, skills = excluded.skills,
+    interests = excluded.interests, languages = excluded.languages,
+    availability = excluded.availability, consent_email = excluded.consent_email,
+    consent_sms = excluded.consent_sms, guardian = excluded.guardian,
+    profile_updated_at = excluded.profile_updated_at, erased_at = NULL
+WHERE v.profile_updated_at <= excluded.profile_updated_at
+RETURNING v.id, v.registered_at, v.xmax = 0, v.message_language
+"""
+
+
 async def register_or_update_volunteer(
     uow: UnitOfWork, profile: PortalVolunteer, *, occurred_at: datetime
-) -> Volunteer | None:
+) -> uuid.UUID | None:
     """The portal registered or updated a person: one profile per portal id, never two.
 
-    Returns None when the event is older than the person's erasure or latest update.
+    Returns the volunteer's id, or None when the event is older than the person's erasure
+    or latest update. Plain SQL: this runs for every registration, where the ORM's unit of
+    work would cost more than the statement.
     """
-    session = uow.session
     day_in_warsaw = occurred_at.astimezone(WARSAW).date()
-    if is_minor(profile.birth_date, day_in_warsaw) and profile.guardian is None:
+    minor = is_minor(profile.birth_date, day_in_warsaw)
+    if minor and profile.guardian is None:
         raise RejectMessage(
             "invalid-data",
             f"guardian: required, the person is under 18 on {day_in_warsaw.isoformat()}",
         )
-    erased = await session.get(ErasedPortalId, portal_id_digest(profile.portal_id))
-    if erased is not None and occurred_at <= erased.erased_at:
-        return None
-    volunteer = (
-        await session.exec(
-            select(Volunteer).where(Volunteer.portal_id == profile.portal_id).with_for_update()
+    guardian = profile.guardian.model_dump(mode="json") if profile.guardian else None
+    connection = await uow.session.connection()
+    row = (
+        await connection.exec_driver_sql(
+            _UPSERT_PROFILE,
+            (
+                uuid.uuid4(),
+                profile.portal_id,
+                profile.first_name,
+                profile.last_name,
+                str(profile.email),
+                profile.phone,
+                profile.birth_date,
+                profile.districts,
+                profile.skills,
+                profile.interests,
+                profile.languages,
+                json.dumps([slot.model_dump(mode="json") for slot in profile.availability]),
+                profile.consents.email,
+                profile.consents.sms,
+                json.dumps(guardian) if guardian is not None else None,
+                occurred_at,
+                portal_id_digest(profile.portal_id),
+            ),
         )
     ).first()
-    created = volunteer is None
-    if volunteer is None:
-        # Every field given: pydantic inspects each default factory's signature per call,
-        # which costs more than the rest of the constructor on this hot path.
-        volunteer = Volunteer(
-            id=uuid.uuid4(),
-            portal_id=profile.portal_id,
-            districts=[],
-            skills=[],
-            interests=[],
-            languages=[],
-            availability=[],
-            registered_at=occurred_at,
-            profile_updated_at=occurred_at,
-        )
-    elif occurred_at < volunteer.profile_updated_at:
-        return None  # an older copy arrived after a newer one: the newer stays
-    _apply_profile(volunteer, profile, occurred_at)
-    session.add(volunteer)
-    await session.flush()
-    facts = _public_facts(volunteer, day_in_warsaw)
-    await uow.emit(
-        VolunteerRegistered(**facts) if created else VolunteerUpdated(**facts),
-        subject=str(volunteer.id),
+    if row is None:
+        return None
+    volunteer_id, registered_at, created, chosen_language = cast(
+        tuple[uuid.UUID, datetime, bool, str | None], tuple(row)
     )
-    await uow.emit(_contact(volunteer), subject=str(volunteer.id))
-    return volunteer
+    facts = {
+        "volunteer_id": volunteer_id,
+        "districts": profile.districts,
+        "minor": minor,
+        "languages": profile.languages,
+        "registered_at": registered_at,
+    }
+    contact = VolunteerContactChanged(
+        volunteer_id=volunteer_id,
+        first_name=profile.first_name,
+        email=str(profile.email),
+        phone=profile.phone,
+        consents=ChannelConsents(email=profile.consents.email, sms=profile.consents.sms),
+        language=_message_language(profile.languages, chosen_language),
+        guardian=(
+            GuardianContact(
+                name=guardian["name"], email=guardian["email"], phone=guardian.get("phone")
+            )
+            if guardian is not None
+            else None
+        ),
+    )
+    await uow.emit_all(
+        [VolunteerRegistered(**facts) if created else VolunteerUpdated(**facts), contact],
+        subject=str(volunteer_id),
+    )
+    return volunteer_id
 
 
 async def erase_volunteer(uow: UnitOfWork, request: PortalErasureRequested) -> Volunteer | None:
@@ -129,6 +180,7 @@ async def erase_volunteer(uow: UnitOfWork, request: PortalErasureRequested) -> V
         "phone",
         "birth_date",
         "guardian",
+        "message_language",
     ):
         setattr(volunteer, field, None)
     volunteer.skills, volunteer.interests, volunteer.availability = [], [], []
@@ -147,8 +199,9 @@ async def erase_volunteer(uow: UnitOfWork, request: PortalErasureRequested) -> V
 
 async def forget_documents(uow: UnitOfWork, volunteer_id: uuid.UUID) -> None:
     """Agreements keep their anonymous terms (branch, period, scope) without the guardian's
-    name; certificates keep their figures without the PDF that names the person."""
-    from matching.tables import Agreement, Certificate
+    name or the signed copy; certificates keep their figures and references their dates
+    without the PDF (and the text) that names the person."""
+    from matching.tables import Agreement, AgreementSignedCopy, Certificate, ReferenceRequest
 
     connection = await uow.session.connection()
     await connection.execute(
@@ -160,6 +213,19 @@ async def forget_documents(uow: UnitOfWork, volunteer_id: uuid.UUID) -> None:
         sa.update(Certificate.__table__)  # type: ignore[attr-defined]
         .where(sa.column("volunteer_id") == volunteer_id)
         .values(pdf=None)
+    )
+    agreements = Agreement.__table__  # type: ignore[attr-defined]
+    await connection.execute(
+        sa.delete(AgreementSignedCopy.__table__).where(  # type: ignore[attr-defined]
+            sa.column("agreement_id").in_(
+                sa.select(agreements.c.id).where(agreements.c.volunteer_id == volunteer_id)
+            )
+        )
+    )
+    await connection.execute(
+        sa.update(ReferenceRequest.__table__)  # type: ignore[attr-defined]
+        .where(sa.column("volunteer_id") == volunteer_id)
+        .values(text=None, pdf=None)
     )
 
 
@@ -199,37 +265,7 @@ async def get_volunteer(uow: UnitOfWork, volunteer_id: uuid.UUID) -> Volunteer |
     return await uow.session.get(Volunteer, volunteer_id)
 
 
-def _apply_profile(volunteer: Volunteer, profile: PortalVolunteer, occurred_at: datetime) -> None:
-    volunteer.first_name = profile.first_name
-    volunteer.last_name = profile.last_name
-    volunteer.email = str(profile.email)
-    volunteer.phone = profile.phone
-    volunteer.birth_date = profile.birth_date
-    volunteer.districts = profile.districts
-    volunteer.skills = profile.skills
-    volunteer.interests = profile.interests
-    volunteer.languages = profile.languages
-    volunteer.availability = [slot.model_dump() for slot in profile.availability]
-    volunteer.consent_email = profile.consents.email
-    volunteer.consent_sms = profile.consents.sms
-    volunteer.guardian = profile.guardian.model_dump(mode="json") if profile.guardian else None
-    volunteer.profile_updated_at = occurred_at
-    volunteer.erased_at = None
-
-
-def _public_facts(volunteer: Volunteer, day: date) -> dict[str, Any]:
-    """What every service may know: no names, no contact data, no birth date."""
-    assert volunteer.birth_date is not None
-    return {
-        "volunteer_id": volunteer.id,
-        "districts": volunteer.districts,
-        "minor": is_minor(volunteer.birth_date, day),
-        "languages": volunteer.languages,
-        "registered_at": volunteer.registered_at,
-    }
-
-
-def _contact(volunteer: Volunteer) -> VolunteerContactChanged:
+def contact_of(volunteer: Volunteer) -> VolunteerContactChanged:
     """Contact data for notifications only, with the consent per channel."""
     guardian = volunteer.guardian
     return VolunteerContactChanged(
@@ -238,7 +274,7 @@ def _contact(volunteer: Volunteer) -> VolunteerContactChanged:
         email=volunteer.email,
         phone=volunteer.phone,
         consents=ChannelConsents(email=volunteer.consent_email, sms=volunteer.consent_sms),
-        language=_message_language(volunteer.languages),
+        language=message_language_of(volunteer),
         guardian=(
             GuardianContact(
                 name=guardian["name"], email=guardian["email"], phone=guardian.get("phone")
@@ -249,6 +285,13 @@ def _contact(volunteer: Volunteer) -> VolunteerContactChanged:
     )
 
 
-def _message_language(languages: list[str]) -> str:
-    """Polish first; English only for someone who speaks English and not Polish."""
+def message_language_of(volunteer: Volunteer) -> str:
+    return _message_language(volunteer.languages, volunteer.message_language)
+
+
+def _message_language(languages: list[str], chosen: str | None) -> str:
+    """The language the person chose; else Polish first, English only for someone who
+    speaks English and not Polish."""
+    if chosen in ("pl", "en"):
+        return chosen
     return "en" if "en" in languages and "pl" not in languages else "pl"

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
 
 from matching import agreements, volunteer_access
 from matching.api.common import STAFF, require_branch, volunteer_id_of
+from matching.tables import Agreement
 from shared.auth import Principal, require_roles
 from shared.problems import Problem
 from shared.service import Service, get_service
@@ -30,6 +31,23 @@ class AgreementView(BaseModel):
     guardian_role: str
     guardian_name: str | None
     created_at: datetime
+    working_hours: str | None
+    reimbursed_costs: str | None
+    signed_at: datetime | None = Field(description="when a signed copy came back")
+    pdf_url: str = Field(description="the agreement to print and sign")
+    signed_copy_url: str | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _links(cls, data: Any) -> Any:
+        if isinstance(data, Agreement):
+            base = f"/v1/agreements/{data.id}"
+            return {
+                **data.model_dump(),
+                "pdf_url": f"{base}/pdf",
+                "signed_copy_url": f"{base}/signed-copy" if data.signed_at else None,
+            }
+        return data
 
 
 @router.post("/agreements", response_model=AgreementView, status_code=201, tags=["agreements"])

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from matching import assignments, tasks
+from matching import assignments, tasks, withdrawals
 from matching.api.common import STAFF, require_branch, volunteer_id_of
 from shared.auth import Principal, require_roles
 from shared.service import Service, get_service
@@ -54,7 +54,7 @@ async def list_applications(
     service: Annotated[Service, Depends(get_service)],
     principal: Annotated[Principal, Depends(require_roles(*STAFF))],
     status: Annotated[
-        Literal["submitted", "waitlisted", "accepted", "rejected"] | None, Query()
+        Literal["submitted", "waitlisted", "accepted", "rejected", "withdrawn"] | None, Query()
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[PageOffset, Query()] = 0,
@@ -106,3 +106,54 @@ async def reject_application(
     principal: Annotated[Principal, Depends(require_roles(*STAFF))],
 ) -> Any:
     return await _decide_application(service, principal, application_id, accept=False)
+
+
+class MyApplicationView(ApplicationView):
+    task_title: str
+    branch_code: str
+    starts_at: datetime
+    ends_at: datetime
+    position: int | None = Field(description="on the waitlist: 1 is the next to get a place")
+
+
+@router.get("/me/applications", response_model=list[MyApplicationView], tags=["applications"])
+async def my_applications(
+    service: Annotated[Service, Depends(get_service)],
+    principal: Annotated[Principal, Depends(require_roles("volunteer"))],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[PageOffset, Query()] = 0,
+) -> Any:
+    """The volunteer's applications: applied, accepted, waitlisted (with the position),
+    rejected or withdrawn."""
+    async with service.unit_of_work() as uow:
+        found = await withdrawals.my_applications(
+            uow, volunteer_id_of(principal), limit=limit, offset=offset
+        )
+    return [
+        MyApplicationView(
+            **ApplicationView.model_validate(item.application, from_attributes=True).model_dump(),
+            task_title=item.task.title,
+            branch_code=item.task.branch_code,
+            starts_at=item.task.starts_at,
+            ends_at=item.task.ends_at,
+            position=item.position,
+        )
+        for item in found
+    ]
+
+
+@router.post(
+    "/applications/{application_id}/withdraw",
+    response_model=ApplicationView,
+    tags=["applications"],
+)
+async def withdraw_application(
+    application_id: uuid.UUID,
+    service: Annotated[Service, Depends(get_service)],
+    principal: Annotated[Principal, Depends(require_roles("volunteer"))],
+) -> Any:
+    """The volunteer withdraws their own application; an accepted one gives up its place
+    (the next person waiting gets it)."""
+    async with service.unit_of_work() as uow:
+        application = await withdrawals.withdraw(uow, application_id, volunteer_id_of(principal))
+    return ApplicationView.model_validate(application, from_attributes=True)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from matching import assignments, hours, tasks
+from matching import assignments, hours, hours_summary, tasks
 from matching.api.common import STAFF, is_staff_for, require_branch, volunteer_id_of
 from shared.auth import Principal, require_roles
 from shared.problems import Problem
@@ -107,6 +107,65 @@ async def task_hours(
             uow, task_id=task_id, status=status, limit=limit, offset=offset
         )
     return [HoursView.model_validate(entry, from_attributes=True) for entry in found]
+
+
+class DateToLogView(BaseModel):
+    occurrence_id: uuid.UUID
+    assignment_id: uuid.UUID
+    task_id: uuid.UUID
+    task_title: str
+    branch_code: str
+    occurrence_date: date
+    until: date
+    starts_at: datetime | None
+    ends_at: datetime | None
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    suggested_hours: Decimal | None
+    from_checkin: bool
+
+
+class HoursSummaryView(BaseModel):
+    approved_this_year: Decimal
+    approved_all_time: Decimal
+    waiting: Decimal
+    to_log: list[DateToLogView]
+
+
+@router.get("/me/hours/summary", response_model=HoursSummaryView, tags=["hours"])
+async def my_hours_summary(
+    service: Annotated[Service, Depends(get_service)],
+    principal: Annotated[Principal, Depends(require_roles("volunteer"))],
+) -> Any:
+    """Approved hours this year and in all, hours waiting for approval, and the past dates
+    still without hours, each with suggested hours (from the kiosk's check-in and check-out
+    where there were, else the shift's length) to log with ``POST
+    /v1/assignments/{assignment_id}/hours``."""
+    async with service.unit_of_work() as uow:
+        found = await hours_summary.summary(uow, volunteer_id_of(principal))
+    return HoursSummaryView(
+        approved_this_year=found.approved_this_year,
+        approved_all_time=found.approved_all_time,
+        waiting=found.waiting,
+        to_log=[
+            DateToLogView(
+                occurrence_id=item.occurrence.id,
+                assignment_id=item.occurrence.assignment_id,
+                task_id=item.task.id,
+                task_title=item.task.title,
+                branch_code=item.task.branch_code,
+                occurrence_date=item.occurrence.occurrence_date,
+                until=item.occurrence.until,
+                starts_at=item.occurrence.starts_at,
+                ends_at=item.occurrence.ends_at,
+                checked_in_at=item.occurrence.checked_in_at,
+                checked_out_at=item.occurrence.checked_out_at,
+                suggested_hours=item.suggested,
+                from_checkin=item.from_checkin,
+            )
+            for item in found.to_log
+        ],
+    )
 
 
 @router.get("/me/hours", response_model=list[HoursView], tags=["hours"])

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, StringConstraints, computed_field
 
 from matching import task_changes, tasks
 from matching.api.common import ANYONE, STAFF, require_branch
@@ -39,9 +39,18 @@ class TaskView(BaseModel):
     min_age: int | None
     skills: list[str]
     with_children: bool
+    what_to_bring: str | None
+    contact_first_name: str | None
+    languages: list[str]
     status: str
     cancel_reason: str | None
     calendar_id: str | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def finished(self) -> bool:
+        """Published, and every date has passed: no longer open."""
+        return self.status == tasks.PUBLISHED and self.ends_at <= datetime.now(UTC)
 
 
 class CancelRequest(CleanInput):
@@ -94,11 +103,13 @@ async def list_tasks(
     service: Annotated[Service, Depends(get_service)],
     _: Annotated[Principal, Depends(require_roles(*ANYONE))],
     branch_code: Annotated[Code | None, Query(max_length=64)] = None,
-    status: Annotated[Literal["published", "cancelled"] | None, Query()] = None,
+    status: Annotated[Literal["published", "finished", "cancelled"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[PageOffset, Query()] = 0,
 ) -> Any:
-    """Tasks are public within the programme: volunteers browse them to apply."""
+    """Tasks are public within the programme: volunteers browse them to apply.
+    ``published`` are the open ones (a date still to come); ``finished`` are published
+    tasks whose dates have all passed."""
     async with service.unit_of_work() as uow:
         found = await tasks.list_tasks(
             uow, branch_code=branch_code, status=status, limit=limit, offset=offset
