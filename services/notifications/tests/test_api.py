@@ -93,10 +93,11 @@ async def test_reminder_preference_moves_pending_reminders(
         "reminder_hours_before": 24
     }
     starts = NOW + timedelta(days=3)
-    await publish(platform, integration_event("matching", "assignment.confirmed.v1", {
-        "assignment_id": str(uuid.uuid4()), "task_id": str(uuid.uuid4()), "volunteer_id": me,
-        "branch_id": BRANCH_ID, "branch_code": "wola-12", "starts_at": starts.isoformat(),
-        "ends_at": None}))  # fmt: skip
+    await publish(platform, integration_event("matching", "shift.planned.v1", {
+        "occurrence_id": str(uuid.uuid4()), "assignment_id": str(uuid.uuid4()),
+        "task_id": str(uuid.uuid4()), "volunteer_id": me, "branch_id": BRANCH_ID,
+        "branch_code": "wola-12", "occurrence_date": starts.date().isoformat(),
+        "starts_at": starts.isoformat(), "ends_at": None}))  # fmt: skip
 
     async def due() -> datetime | None:
         value: datetime | None = await platform.fetchval(

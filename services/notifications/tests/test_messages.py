@@ -148,6 +148,17 @@ def assignment(
     )
 
 
+def planned(confirmed: dict[str, Any], starts_at: datetime | None) -> dict[str, Any]:
+    """matching's shift.planned for the one date of a one-off assignment."""
+    return {
+        **confirmed,
+        "occurrence_id": str(uuid.uuid5(uuid.NAMESPACE_URL, confirmed["assignment_id"])),
+        "occurrence_date": (starts_at or NOON).date().isoformat(),
+        "starts_at": starts_at.isoformat() if starts_at else None,
+        "ends_at": (starts_at + timedelta(hours=2)).isoformat() if starts_at else None,
+    }
+
+
 def staff(role: str, staff_id: str, email: str, language: str) -> dict[str, Any]:
     person = {"name": "Anna", "email": email, "language": language}
     if role == "coordinator":
@@ -215,6 +226,8 @@ async def test_each_message_type_goes_once_to_the_right_people(setup: Setup) -> 
     moved = starts + timedelta(days=1)
     await _known(setup, "assignments", 2)  # before the change
     await setup.send("matching", "task.changed.v1", task(task_id, moved))
+    # matching plans the date at its new time.
+    await setup.send("matching", "shift.planned.v1", planned(confirmed, moved))
 
     async def first_wave() -> bool:
         return len(setup.smtp.received) >= 14
@@ -229,7 +242,7 @@ async def test_each_message_type_goes_once_to_the_right_people(setup: Setup) -> 
     assert subjects(smtp.to("trainer@example.org")) == ["Monitoring follow-up due: wola-12"]
     assert subjects(smtp.to("ola@example.org")) == [
         "Potwierdzenie dyżuru: Pomoc w czytelni",
-        "Zatwierdzone godziny: 2.5 h",
+        "Zatwierdzone godziny: 2,5 h",
         "Zaświadczenie o wolontariacie jest gotowe",
         "Zgłoszenie przyjęte: Pomoc w czytelni",
         "Zmiana terminu: Pomoc w czytelni",
@@ -472,11 +485,13 @@ async def test_erasure_forgets_the_person_and_cancels_what_was_pending(setup: Se
         volunteer, "a@example.org", sms_consent=True, phone="+48600100200"))  # fmt: skip
     await _known(setup, "volunteer_contacts")
     await setup.send("matching", "task.published.v1", task(task_id, night + timedelta(days=2)))
-    await setup.send("matching", "assignment.confirmed.v1",
-                     assignment(volunteer, task_id, night + timedelta(days=2)))  # fmt: skip
+    confirmed = assignment(volunteer, task_id, night + timedelta(days=2))
+    await setup.send("matching", "assignment.confirmed.v1", confirmed)
     await _known(setup, "assignments", 1)  # before the change
     await setup.send("matching", "task.changed.v1", task(task_id, night + timedelta(days=3)))
+    await setup.send("matching", "shift.planned.v1", planned(confirmed, night + timedelta(days=3)))
     await eventually(lambda: _count(setup.smtp, "a@example.org", 2))
+    await _known(setup, "reminders")
     await setup.settled()
     await setup.send("matching", "volunteer.erased.v1", {"volunteer_id": volunteer})
     await _known(setup, "erased_volunteers")
@@ -575,6 +590,7 @@ async def test_a_cancelled_shift_cancels_its_reminder(setup: Setup) -> None:
     starts = NOON + timedelta(days=2)
     confirmed = assignment(volunteer, task_id, starts)
     await setup.send("matching", "assignment.confirmed.v1", confirmed)
+    await setup.send("matching", "shift.planned.v1", planned(confirmed, starts))
     await _known(setup, "reminders")
     await setup.send("matching", "assignment.cancelled.v1", confirmed)
     await eventually(lambda: _count(setup.smtp, "a@example.org", 2))

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from notifications import contacts, erasure, messages, reminders, tasks
+from notifications import branches, contacts, erasure, messages, reminders, shifts, tasks
 from notifications import contracts as c
 from notifications.notifier import Notifier
 from notifications.tables import Task
@@ -34,6 +34,8 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
     a copy of an event under another id makes no second message; a task's changes, which
     may come many times, are told once per event."""
     table = EventHandlers()
+
+    console = notifier.settings.console_public_url.rstrip("/")  # links into the console
 
     def on(
         event_type: str, model: type[BaseModel]
@@ -98,6 +100,14 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
             occurred_at=_occurred_at(e),
         )  # fmt: skip
 
+    def branch_told(fact: str) -> None:
+        @on(c.registry(fact), c.BranchFacts)
+        async def handle(uow: UnitOfWork, e: CloudEvent, d: c.BranchFacts) -> None:
+            await branches.record_branch(uow, d, occurred_at=_occurred_at(e))
+
+    branch_told("branch.registered.v1")
+    branch_told("branch.updated.v1")
+
     @on(c.registry("visit.recorded.v1"), c.VisitFacts)
     async def visit_recorded(uow: UnitOfWork, e: CloudEvent, d: c.VisitFacts) -> None:
         await reminders.schedule_follow_up(uow, d)
@@ -126,6 +136,19 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
             role="coordinator", branch_code=d.branch_code,
             template="application_submitted",
             params={"task_title": task.title if task else "—", "branch_code": d.branch_code},
+        )  # fmt: skip
+
+    @on(c.matching("application.withdrawn.v1"), c.ApplicationFacts)
+    async def application_withdrawn(uow: UnitOfWork, e: CloudEvent, d: c.ApplicationFacts) -> None:
+        task = await uow.session.get(Task, d.task_id)
+        await messages.notify_staff(
+            uow, notifier, cause=f"application.withdrawn:{d.application_id}",
+            role="coordinator", branch_code=d.branch_code,
+            template="application_withdrawn", about_volunteer=d.volunteer_id,
+            params={
+                "task_title": task.title if task else "—", "branch_code": d.branch_code,
+                "task_url": f"{console}/koordynator/zadania/{d.task_id}",
+            },
         )  # fmt: skip
 
     def to_volunteer(fact: str, template: str) -> None:
@@ -169,6 +192,32 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
     assignment_ended("assignment.completed.v1", "completed")
     assignment_ended("assignment.no_show.v1", "no_show")
 
+    # -- a volunteer's dates: reminders, excuses, milestones -----------------------------
+
+    @on(c.matching("shift.planned.v1"), c.ShiftFacts)
+    async def shift_planned(uow: UnitOfWork, e: CloudEvent, d: c.ShiftFacts) -> None:
+        await shifts.plan_shift(uow, notifier, d)
+
+    @on(c.matching("shift.excused.v1"), c.ShiftFacts)
+    async def shift_excused(uow: UnitOfWork, e: CloudEvent, d: c.ShiftFacts) -> None:
+        await shifts.excuse_shift(uow, notifier, d, f"shift.excused:{d.occurrence_id}")
+
+    @on(c.matching("shift.promoted.v1"), c.ShiftFacts)
+    async def shift_promoted(uow: UnitOfWork, e: CloudEvent, d: c.ShiftFacts) -> None:
+        await shifts.promote_shift(uow, notifier, d, f"shift.promoted:{d.occurrence_id}")
+
+    @on(c.matching("shift.declined.v1"), c.ShiftFacts)
+    async def shift_declined(uow: UnitOfWork, e: CloudEvent, d: c.ShiftFacts) -> None:
+        await shifts.cancel_shift(uow, notifier, d)
+
+    @on(c.matching("shift.cancelled.v1"), c.ShiftFacts)
+    async def shift_cancelled(uow: UnitOfWork, e: CloudEvent, d: c.ShiftFacts) -> None:
+        await shifts.cancel_shift(uow, notifier, d)
+
+    @on(c.matching("milestone.reached.v1"), c.MilestoneFacts)
+    async def milestone_reached(uow: UnitOfWork, e: CloudEvent, d: c.MilestoneFacts) -> None:
+        await shifts.thank_for_milestone(uow, notifier, d)
+
     @on(c.matching("hours.approved.v1"), c.HoursFacts)
     async def hours_approved(uow: UnitOfWork, e: CloudEvent, d: c.HoursFacts) -> None:
         await messages.notify_about_task(
@@ -187,6 +236,30 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
             params={"branch_code": d.branch_code},
         )  # fmt: skip
 
+    # -- references (opinie): the coordinator writes, the volunteer downloads ------------
+
+    @on(c.matching("reference.requested.v1"), c.ReferenceFacts)
+    async def reference_requested(uow: UnitOfWork, e: CloudEvent, d: c.ReferenceFacts) -> None:
+        await messages.notify_staff(
+            uow, notifier, cause=f"reference.requested:{d.reference_id}",
+            role="coordinator", branch_code=d.branch_code,
+            template="reference_requested", about_volunteer=d.volunteer_id,
+            params={
+                "branch_code": d.branch_code, "references_url": f"{console}/koordynator/opinie",
+            },
+        )  # fmt: skip
+
+    @on(c.matching("reference.written.v1"), c.ReferenceFacts)
+    async def reference_written(uow: UnitOfWork, e: CloudEvent, d: c.ReferenceFacts) -> None:
+        await messages.notify_volunteer(
+            uow, notifier, cause=f"reference.written:{d.reference_id}",
+            volunteer_id=d.volunteer_id, template="reference_ready", branch_code=d.branch_code,
+            params={
+                "branch_code": d.branch_code,
+                "agreements_url": f"{console}/wolontariusz/porozumienia",
+            },
+        )  # fmt: skip
+
     # -- child-protection checks: the branch renews them ---------------------------------
 
     def check_told(fact: str, template: str) -> None:
@@ -194,7 +267,6 @@ def build_event_handlers(notifier: Notifier) -> EventHandlers:
         async def handle(uow: UnitOfWork, e: CloudEvent, d: c.ChildProtectionCheckFacts) -> None:
             # No name in the message: the link opens the volunteer's page for the signed-in
             # coordinator of the branch.
-            console = notifier.settings.console_public_url.rstrip("/")
             await messages.notify_staff(
                 uow, notifier, cause=f"{fact}:{d.check_id}",
                 role="coordinator", branch_code=d.branch_code, template=template,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from shared.validation import CleanInput
 
@@ -93,6 +93,9 @@ class AssignmentFacts(Reader):
     branch_code: str
     starts_at: datetime | None
     ends_at: datetime | None
+    # False while the place holds only dates given from a date's waitlist: the person hears
+    # of each date (shift.promoted), not of a place in the whole series.
+    whole_series: bool = True
 
 
 class HoursFacts(Reader):
@@ -162,9 +165,67 @@ class VisitFacts(Reader):
     follow_up_on: date | None
 
 
+class ReferenceFacts(Reader):
+    """matching's reference.requested / written: a volunteer's request for an opinia."""
+
+    reference_id: uuid.UUID
+    agreement_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+
+
 class ChildProtectionCheckFacts(Reader):
     check_id: uuid.UUID
     volunteer_id: uuid.UUID
     branch_id: uuid.UUID
     branch_code: str
     expires_on: date
+
+
+class ShiftFacts(Reader):
+    """matching's shift.planned / promoted / excused / declined / cancelled / attended /
+    absent: one occurrence
+    (date) of a volunteer's confirmed assignment."""
+
+    occurrence_id: uuid.UUID
+    assignment_id: uuid.UUID
+    task_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+    occurrence_date: date
+    starts_at: datetime | None  # None: a flexible task without a time, nothing to remind of
+    ends_at: datetime | None
+
+
+Milestone = Literal["first_shift", "hours_10", "hours_25", "hours_50", "hours_100", "one_year"]
+
+
+class MilestoneFacts(Reader):
+    volunteer_id: uuid.UUID
+    milestone: Milestone
+    reached_at: datetime
+    approved_hours: Decimal
+    branch_id: uuid.UUID | None = None
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+HOUR_MINUTE = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class OpeningHours(Reader):
+    day: Weekday
+    opens: str = Field(pattern=HOUR_MINUTE)
+    closes: str = Field(pattern=HOUR_MINUTE)
+
+
+class BranchFacts(Reader):
+    """registry's branch.registered / branch.updated: what a message needs to send a person
+    to the branch."""
+
+    branch_id: uuid.UUID
+    code: str
+    name: str
+    address: str | None = None
+    opening_hours: list[OpeningHours] = Field(default_factory=list, max_length=21)

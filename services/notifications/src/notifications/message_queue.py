@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from notifications.events import MessageSent
 from notifications.notifier import LOG, MESSAGES
 from notifications.redaction import without_contacts, without_links
+from shared.observability.tracing import TRACEPARENT, TRACESTATE, trace_extensions
 from shared.unit_of_work import UnitOfWork
 
 
@@ -41,6 +42,8 @@ async def queue_message(
         # that opens the volunteer's pages.
         body = without_links(body) or ""
     message_id = uuid.uuid4()
+    # The span applying the event (or firing the reminder): the send will continue it.
+    trace_context = trace_extensions()
     inserted = await connection.execute(
         insert(MESSAGES)
         .values(
@@ -59,6 +62,8 @@ async def queue_message(
             attempts=0,
             created_at=sa.func.now(),
             sent_at=sa.func.now() if in_app else None,
+            traceparent=trace_context.get(TRACEPARENT),
+            tracestate=trace_context.get(TRACESTATE),
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(MESSAGES.c.id)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import select
 
 from notifications import contracts as c
+from notifications.branches import branch_params
 from notifications.digests import prefers_digest, schedule_digest
 from notifications.domain.rules import (
     DIGESTIBLE,
@@ -113,6 +114,7 @@ async def notify_volunteer(
     contact = await session.get(VolunteerContact, volunteer_id)
     language = contact.language if contact else "pl"
     personal = {"name": contact.first_name if contact else None}
+    params = {**await branch_params(uow, branch_code), **params}
     rendered = notifier.renderer.render(
         template,
         language,
@@ -188,9 +190,12 @@ async def notify_staff(
     template: str,
     params: dict[str, Any],
     staff_id: uuid.UUID | None = None,
+    about_volunteer: uuid.UUID | None = None,
 ) -> None:
     """Staff get email at their work address (no consent needed for work messages); a
-    coordinator who prefers the daily digest gets these in it instead."""
+    coordinator who prefers the daily digest gets these in it instead. A message about one
+    volunteer is recorded as about them: their erasure removes its text too."""
+    params = {**await branch_params(uow, branch_code), **params}
     query = select(Staff).where(Staff.role == role, Staff.branch_code == branch_code)
     if staff_id is not None:
         query = query.where(Staff.staff_id == staff_id)
@@ -203,7 +208,7 @@ async def notify_staff(
         queued = await queue_message(
             uow, key=idempotency_key(cause, ref, "email"), channel="email", recipient_ref=ref,
             address=staff.email, subject=rendered.subject, body=rendered.body,
-            template=template, language=staff.language, volunteer_id=None,
+            template=template, language=staff.language, volunteer_id=about_volunteer,
             branch_code=branch_code, held=held,
         )  # fmt: skip
         if queued is not None and held:

@@ -12,11 +12,11 @@ from sqlalchemy.dialects.postgresql import insert
 
 from notifications import contracts as c
 from notifications.digests import send_digest
-from notifications.domain.rules import WARSAW, reminder_due, unfilled_check_due
+from notifications.domain.rules import WARSAW, unfilled_check_due
 from notifications.messages import notify_staff, notify_volunteer, task_params
 from notifications.notifier import REMINDERS, Notifier, confirmed_assignments
-from notifications.preferences import reminder_hours
 from notifications.tables import Assignment, Reminder, Task
+from shared.observability.tracing import TRACEPARENT, TRACESTATE, trace_extensions
 from shared.unit_of_work import UnitOfWork
 
 FOLLOW_UP_HOUR = time(8, 0)
@@ -49,25 +49,7 @@ async def fire_reminder(
     cause = f"{reminder.key}@{reminder.due_at.isoformat()}"
     session = uow.session
     if reminder.kind == "shift_reminder":
-        assignment = await session.get(Assignment, reminder.subject_id)
-        if assignment is None or assignment.status != "confirmed" or assignment.starts_at is None:
-            return
-        if assignment.starts_at <= now:
-            return  # the shift has begun: a reminder now would only confuse
-        task = await session.get(Task, assignment.task_id)
-        await notify_volunteer(
-            uow,
-            notifier,
-            cause=cause,
-            volunteer_id=assignment.volunteer_id,
-            template="shift_reminder",
-            branch_code=assignment.branch_code,
-            params={
-                **task_params(task, branch_code=assignment.branch_code),
-                "starts_at": assignment.starts_at,
-                "ends_at": assignment.ends_at,
-            },
-        )
+        await _remind_of_shift(uow, notifier, reminder, cause, now)
     elif reminder.kind == "task_unfilled":
         task = await session.get(Task, reminder.subject_id)
         if task is None or task.cancelled or task.starts_at is None or task.starts_at <= now:
@@ -104,22 +86,35 @@ async def fire_reminder(
         )
 
 
-async def schedule_shift_reminder(
-    uow: UnitOfWork, notifier: Notifier, assignment: Assignment
+async def _remind_of_shift(
+    uow: UnitOfWork, notifier: Notifier, reminder: Reminder, cause: str, now: datetime
 ) -> None:
-    key = f"shift_reminder:{assignment.assignment_id}"
-    if assignment.starts_at is None:
-        await cancel_reminder(uow, key)  # a flexible task has no shift to remind of
+    """One date of a volunteer's shift (its reminder was scheduled by shift.planned)."""
+    payload = reminder.payload
+    starts_at = datetime.fromisoformat(payload["starts_at"])
+    if starts_at <= now:
+        return  # the shift has begun: a reminder now would only confuse
+    session = uow.session
+    # Cancelled dates cancel their reminders; an assignment that ended meanwhile, all of its.
+    assignment = await session.get(Assignment, uuid.UUID(payload["assignment_id"]))
+    if assignment is not None and assignment.status != "confirmed":
         return
-    hours = await reminder_hours(uow, notifier, assignment.volunteer_id)
-    await upsert_reminder(
+    if reminder.volunteer_id is None:
+        return
+    task = await session.get(Task, uuid.UUID(payload["task_id"]))
+    ends_at = datetime.fromisoformat(payload["ends_at"]) if payload.get("ends_at") else None
+    await notify_volunteer(
         uow,
-        key=key,
-        kind="shift_reminder",
-        due_at=reminder_due(assignment.starts_at, hours),
-        volunteer_id=assignment.volunteer_id,
-        subject_id=assignment.assignment_id,
-        payload={"starts_at": assignment.starts_at.isoformat()},
+        notifier,
+        cause=cause,
+        volunteer_id=reminder.volunteer_id,
+        template="shift_reminder",
+        branch_code=payload["branch_code"],
+        params={
+            **task_params(task, branch_code=payload["branch_code"]),
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+        },
     )
 
 
@@ -159,6 +154,12 @@ async def upsert_reminder(
     """Schedule, or move: a moved reminder is pending again at its new time (a reminder
     already sent for the old time is sent again for the new one)."""
     connection = await uow.session.connection()
+    # The span applying the event that schedules (or moves) it: firing continues that trace.
+    trace_context = trace_extensions()
+    trace = {
+        "traceparent": trace_context.get(TRACEPARENT),
+        "tracestate": trace_context.get(TRACESTATE),
+    }
     values = {
         "key": key,
         "kind": kind,
@@ -167,13 +168,14 @@ async def upsert_reminder(
         "volunteer_id": volunteer_id,
         "subject_id": subject_id,
         "payload": payload,
+        **trace,
     }
     await connection.execute(
         insert(REMINDERS)
         .values(**values)
         .on_conflict_do_update(
             index_elements=["key"],
-            set_={"due_at": due_at, "status": "pending", "payload": payload},
+            set_={"due_at": due_at, "status": "pending", "payload": payload, **trace},
             where=sa.or_(REMINDERS.c.due_at != due_at, REMINDERS.c.status == "pending"),
         )
     )

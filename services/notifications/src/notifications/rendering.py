@@ -1,4 +1,5 @@
-"""Message texts from the Jinja2 templates in ``templates/<language>/<name>.txt``.
+"""Message texts from the Jinja2 templates in ``templates/<name>.txt``, translated per
+language from the gettext catalogues (``jinja2.ext.i18n``, see ``notifications.i18n``).
 
 Each template has a ``subject`` and a ``body`` block, and an ``sms`` block when the message
 may also go by SMS. People edit the files; a test renders every one in both languages.
@@ -7,15 +8,26 @@ may also go by SMS. People edit the files; a test renders every one in both lang
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from notifications.domain.rules import LANGUAGES, WARSAW
+from notifications.domain.rules import LANGUAGES
+from notifications.i18n import (
+    is_whole,
+    language_of,
+    local_date,
+    local_span,
+    local_time,
+    number,
+    opening_hours,
+    translations,
+)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+I18N_EXTENSIONS = ["jinja2.ext.i18n"]
 
 
 @dataclass(frozen=True)
@@ -25,39 +37,41 @@ class Rendered:
     sms: str | None
 
 
-def _local(value: datetime | date | str | None) -> str:
-    """A moment as people in Warsaw read it: 24.11.2026 17:30."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime):
-        return value.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M")
-    return value.strftime("%d.%m.%Y")
+def environment(language: str, directory: Path = TEMPLATES_DIR) -> Environment:
+    """The templates as ``language`` reads them: its catalogue, its dates and numbers."""
+    env = Environment(
+        loader=FileSystemLoader(directory),
+        undefined=StrictUndefined,
+        autoescape=False,  # plain-text messages
+        keep_trailing_newline=False,
+        extensions=I18N_EXTENSIONS,
+    )
+    # A text's line breaks in a template are layout, not part of the text to translate.
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["local"] = partial(local_time, language)
+    env.filters["span"] = partial(local_span, language)
+    env.filters["day"] = partial(local_date, language)
+    env.filters["number"] = partial(number, language)
+    env.filters["opening"] = partial(opening_hours, language)
+    env.tests["whole"] = is_whole
+    return env
 
 
 class Renderer:
     def __init__(self, directory: Path = TEMPLATES_DIR) -> None:
-        self._environment = Environment(
-            loader=FileSystemLoader(directory),
-            undefined=StrictUndefined,
-            autoescape=False,  # plain-text messages
-            keep_trailing_newline=False,
-        )
-        self._environment.filters["local"] = _local
+        self._environments = {language: environment(language, directory) for language in LANGUAGES}
         self._directory = directory
 
     def template_names(self) -> list[str]:
         # Names starting with "_" are parts included by the messages, not messages.
         return sorted(
-            path.stem
-            for path in (self._directory / "pl").glob("*.txt")
-            if not path.stem.startswith("_")
+            path.stem for path in self._directory.glob("*.txt") if not path.stem.startswith("_")
         )
 
     def render(self, name: str, language: str, context: dict[str, Any]) -> Rendered:
-        language = language if language in LANGUAGES else "pl"
-        template = self._environment.get_template(f"{language}/{name}.txt")
+        language = language_of(language)
+        template = self._environments[language].get_template(f"{name}.txt")
         jinja_context = template.new_context(context)
 
         def block(block_name: str) -> str | None:
@@ -69,5 +83,5 @@ class Renderer:
         subject = block("subject")
         body = block("body")
         if subject is None or body is None:
-            raise ValueError(f"template {language}/{name}.txt needs a subject and a body block")
+            raise ValueError(f"template {name}.txt needs a subject and a body block")
         return Rendered(subject=subject, body=body, sms=block("sms"))

@@ -25,11 +25,14 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from prometheus_client import Counter, Histogram
 from sqlmodel import col, select
 
@@ -45,6 +48,7 @@ from notifications.settings import NotificationsSettings
 from notifications.tables import Reminder
 from shared.errors import is_transient
 from shared.logging import get_logger
+from shared.observability.tracing import TRACEPARENT, TRACESTATE, configure_tracing
 from shared.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
@@ -64,6 +68,60 @@ REMINDER_LAG = Histogram(
 )
 
 UnitOfWorkFactory = Callable[[], Any]
+SERVICE = "notifications"
+_propagator = TraceContextTextMapPropagator()
+
+
+def continued_span(
+    name: str,
+    traceparent: str | None,
+    tracestate: str | None,
+    kind: SpanKind,
+    attributes: dict[str, Any],
+) -> AbstractContextManager[Any]:
+    """A span in the trace a stored row was written in (its W3C context): a child of the
+    span that wrote it, a new trace when there was none; nothing when tracing is off."""
+    provider = configure_tracing(SERVICE)  # the process's provider; None when tracing is off
+    if provider is None:
+        return nullcontext()
+    carrier = {
+        name: value
+        for name, value in ((TRACEPARENT, traceparent), (TRACESTATE, tracestate))
+        if value
+    }
+    tracer = provider.get_tracer("notifications.sender")
+    return tracer.start_as_current_span(
+        name, context=_propagator.extract(carrier), kind=kind, attributes=attributes
+    )
+
+
+def send_span(message: Claimed) -> AbstractContextManager[Any]:
+    """A span around one send, in the trace the message was created in (the request that
+    led to it, through the event). No address or text in it: those are personal data."""
+    return continued_span(
+        f"send {message.channel}",
+        message.traceparent,
+        message.tracestate,
+        SpanKind.PRODUCER,
+        {
+            "notifications.message_id": str(message.id),
+            "notifications.channel": message.channel,
+            "notifications.template": message.template,
+            "notifications.attempt": message.attempts,
+        },
+    )
+
+
+def reminder_span(reminder: Reminder) -> AbstractContextManager[Any]:
+    """A span around firing one reminder, in the trace of the event that scheduled it: the
+    messages it queues (and so their sends) continue that trace."""
+    return continued_span(
+        f"fire reminder {reminder.kind}",
+        reminder.traceparent,
+        reminder.tracestate,
+        SpanKind.INTERNAL,
+        {"notifications.reminder": reminder.key, "notifications.reminder_kind": reminder.kind},
+    )
 
 
 @dataclass(frozen=True)
@@ -78,6 +136,8 @@ class Claimed:
     body: str | None
     attempts: int
     claim_token: uuid.UUID
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 class GroupRecorder:
@@ -178,10 +238,11 @@ class Sender:
                 try:
                     # A savepoint each: one that raises takes back only its own messages.
                     async with uow.session.begin_nested():
-                        reminder.status = "done"
-                        uow.session.add(reminder)
-                        await fire_reminder(uow, self.notifier, reminder, now)
-                        await uow.session.flush()
+                        with reminder_span(reminder):
+                            reminder.status = "done"
+                            uow.session.add(reminder)
+                            await fire_reminder(uow, self.notifier, reminder, now)
+                            await uow.session.flush()
                     REMINDER_LAG.observe(max(0.0, (now - reminder.due_at).total_seconds()))
                 except Exception as error:
                     if is_transient(error):
@@ -284,6 +345,8 @@ class Sender:
                     m.body,
                     m.attempts,
                     m.claim_token,
+                    m.traceparent,
+                    m.tracestate,
                 )
             )
             return [Claimed(**row._mapping) for row in rows]
@@ -310,7 +373,8 @@ class Sender:
         """The provider's answer, or None when it failed (recorded here) or the message is
         no longer this sender's to send (nothing to record)."""
         try:
-            answer = await self._send(message)
+            with send_span(message):
+                answer = await self._send(message)
         except NotHeld:
             log.info("message taken over or cancelled; not sent", message_id=str(message.id))
             return message, None

@@ -80,6 +80,21 @@ class Staff(NotificationsTable, table=True):
     changed_at: datetime = Field(sa_type=TZ)
 
 
+class Branch(NotificationsTable, table=True):
+    """Where a message sends a person: a branch's name, address and opening hours, as
+    registry's branch.registered / branch.updated tell them."""
+
+    __tablename__ = "branches"
+
+    branch_id: uuid.UUID = Field(primary_key=True)
+    code: str = Field(index=True)
+    name: str
+    address: str | None = None
+    # [{"day": "mon", "opens": "10:00", "closes": "19:00"}, ...]
+    opening_hours: list[dict[str, str]] = Field(default_factory=list, sa_type=pg.JSONB)
+    changed_at: datetime = Field(sa_type=TZ)
+
+
 class Task(NotificationsTable, table=True):
     """What messages about a task need: its title, times and places."""
 
@@ -123,13 +138,16 @@ class Reminder(NotificationsTable, table=True):
         sa.Index("reminders_pending_due", "due_at", postgresql_where=sa.text("status = 'pending'")),
     )
 
-    key: str = Field(primary_key=True)  # e.g. "shift_reminder:<assignment id>"
+    key: str = Field(primary_key=True)  # e.g. "shift_reminder:<occurrence id>"
     kind: str  # "shift_reminder" | "task_unfilled" | "follow_up_due" | "daily_digest"
     due_at: datetime = Field(sa_type=TZ)
     status: str = "pending"  # "pending" | "done" | "cancelled"
     volunteer_id: uuid.UUID | None = Field(default=None, index=True)
-    subject_id: uuid.UUID  # the assignment, task or visit
+    subject_id: uuid.UUID  # the shift's occurrence, the task, the visit or the coordinator
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=pg.JSONB)
+    # The trace it was scheduled in (W3C): its messages, when it fires, continue that trace.
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 class Message(NotificationsTable, table=True):
@@ -163,6 +181,9 @@ class Message(NotificationsTable, table=True):
     created_at: datetime = Field(sa_type=TZ)
     sent_at: datetime | None = Field(default=None, sa_type=TZ)
     read_at: datetime | None = Field(default=None, sa_type=TZ)
+    # The trace the message was created in (W3C): its send continues that trace.
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 class DeliveryLogEntry(NotificationsTable, table=True):

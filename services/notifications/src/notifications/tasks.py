@@ -8,11 +8,8 @@ from datetime import datetime
 from notifications import contracts as c
 from notifications.messages import notify_staff, notify_volunteer, task_params
 from notifications.notifier import Notifier, confirmed_assignments, serialize
-from notifications.reminders import (
-    cancel_reminder,
-    schedule_shift_reminder,
-    schedule_unfilled_check,
-)
+from notifications.reminders import cancel_reminder, schedule_unfilled_check
+from notifications.shifts import cancel_shift_reminders
 from notifications.tables import Assignment, Task
 from shared.unit_of_work import UnitOfWork
 
@@ -20,8 +17,9 @@ from shared.unit_of_work import UnitOfWork
 async def record_task(
     uow: UnitOfWork, notifier: Notifier, event_id: str, data: c.TaskFacts, *, occurred_at: datetime
 ) -> None:
-    """task.published / task.changed: keep the task; a moved task moves its volunteers'
-    reminders and tells them; the unfilled-places check follows the start."""
+    """task.published / task.changed: keep the task; a moved task tells its volunteers (their
+    dates' reminders follow matching's shift.planned for the new times); the unfilled-places
+    check follows the start."""
     session = uow.session
     await serialize(uow, "task", data.task_id)
     task = await session.get(Task, data.task_id, with_for_update=True)
@@ -47,7 +45,6 @@ async def record_task(
         # The shift moved (also when this is the first we hear of the task itself).
         assignment.starts_at, assignment.ends_at = data.starts_at, data.ends_at
         session.add(assignment)
-        await schedule_shift_reminder(uow, notifier, assignment)
         await notify_volunteer(
             uow,
             notifier,
@@ -69,10 +66,10 @@ async def cancel_task(
     task.cancelled = True
     session.add(task)
     await cancel_reminder(uow, f"task_unfilled:{task.task_id}")
+    await cancel_shift_reminders(uow, task_id=task.task_id)
     for assignment in await confirmed_assignments(uow, task.task_id):
         assignment.status = "cancelled"
         session.add(assignment)
-        await cancel_reminder(uow, f"shift_reminder:{assignment.assignment_id}")
         await notify_volunteer(
             uow,
             notifier,
@@ -114,7 +111,10 @@ async def confirm_assignment(
     )
     session.add(assignment)
     await session.flush()
-    await schedule_shift_reminder(uow, notifier, assignment)
+    # The dates' reminders come with matching's shift.planned, one per date; a place of
+    # dates from the waitlist is told date by date (shift.promoted).
+    if not data.whole_series:
+        return
     await notify_volunteer(
         uow,
         notifier,
@@ -139,8 +139,8 @@ async def end_assignment(
     status: str,
     occurred_at: datetime,
 ) -> None:
-    """cancelled / completed / no_show: the reminder goes; the volunteer hears of a
-    cancellation, the coordinators of a no-show."""
+    """cancelled / completed / no_show: the reminders of its dates go; the volunteer hears
+    of a cancellation, the coordinators of a no-show."""
     session = uow.session
     await serialize(uow, "task", data.task_id)
     assignment = await session.get(Assignment, data.assignment_id, with_for_update=True)
@@ -159,7 +159,7 @@ async def end_assignment(
     if not already_ended:
         assignment.status, assignment.changed_at = status, occurred_at
     session.add(assignment)
-    await cancel_reminder(uow, f"shift_reminder:{data.assignment_id}")
+    await cancel_shift_reminders(uow, assignment_id=data.assignment_id)
     task = await session.get(Task, data.task_id)
     params = {
         **task_params(task, branch_code=data.branch_code),

@@ -212,11 +212,12 @@ async def seed_shift_reminders(
     service: NotificationsService, count: int, *, starts_at: datetime, domain: str = "bench.test"
 ) -> None:
     """``count`` volunteers (email consent), one confirmed shift each starting at
-    ``starts_at`` and its pending reminder: what a benchmark needs to drive the sender."""
+    ``starts_at`` and its date's pending reminder: what a benchmark needs to drive the sender."""
     now = service.clock.now()
     task_id, branch_id = uuid.uuid4(), uuid.uuid4()
     volunteers = [uuid.uuid4() for _ in range(count)]
     assignments = [uuid.uuid4() for _ in range(count)]
+    occurrences = [uuid.uuid4() for _ in range(count)]
     hours = service.notifications_settings.reminder_hours_before
     async with service.unit_of_work() as uow:
         connection = await uow.session.connection()
@@ -244,10 +245,15 @@ async def seed_shift_reminders(
             )  # fmt: skip
             await connection.execute(
                 _table("reminders").insert(),
-                [{"key": f"shift_reminder:{assignments[i]}", "kind": "shift_reminder",
+                [{"key": f"shift_reminder:{occurrences[i]}", "kind": "shift_reminder",
                   "due_at": reminder_due(starts_at, hours), "status": "pending",
-                  "volunteer_id": volunteers[i], "subject_id": assignments[i],
-                  "payload": {"starts_at": starts_at.isoformat()}} for i in chunk],
+                  "volunteer_id": volunteers[i], "subject_id": occurrences[i],
+                  "payload": {"occurrence_id": str(occurrences[i]),
+                              "assignment_id": str(assignments[i]), "task_id": str(task_id),
+                              "branch_code": "bench-1",
+                              "occurrence_date": starts_at.date().isoformat(),
+                              "starts_at": starts_at.isoformat(), "ends_at": None}}
+                 for i in chunk],
             )  # fmt: skip
 
 

@@ -46,7 +46,15 @@ def unfilled_check_due(starts_at: datetime, days_before: int) -> datetime:
 DIGEST_HOUR = time(7, 0)
 
 # What a coordinator who prefers a daily digest gets in it instead of one by one.
-DIGESTIBLE = frozenset({"application_submitted", "no_show", "task_unfilled"})
+DIGESTIBLE = frozenset(
+    {
+        "application_submitted",
+        "application_withdrawn",
+        "no_show",
+        "reference_requested",
+        "task_unfilled",
+    }
+)
 
 
 def next_digest_at(moment: datetime) -> datetime:
@@ -81,6 +89,7 @@ GUARDIAN_COPIED = frozenset(
         "assignment_confirmed",
         "shift_changed",
         "shift_cancelled",
+        "shift_promoted",
         "shift_reminder",
     }
 )
