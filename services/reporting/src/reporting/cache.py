@@ -1,7 +1,8 @@
 """The views, cached per process for as long as the fact log has not changed.
 
-Every fact bumps ``reporting.log_version`` in its own transaction, so one cheap query tells
-a replica whether its cached snapshots (and the figures computed from them) are current.
+Every transaction that records facts bumps ``reporting.log_version`` once, as it commits
+(a batch of facts moves it once), so one cheap query tells a replica whether its cached
+snapshots (and the figures computed from them) are current.
 Each replica keeps its own cache and checks the version on every request: a reader never
 sees figures older than the facts committed before the request started.
 

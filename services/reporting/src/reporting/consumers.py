@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reporting import applications
 from reporting.contracts import READERS
 from reporting.handlers import record_fact
 from shared.consumer import EventHandlers
@@ -11,6 +12,9 @@ from shared.topology import EVENTS_EXCHANGE, Binding
 event_handlers = EventHandlers()
 for _event_type, _reader in READERS.items():
     event_handlers.on(_event_type, _reader)(record_fact)
+
+# Branches' applications, counted in a table of their own.
+applications.follow(event_handlers)
 
 # Who coordinates or trains at which branch: the branches staff tokens see.
 STAFF_SCOPE = StaffScope("reporting")

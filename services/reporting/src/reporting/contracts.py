@@ -5,6 +5,7 @@ domain/facts.py, the fact log's own shapes). Unknown event types are not bound a
 
 from __future__ import annotations
 
+from reporting.applications import READERS as APPLICATION_READERS
 from reporting.domain.facts import (
     APPLICATION_STATUSES,
     ASSIGNMENT_STATUSES,
@@ -80,4 +81,5 @@ READERS: dict[str, type[Reader]] = {
     **{matching(f"proposal.{status}.v1"): ProposalRead for status in PROPOSAL_STATUSES},
     CERTIFICATE_ISSUED: CertificateRead,
     **{notifications(f"message.{status}.v1"): MessageRead for status in MESSAGE_STATUSES},
+    **APPLICATION_READERS,
 }

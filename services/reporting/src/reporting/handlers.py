@@ -8,26 +8,23 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import select
 
-from reporting.projections import apply_fact, bump_log_version
-from reporting.tables import Fact, VolunteerTotals
+from reporting.at_commit import append_fact
+from reporting.projections import apply_event
+from reporting.tables import VolunteerTotals
 from shared.cloudevents import CloudEvent
 from shared.unit_of_work import UnitOfWork
 
 
 async def record_fact(uow: UnitOfWork, event: CloudEvent, data: BaseModel) -> None:
-    """Log the fact, then update the read models from it."""
-    fact = Fact(
-        event_id=event.id,
-        event_source=event.source,
-        event_type=event.type,
-        occurred_at=event.time or datetime.now(UTC),
-        recorded_at=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-    )
-    uow.session.add(fact)
-    await uow.session.flush()
-    await apply_fact(uow.session, fact)
-    await bump_log_version(uow.session)
+    """Log the fact, then update the read models from it: the data as the consumer
+    validated it, serialised once. The log's row, like the counts and the log's version,
+    is written once per transaction at its commit (``at_commit``): a batch of deliveries
+    appends its facts in one statement."""
+    occurred_at = event.time or datetime.now(UTC)
+    row = (event.id, event.source, event.type, occurred_at, datetime.now(UTC))
+    pending = await append_fact(uow.session, (*row, data.model_dump_json()))
+    await apply_event(uow.session, event.type, data, occurred_at)
+    pending.log_moved = True
 
 
 async def volunteer_counts(uow: UnitOfWork) -> dict[str, Any]:

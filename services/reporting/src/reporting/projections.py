@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import bindparam, delete, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reporting import totals_rebuild, totals_sql, totals_store
+from reporting.at_commit import AtCommit
 from reporting.contracts import READERS
 from reporting.domain.entities import ENTITY_TYPES, Entity, Volunteer, fold, merge, snapshots
 from reporting.domain.monitoring import MONITORING_KINDS
@@ -30,15 +31,24 @@ async def apply_fact(session: AsyncSession, fact: Fact) -> None:
     reader = READERS.get(fact.event_type)
     if reader is None:
         return
-    data = reader.model_validate(fact.data)
+    await apply_event(session, fact.event_type, reader.model_validate(fact.data), fact.occurred_at)
+
+
+async def apply_event(
+    session: AsyncSession, event_type: str, data: BaseModel, occurred_at: datetime
+) -> None:
+    """The read models follow one fact, its data already validated by its reader. What it
+    adds to rows every fact shares (counts, totals) is written at the commit."""
+    pending = AtCommit.of(session)
     changes: list[totals_store.Change] = []
-    for incoming in snapshots(fact.event_type, data, fact.occurred_at):
+    for incoming in snapshots(event_type, data, occurred_at):
         before, merged = await _merge_into_store(session, incoming)
         changes.append((before, merged))
         await _follow_activity(session, before, merged)
         if isinstance(merged, Volunteer):
-            await _volunteer_totals(session, merged)
-    await totals_store.follow(await session.connection(), changes)
+            assert before is None or isinstance(before, Volunteer)
+            _volunteer_totals(pending, before, merged)
+    await totals_store.follow(await session.connection(), changes, pending)
 
 
 async def _merge_into_store(
@@ -117,54 +127,36 @@ async def latest_activity(
     return {branch_id: day for branch_id, day in rows if day is not None}
 
 
-async def _totals(session: AsyncSession) -> VolunteerTotals:
-    # Concurrent first events must not both create the single row: insert it if missing,
-    # then lock it.
-    connection = await session.connection()
-    await connection.execute(
-        insert(VolunteerTotals)
-        .values(id=1, registered=0, erased=0, minors=0)
-        .on_conflict_do_nothing()
-    )
-    totals = (await session.exec(select(VolunteerTotals).with_for_update())).one()
-    return totals
+def _volunteer_totals(pending: AtCommit, before: Volunteer | None, after: Volunteer) -> None:
+    """Keep the running counts (and the anonymous volunteer row) in step with the snapshot.
 
-
-async def _volunteer_totals(session: AsyncSession, volunteer: Volunteer) -> None:
-    """Keep the running counts (and the anonymous volunteer rows) in step with the snapshot.
-
-    Counts change by the difference a fact makes to the volunteer, so a duplicate, an
-    update or an erasure arriving before the registration never counts twice.
+    Counts change by the difference the fact made to the snapshot (locked until commit),
+    so a duplicate, an update or an erasure arriving before the registration never counts
+    twice. A volunteer has a row once a snapshot had a profile, and keeps it (a merged
+    snapshot never loses its profile).
     """
-    if volunteer.minor is None or volunteer.registered_at is None:
+    if after.minor is None or after.registered_at is None:
         return  # erased before its registration arrived: counted once the profile does
-    row = await session.get(VolunteerFact, volunteer.volunteer_id, with_for_update=True)
-    totals = await _totals(session)
-    if row is None:
-        row = VolunteerFact(
-            volunteer_id=volunteer.volunteer_id,
-            minor=volunteer.minor,
-            districts=volunteer.districts,
-            registered_at=volunteer.registered_at,
-            erased=volunteer.erased,
-        )
-        totals.registered += 1
-        totals.minors += int(volunteer.minor)
-        totals.erased += int(volunteer.erased)
+    pending.volunteers[after.volunteer_id] = (
+        after.volunteer_id,
+        after.minor,
+        after.districts,
+        after.registered_at,
+        after.erased,
+    )
+    counts = pending.volunteer_counts
+    if before is None or before.minor is None or before.registered_at is None:
+        counts[0] += 1
+        counts[1] += int(after.erased)
+        counts[2] += int(after.minor)
     else:
-        totals.minors += int(volunteer.minor) - int(row.minor)
-        totals.erased += int(volunteer.erased) - int(row.erased)
-        row.minor = volunteer.minor
-        row.districts = volunteer.districts
-        row.registered_at = volunteer.registered_at
-        row.erased = volunteer.erased
-    session.add(row)
-    session.add(totals)
+        counts[1] += int(after.erased) - int(before.erased)
+        counts[2] += int(after.minor) - int(before.minor)
 
 
 async def bump_log_version(session: AsyncSession) -> None:
-    connection = await session.connection()
-    await connection.execute(text("UPDATE reporting.log_version SET version = version + 1"))
+    """The log's version moves once, when the transaction commits."""
+    AtCommit.of(session).log_moved = True
 
 
 async def log_version(session: AsyncSession) -> int:
@@ -214,27 +206,49 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
     row per entity instead of three statements per fact, then every item's contribution
     and the totals summed from them (``totals_rebuild.write_all``). Consumers wait while it runs
     (the log is locked against new facts), so no fact can slip between replay and commit.
+    ``reporting.rebuild`` reads the log in chunks of their own transactions instead.
     """
     connection = await session.connection()
-    await connection.execute(text("LOCK TABLE reporting.facts IN SHARE ROW EXCLUSIVE MODE"))
-    await connection.execute(delete(Snapshot))
-    await connection.execute(delete(BranchActivity))
-    await connection.execute(delete(VolunteerFact))
-    await connection.execute(delete(VolunteerTotals))
-    await totals_rebuild.empty(connection)
+    await lock_log(session)
     store: dict[tuple[str, str], Entity] = {}
     replayed = 0
     stream = await connection.stream(
         select(col(Fact.event_type), col(Fact.data), col(Fact.occurred_at)).order_by(col(Fact.seq))
     )
     async for rows in stream.partitions(batch_size):
-        facts = [
-            (event_type, reader.model_validate(data), occurred_at)
-            for event_type, data, occurred_at in rows
-            if (reader := READERS.get(event_type)) is not None
-        ]
-        fold(facts, store)
-        replayed += len(rows)
+        replayed += fold_rows(rows, store)
+    await write_read_models(session, store, batch_size=batch_size)
+    return replayed
+
+
+async def lock_log(session: AsyncSession) -> None:
+    """No new fact until the transaction ends (the consumers wait)."""
+    connection = await session.connection()
+    await connection.execute(text("LOCK TABLE reporting.facts IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def fold_rows(rows: Iterable[Any], store: dict[tuple[str, str], Entity]) -> int:
+    """Merge facts (rows of event type, data, occurred at) into ``store``; how many."""
+    rows = list(rows)
+    facts = [
+        (event_type, reader.model_validate(data), occurred_at)
+        for event_type, data, occurred_at in rows
+        if (reader := READERS.get(event_type)) is not None
+    ]
+    fold(facts, store)
+    return len(rows)
+
+
+async def write_read_models(
+    session: AsyncSession, store: dict[tuple[str, str], Entity], *, batch_size: int = 5000
+) -> None:
+    """Replace every read model with the entities of ``store``, in the session's transaction."""
+    connection = await session.connection()
+    await connection.execute(delete(Snapshot))
+    await connection.execute(delete(BranchActivity))
+    await connection.execute(delete(VolunteerFact))
+    await connection.execute(delete(VolunteerTotals))
+    await totals_rebuild.empty(connection)
     entities = list(store.values())
     await totals_sql.copy_rows(
         connection,
@@ -278,4 +292,3 @@ async def rebuild(session: AsyncSession, *, batch_size: int = 5000) -> int:
     await connection.execute(
         text("ANALYZE reporting.snapshots, reporting.contributions, reporting.branch_activity")
     )
-    return replayed

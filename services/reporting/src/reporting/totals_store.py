@@ -4,10 +4,16 @@ Concurrent facts: an item's contribution is derived from its context (its branch
 branch's enrolments, the editions, its task, the volunteer's profile), and a fact that
 changes the context derives the items that depend on it again. Two transactions must not
 each miss the other's change, so they take transaction-scoped advisory locks: a fact that
-changes a context takes the totals exclusively (such facts are rare: editions, branches,
-enrolments, tasks, profiles); a fact about an item takes them shared, so the stream of
+changes a derivation context takes the totals exclusively (such facts are rare: editions,
+branches, enrolments, tasks); a fact about an item takes them shared, so the stream of
 hours never waits on itself, and the task when it decides whether the task is filled.
-Counts move by row-level upserts whose returned values say whether a member came or went.
+A profile derives nothing again: it only moves the known and minor counts of the cells
+its volunteer is counted in, so it takes the totals shared and its volunteer exclusively,
+and a fact that counts volunteers in cells takes those volunteers shared: a registration
+waits only for facts about the same person.
+Members' counts move by row-level upserts whose returned values say whether a member came
+or went; the cells' sums and counts by delta, summed over the transaction and written at
+its commit (``at_commit``).
 """
 
 from __future__ import annotations
@@ -15,13 +21,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 
 import asyncpg
-from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from reporting.at_commit import AtCommit
 from reporting.domain import totals, views
 from reporting.domain.entities import (
     ENTITY_TYPES,
@@ -37,14 +41,13 @@ from reporting.domain.entities import (
     Task,
     Volunteer,
 )
-from reporting.domain.totals import COUNTERS, MEASURES, Cell, Contribution, Delta
+from reporting.domain.totals import COUNTERS, Cell, Contribution, Delta
 from reporting.domain.views import State
 from reporting.totals_sql import (
     CELL_COLUMNS,
     CELL_TYPES,
     CONTRIBUTION_COLUMNS,
     CONTRIBUTION_TYPES,
-    MESSAGES,
     as_columns,
     asyncpg_connection,
     contribution_from_row,
@@ -60,14 +63,24 @@ Change = tuple[Entity | None, Entity]
 """A snapshot before and after a fact was merged into it."""
 
 
-async def _lock(connection: AsyncConnection, name: str, *, shared: bool = False) -> None:
-    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    await connection.execute(
-        text(f"SELECT {function}(hashtextextended(:name, 0))"), {"name": f"reporting:{name}"}
-    )
+_LOCKS = (
+    "SELECT CASE WHEN shared THEN pg_advisory_xact_lock_shared(hashtextextended(name, 0)) "
+    "ELSE pg_advisory_xact_lock(hashtextextended(name, 0)) END "
+    "FROM unnest($1::text[], $2::bool[]) WITH ORDINALITY AS l(name, shared, n) ORDER BY n"
+)
 
 
-async def follow(connection: AsyncConnection, changes: Sequence[Change]) -> None:
+async def _lock(connection: AsyncConnection, locks: dict[str, bool]) -> None:
+    """Transaction-scoped advisory locks (name: shared or not), in one statement and one
+    order of names."""
+    if locks:
+        names = sorted(locks)
+        await (await asyncpg_connection(connection)).execute(
+            _LOCKS, [f"reporting:{name}" for name in names], [locks[name] for name in names]
+        )
+
+
+async def follow(connection: AsyncConnection, changes: Sequence[Change], pending: AtCommit) -> None:
     """Bring the totals in step with snapshots a fact just changed."""
     changed = [(before, after) for before, after in changes if before != after]
     if not changed:
@@ -105,18 +118,40 @@ async def follow(connection: AsyncConnection, changes: Sequence[Change]) -> None
                     volunteers.add(after.volunteer_id)
             case Message():
                 assert before is None or isinstance(before, Message)
-                await _count_message(connection, before, after)
+                if before is not None:
+                    pending.count_message(before.channel, before.template, before.status, -1)
+                pending.count_message(after.channel, after.template, after.status, 1)
     if not (items or branches or tasks or editions or profiles):
         return
 
-    context_changed = bool(editions or branches or tasks or profiles)
-    await _lock(connection, "totals", shared=not context_changed)
-    for task_id in sorted(filled):
-        await _lock(connection, f"task:{task_id}")
+    derive_again = bool(editions or branches or tasks)
+    profiled = {after.volunteer_id for _, after in profiles}
+    # Deriving again holds the totals exclusively: no profile moves meanwhile. Otherwise
+    # the volunteers counted here are held against a change of their profile.
+    counted = set() if derive_again else volunteers - profiled
+    await _lock(
+        connection,
+        {
+            "totals": not derive_again,
+            **{f"task:{task_id}": False for task_id in filled},
+            **{f"volunteer:{v}": False for v in profiled},
+            **{f"volunteer:{v}": True for v in counted},
+        },
+    )
+    counters: dict[Cell, list[int]] = defaultdict(lambda: [0] * len(COUNTERS))
+    if not (items or derive_again):
+        # Profiles alone: the cells their volunteers are counted in follow.
+        for before_profile, after_profile in profiles:
+            await _profile_moves(connection, before_profile, after_profile, counters)
+        pending.add_totals({}, counters)
+        return
     if editions:
         branches |= await _enrolled_branches(connection, editions)
     stored = await _stored_contributions(connection, items, branches, tasks)
-    volunteers |= {c.member_id for c in stored.values() if c.member_id and c.role != "enrolled"}
+    members = {c.member_id for c in stored.values() if c.member_id and c.role != "enrolled"}
+    if not derive_again:  # an item's former volunteer, if it changed hands
+        await _lock(connection, {f"volunteer:{v}": True for v in members - volunteers})
+    volunteers |= members
 
     addresses = items | stored.keys()
     entities, state = await _context(
@@ -130,30 +165,10 @@ async def follow(connection: AsyncConnection, changes: Sequence[Change]) -> None
             new[address] = totals.contribution(state, item)
     change = totals.delta((stored.get(a), new.get(a)) for a in addresses)
     await _write_contributions(connection, stored, new)
-    counters: dict[Cell, list[int]] = defaultdict(lambda: [0] * len(COUNTERS))
     for before_profile, after_profile in profiles:
         await _profile_moves(connection, before_profile, after_profile, counters)
     await _apply_members(connection, change, state.volunteers, counters)
-    await _apply_totals(connection, change.measures, counters)
-
-
-async def _count_message(
-    connection: AsyncConnection, before: Message | None, after: Message
-) -> None:
-    change: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"sent": 0, "failed": 0})
-    if before is not None:
-        change[(before.channel, before.template)][before.status] -= 1
-    change[(after.channel, after.template)][after.status] += 1
-    for (channel, template), counts in sorted(change.items()):
-        if not any(counts.values()):
-            continue
-        statement = insert(MESSAGES).values(channel=channel, template=template, **counts)
-        await connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["channel", "template"],
-                set_={n: MESSAGES.c[n] + statement.excluded[n] for n in ("sent", "failed")},
-            )
-        )
+    pending.add_totals(change.measures, counters)
 
 
 async def _enrolled_branches(
@@ -315,16 +330,6 @@ _BRANCHES_UPSERT = upsert(
 )
 
 
-_TOTALS_UPSERT = upsert(
-    "totals",
-    (*CELL_COLUMNS, *MEASURES, *COUNTERS),
-    (*CELL_TYPES, "int", "numeric", *["int"] * (len(MEASURES) - 2), *["int"] * len(COUNTERS)),
-    key=CELL_COLUMNS,
-    set_="{0} = {1}.{0} + excluded.{0}",
-    returning="edition, grouped_by, value, items",
-)
-
-
 async def _apply_members(
     connection: AsyncConnection,
     change: Delta,
@@ -377,28 +382,3 @@ async def _apply_members(
                 delete_where("total_branches", (*CELL_COLUMNS, "branch_id"), (*CELL_TYPES, "uuid")),
                 *as_columns(emptied, 4),
             )
-
-
-async def _apply_totals(
-    connection: AsyncConnection,
-    measures: dict[Cell, list[int | Decimal]],
-    counters: dict[Cell, list[int]],
-) -> None:
-    cells = sorted(measures.keys() | {c for c, moved in counters.items() if any(moved)})
-    if not cells:
-        return
-    zero_measures = [0] * len(MEASURES)
-    zero_counters = [0] * len(COUNTERS)
-    rows = [
-        (*cell, *measures.get(cell, zero_measures), *counters.get(cell, zero_counters))
-        for cell in cells
-    ]
-    driver = await asyncpg_connection(connection)
-    returned = await driver.fetch(
-        _TOTALS_UPSERT, *as_columns(rows, len(CELL_COLUMNS) + len(MEASURES) + len(COUNTERS))
-    )
-    emptied = [tuple(row[:3]) for row in returned if not row["items"]]
-    if emptied:
-        await driver.execute(
-            delete_where("totals", CELL_COLUMNS, CELL_TYPES), *as_columns(emptied, 3)
-        )

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from reporting.api import exports, monitoring, reports, volunteers
+from reporting.api import applications, exports, monitoring, reports, volunteers
 
 router = APIRouter(prefix="/v1", tags=["reports"])
-for resource in (volunteers, reports, monitoring, exports):
+for resource in (volunteers, reports, applications, monitoring, exports):
     router.include_router(resource.router)
