@@ -166,10 +166,28 @@ async def test_the_call_page_shows_the_budget_per_branch_and_the_applications(
             ],
         },
     )
+    fake.on("GET", "/registry/v1/districts", [{"slug": "wola", "name": "Wola"}])
+    figures = {
+        "applications": 3,
+        "accepted": 1,
+        "rejected": 1,
+        "waiting": 1,
+        "acceptance_rate": 0.5,
+        "granted_pln": "4000.00",
+        "settled_pln": "3600.00",
+    }
+    fake.on("GET", "/reporting/v1/reports/applications", {"editions": [
+        {"edition_id": EDITION_ID, **figures, "districts": [{"district": "wola", **figures}]}
+    ]})  # fmt: skip
     async with console(platform, fake, ["city_admin"]) as client:
         page = await client.get(f"/miasto/edycje/{EDITION_ID}/nabor")
         english = await client.get(f"/miasto/edycje/{EDITION_ID}/nabor?lang=en")
     assert h1(page) == "Nabór wniosków: Edycja 2026"
+    by_district = page.text.split('id="dzielnice"')[1].split("</section>")[0]
+    assert "Wnioski: 3, przyjęte: 1, odrzucone: 1, czekające: 1." in by_district
+    row = by_district.split("<tbody>")[1]
+    assert "Wola" in row and "50%" in row and "4\xa0000,00\xa0zł" in row
+    assert "3\xa0600,00\xa0zł" in row
     assert "Pozostało" in page.text and "do poprawy" in page.text
     assert "Dofinansowanie oddziałów i jego rozliczenie" in page.text
     assert "3\xa0600,00\xa0zł" in page.text and "przyjęte" in page.text

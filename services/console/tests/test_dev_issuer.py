@@ -91,7 +91,8 @@ async def test_sign_in_page_lists_the_realms_demo_users_in_polish(console: Any) 
     buttons = re.findall(r'<button type="submit" name="user_id"[^>]*>(.*?)</button>', page.text)
     assert "Zaloguj jako Barbara Wieczorek" in buttons
     assert "Zaloguj jako Anna Miejska" in buttons
-    assert len(buttons) == 4
+    assert "Zaloguj jako Dyrekcja Biblioteki Białołęka" in buttons
+    assert len(buttons) == 5
 
     elsewhere = query.replace("127.0.0.1%3A8080", "evil.example")
     refused = await console.browser.get(f"{ENDPOINTS}/auth?{elsewhere}")

@@ -81,6 +81,16 @@ def branch_in_registry(fake: FakeServices, code: str = "wola-12") -> None:
 
 def coordinator_dashboard(fake: FakeServices) -> None:
     branch_in_registry(fake)
+    fake.on(
+        "GET",
+        "/registry/v1/branches",
+        page_of(
+            [
+                {"code": code, "name": f"Filia {code}", "address": f"ul. {code} 1"}
+                for code in ("ochota-1", "ursus-3", "wola-12")
+            ]
+        ),
+    )
     fake.on("GET", "/reporting/v1/reports/summary", FIGURES)
     fake.on(
         "GET",
@@ -139,12 +149,14 @@ async def test_the_dashboard_shows_the_branch_and_what_waits_for_a_decision(
     [summary] = fake.sent("GET", "/reporting/v1/reports/summary")
     assert summary.url.params["branch"] == "wola-12"
     assert summary.headers["authorization"] == "Bearer token-for-the-services"
-    [tasks] = fake.sent("GET", "/matching/v1/tasks")
-    assert dict(tasks.url.params) == {
+    # Open tasks, and finished ones whose hours may still wait for a decision.
+    open_tasks, finished = fake.sent("GET", "/matching/v1/tasks")
+    assert dict(open_tasks.url.params) == {
         "branch_code": "wola-12",
         "status": "published",
         "limit": "100",
     }
+    assert finished.url.params["status"] == "finished"
 
 
 async def test_a_coordinator_of_several_branches_picks_one_and_no_other(
@@ -155,6 +167,9 @@ async def test_a_coordinator_of_several_branches_picks_one_and_no_other(
     async with console(platform, fake, ["coordinator"], ["wola-12", "ochota-1"]) as client:
         choose = await client.get("/koordynator")
         assert h1(choose) == "Wybierz oddział" and "ochota-1" in choose.text
+        # Branches by name and address; registry's list names none but the coordinator's.
+        assert "Filia ochota-1, ul. ochota-1 1" in choose.text
+        assert "Filia ursus-3" not in choose.text
         foreign = await client.get("/koordynator", params={"oddzial": "ursus-3"})
         assert h1(foreign) == "Wybierz oddział"
         chosen = await client.get("/koordynator", params={"oddzial": "wola-12"})
@@ -162,7 +177,7 @@ async def test_a_coordinator_of_several_branches_picks_one_and_no_other(
         remembered = await client.get("/koordynator/zadania")
     assert h1(remembered) == "Zadania oddziału"
     branches = [r.url.params.get("branch_code") for r in fake.sent("GET", "/matching/v1/tasks")]
-    assert branches == ["wola-12", "wola-12"]
+    assert branches == ["wola-12", "wola-12", "wola-12"]  # open and finished; the list
     assert fake.sent("GET", "/reporting/v1/reports/summary")[0].url.params["branch"] == "wola-12"
 
 
@@ -183,6 +198,9 @@ async def test_a_recurring_task_is_sent_as_a_weekly_rule(platform: TestPlatform)
         "byday": ["TU", "TH"],
         "count": "10",
         "with_children": "tak",
+        "what_to_bring": "Zeszyt i długopis",
+        "contact_first_name": "Barbara",
+        "languages": "pl, uk",
     }
     async with console(platform, fake, ["coordinator"], ["wola-12"]) as client:
         done = await client.post("/koordynator/zadania", data=form)
@@ -205,6 +223,9 @@ async def test_a_recurring_task_is_sent_as_a_weekly_rule(platform: TestPlatform)
         "min_age": None,
         "skills": ["matematyka", "Polski"],
         "with_children": True,
+        "what_to_bring": "Zeszyt i długopis",
+        "contact_first_name": "Barbara",
+        "languages": ["pl", "uk"],
     }
 
 
@@ -423,6 +444,7 @@ def enrolment(**changes: Any) -> dict[str, Any]:
             "name": "Biblioteka na Woli",
             "district": "wola",
             "institution_type": "library_branch",
+            "address": "ul. Wolska 12",
         },
         "funding_pln": "5000.00",
         "enrolled_on": "2026-02-01",
@@ -458,6 +480,8 @@ async def test_the_trainer_sees_follow_ups_and_branches_at_risk_in_polish(
     assert h1(page) == "Moje oddziały"
     assert f'href="/trener/oddzialy/{ENROLMENT_ID}"' in page.text
     assert "20.11.2026" in page.text and "po terminie" in page.text
+    # A follow-up names the branch as people know it, not by its code.
+    assert '<th scope="row">Biblioteka na Woli</th>' in page.text
     assert "brak aktywności od ponad 30 dni; etap stoi w miejscu zbyt długo" in page.text
     assert fake.sent("GET", "/registry/v1/enrolments")[0].url.params["status"] == "enrolled"
 
@@ -516,7 +540,7 @@ async def test_the_trainer_records_a_visit_and_hears_why_a_stage_was_refused(
         "next_steps": None,
         "follow_up_on": "2026-12-10",
     }
-    assert h1(page) == "Oddział wola-12"
+    assert h1(page) == "Biblioteka na Woli" and "ul. Wolska 12" in page.text
     assert "Wizyta monitoringowa zapisana." in page.text
     assert "Nie zmieniono etapu." in page.text and "the next stage is" in page.text
     # the form proposes the stage after the current one

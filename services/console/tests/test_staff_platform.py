@@ -310,7 +310,8 @@ async def test_a_trainer_sees_their_branch_and_records_a_visit(platform: TestPla
                     },
                 ),
             )
-            assert h1(recorded) == "Oddział wola-12"
+            assert h1(recorded) == "Biblioteka dla Dzieci i Młodzieży nr 12"
+            assert "ul. Górczewska 1" in recorded.text
             assert "Wizyta monitoringowa zapisana." in recorded.text
             assert "Zespół gotowy do rekrutacji" in recorded.text
 

@@ -20,7 +20,26 @@ from console import dev_issuer
 from console.api import ApiError
 from console.i18n import N_
 from console.oidc import OidcClient
-from console.pages import applications, city, coordinator, signin, trainer, volunteer
+from console.pages import (
+    applications,
+    branch_hours,
+    city,
+    coordinator,
+    district,
+    kiosk,
+    programme_documents,
+    signin,
+    staff,
+    trainer,
+    training,
+    volunteer,
+    volunteer_agreements,
+    volunteer_data,
+    volunteer_hours,
+    volunteer_settings,
+    volunteer_shifts,
+    volunteer_tasks,
+)
 from console.sessions import ServerSessions
 from console.settings import ConsoleSettings
 from console.store import ConsoleStore
@@ -103,11 +122,23 @@ def build_app(
     if settings.dev_sign_in:
         app.include_router(dev_issuer.build_router(settings))
     app.include_router(signin.router)
+    app.include_router(volunteer_shifts.router)
+    app.include_router(volunteer_tasks.router)
+    app.include_router(volunteer_hours.router)
+    app.include_router(volunteer_settings.router)
+    app.include_router(volunteer_data.router)
+    app.include_router(volunteer_agreements.router)
     app.include_router(volunteer.router)
+    app.include_router(kiosk.router)
     app.include_router(coordinator.router)
     app.include_router(trainer.router)
     app.include_router(city.router)
     app.include_router(applications.router)
+    app.include_router(district.router)
+    app.include_router(programme_documents.router)
+    app.include_router(training.router)
+    app.include_router(staff.router)
+    app.include_router(branch_hours.router)
     return app
 
 

@@ -20,6 +20,9 @@ import asyncpg
 
 from shared.db import asyncpg_dsn
 
+# The console's Postgres connections at most (deploy/README.md counts them).
+POOL_MAX_SIZE = 8
+
 
 class ConsoleStore:
     def __init__(self, database_url: str, session_secret: str) -> None:
@@ -35,7 +38,7 @@ class ConsoleStore:
                 self._pool = await asyncpg.create_pool(
                     self._dsn,
                     min_size=1,
-                    max_size=8,
+                    max_size=POOL_MAX_SIZE,
                     timeout=5,
                     server_settings={"search_path": "console", "application_name": "console"},
                 )

@@ -87,12 +87,14 @@ HOME_BY_ROLE = (
     ("city_admin", "/miasto"),
     ("trainer", "/trener"),
     ("coordinator", "/koordynator"),
+    ("district_admin", "/dyrekcja"),
     ("volunteer", "/wolontariusz"),
 )
 ROLE_NAMES = {
     "city_admin": N_("Urząd miasta"),
     "trainer": N_("Trener"),
     "coordinator": N_("Koordynator"),
+    "district_admin": N_("Dyrekcja biblioteki dzielnicowej"),
     "volunteer": N_("Wolontariusz"),
 }
 
@@ -403,10 +405,13 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
         links.append(("/koordynator", N_("Mój oddział")))
     if "trainer" in user.roles:
         links.append(("/trener", "Moje oddziały"))
+    if "district_admin" in user.roles:
+        links.append(("/dyrekcja", N_("Filie biblioteki")))
     if "city_admin" in user.roles:
         links.append(("/miasto", "Program w mieście"))
     if user.is_volunteer:
         links.append(("/wolontariusz", "Moje wolontariaty"))
+        links.append(("/wolontariusz/porozumienia", N_("Porozumienia i opinie")))
     return links
 
 

@@ -8,10 +8,11 @@ from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from console.api import ApiClient, ApiError, get_api
-from console.web import api_error_message, check_csrf, flash
+from console.web import api_error_message, check_csrf, flash, redirect
 
 Api = Annotated[ApiClient, Depends(get_api)]
 CSRF = [Depends(check_csrf)]
@@ -45,6 +46,15 @@ async def attempt(
         return None
     flash(request, done, kind="success", **values)
     return result
+
+
+async def attempt_and_return(
+    request: Request, call: Awaitable[Any], *, back: str, done: str, failed: str, **values: Any
+) -> Response:
+    """A form's one call (as ``attempt``), then back to the page ``back``, where the
+    message is shown."""
+    await attempt(request, call, done=done, failed=failed, **values)
+    return redirect(back)
 
 
 def flash_refusal(request: Request, error: ApiError, failed: str) -> None:

@@ -60,6 +60,10 @@ REFUSALS = {
         "Budżet nie może być mniejszy niż przyznane już dofinansowanie ({granted})."
     ),
     "Not awaiting a decision": N_("Ten wniosek nie czeka teraz na decyzję."),
+    "Not your branch": N_(
+        "Oddział {code} nie jest jednym z Twoich oddziałów: wniosek może złożyć tylko jego"
+        " koordynator albo dyrekcja jego biblioteki. Nic nie zmieniono."
+    ),
     "Already decided": N_("O tym wniosku już zdecydowano; nie można go zmienić."),
 }
 # The city office's three answers: the form's choice, registry's verb, the field sent and
@@ -126,22 +130,21 @@ async def attempt_in_polish(
     except ApiError as error:
         if error.status == 401:
             raise
-        text = REFUSALS.get(error.title) if error.status == 409 else None
+        text = REFUSALS.get(error.title) if error.status in (404, 409) else None
         if text is None:
             flash_refusal(request, error, failed)
             return None
         terms = (await call_of(api, edition_id) if edition_id else None) or {}
         lang = language(request)
-        flash(
-            request,
-            text,
-            kind="error",
-            opens=local_date(lang, terms.get("opens_on")),
-            closes=local_date(lang, terms.get("closes_on")),
-            left=money(lang, terms.get("left_pln")),
-            budget=money(lang, terms.get("budget_pln")),
-            granted=money(lang, terms.get("granted_pln")),
-        )
+        said = {
+            **values,
+            "opens": local_date(lang, terms.get("opens_on")),
+            "closes": local_date(lang, terms.get("closes_on")),
+            "left": money(lang, terms.get("left_pln")),
+            "budget": money(lang, terms.get("budget_pln")),
+            "granted": money(lang, terms.get("granted_pln")),
+        }
+        flash(request, text, kind="error", **said)
         return None
     flash(request, done, kind="success", **values)
     return result
@@ -154,11 +157,13 @@ async def attempt_in_polish(
 async def call_page(
     request: Request, edition_id: uuid.UUID, user: CityOffice, api: Api
 ) -> Response:
-    edition, terms, found, budget = await asyncio.gather(
+    edition, terms, found, budget, figures, districts = await asyncio.gather(
         api.get("registry", f"/v1/editions/{edition_id}"),
         call_of(api, str(edition_id)),
         api.get("registry", "/v1/applications", params={"edition": str(edition_id)}),
         api.get("registry", f"/v1/editions/{edition_id}/budget"),
+        api.get("reporting", "/v1/reports/applications", params={"edition_id": str(edition_id)}),
+        api.get("registry", "/v1/districts"),
     )
     return render(
         request,
@@ -167,6 +172,8 @@ async def call_page(
         call=terms,
         applications=found,
         budget=budget,
+        by_district=figures["editions"][0] if figures["editions"] else None,
+        district_names={d["slug"]: d["name"] for d in districts},
         **page_helpers(),
     )
 
@@ -291,6 +298,13 @@ async def apply(request: Request, edition_id: uuid.UUID, user: Coordinator, api:
     branch = chosen_branch(request, user)
     if branch is None:
         return redirect("/koordynator/wniosek")
+    return await apply_and_return(request, api, edition_id, branch, back="/koordynator/wniosek")
+
+
+async def apply_and_return(
+    request: Request, api: ApiClient, edition_id: uuid.UUID, branch: str | None, *, back: str
+) -> Response:
+    """Apply for ``branch`` with the posted draft; registry's refusal told in Polish."""
     form = await request.form()
     await attempt_in_polish(
         request,
@@ -303,15 +317,22 @@ async def apply(request: Request, edition_id: uuid.UUID, user: Coordinator, api:
         edition_id=str(edition_id),
         done=N_("Wniosek oddziału {code} złożony. Urząd miasta odpowie na tej stronie."),
         failed=N_("Nie złożono wniosku."),
-        code=branch,
+        code=branch or "",
     )
-    return redirect("/koordynator/wniosek")
+    return redirect(back)
 
 
 @router.post("/koordynator/wnioski/{application_id}", dependencies=CSRF)
 async def amend(
     request: Request, application_id: uuid.UUID, user: Coordinator, api: Api
 ) -> Response:
+    return await amend_and_return(request, api, application_id, back="/koordynator/wniosek")
+
+
+async def amend_and_return(
+    request: Request, api: ApiClient, application_id: uuid.UUID, *, back: str
+) -> Response:
+    """Change an application before the decision (one sent back is submitted again)."""
     form = await request.form()
     await attempt_in_polish(
         request,
@@ -321,4 +342,4 @@ async def amend(
         done=N_("Zmiany we wniosku zapisane; wniosek czeka na decyzję urzędu."),
         failed=N_("Nie zapisano zmian we wniosku."),
     )
-    return redirect("/koordynator/wniosek")
+    return redirect(back)

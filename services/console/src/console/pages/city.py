@@ -20,7 +20,15 @@ from starlette.datastructures import UploadFile
 
 from console.api import ApiClient, ApiError
 from console.i18n import N_, local_date
-from console.pages._common import CSRF, Api, attempt, field, fields, flash_refusal
+from console.pages._common import (
+    CSRF,
+    Api,
+    attempt,
+    attempt_and_return,
+    field,
+    fields,
+    flash_refusal,
+)
 from console.pages.coordinator._common import TASK_TYPES
 from console.pages.trainer import STAGES
 from console.web import (
@@ -187,10 +195,13 @@ async def close_edition(
 async def _edition_step(
     request: Request, api: ApiClient, edition_id: uuid.UUID, step: str, *, done: str, failed: str
 ) -> Response:
-    await attempt(
-        request, api.post("registry", f"/v1/editions/{edition_id}/{step}"), done=done, failed=failed
+    return await attempt_and_return(
+        request,
+        api.post("registry", f"/v1/editions/{edition_id}/{step}"),
+        done=done,
+        failed=failed,
+        back=await _back(request, edition_id),
     )
-    return redirect(await _back(request, edition_id))
 
 
 async def _back(request: Request, edition_id: uuid.UUID) -> str:
@@ -240,14 +251,14 @@ async def enrol_branch(
         "branch_code": field(form, "branch_code"),
         "funding_pln": (field(form, "funding_pln") or "0").replace(",", "."),
     }
-    await attempt(
+    return await attempt_and_return(
         request,
         api.post("registry", f"/v1/editions/{edition_id}/enrolments", json=body),
         done=N_("Oddział {code} zapisany do edycji."),
         failed=N_("Nie zapisano oddziału."),
         code=body["branch_code"] or "",
+        back=f"/miasto/edycje/{edition_id}",
     )
-    return redirect(f"/miasto/edycje/{edition_id}")
 
 
 @router.post("/miasto/zapisy/{enrolment_id}/trenerzy", dependencies=CSRF)

@@ -61,6 +61,7 @@ async def dashboard(request: Request, user: Trainer, api: Api) -> Response:
         request,
         "trainer/dashboard.html",
         enrolments=enrolments["items"],
+        names={item["branch"]["code"]: item["branch"]["name"] for item in enrolments["items"]},
         follow_ups=[row for row in rows if row["follow_ups_due"]],
         at_risk=[row for row in rows if row["at_risk"]],
         today=today(),

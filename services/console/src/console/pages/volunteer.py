@@ -57,6 +57,21 @@ SHIFT_STATUS = {
     "completed": N_("odbyty"),
     "no_show": N_("nieobecność"),
 }
+APPLICATION_STATES = {
+    "submitted": N_("zgłoszenie czeka na decyzję koordynatora"),
+    "accepted": N_("zgłoszenie przyjęte"),
+    "waitlisted": N_("lista rezerwowa"),
+    "rejected": N_("zgłoszenie odrzucone"),
+    "withdrawn": N_("zgłoszenie wycofane"),
+}
+MILESTONES = {
+    "first_shift": N_("Pierwszy dyżur"),
+    "hours_10": N_("10 zatwierdzonych godzin"),
+    "hours_25": N_("25 zatwierdzonych godzin"),
+    "hours_50": N_("50 zatwierdzonych godzin"),
+    "hours_100": N_("100 zatwierdzonych godzin"),
+    "one_year": N_("Rok wolontariatu"),
+}
 HOURS_STATUS = {
     "logged": N_("czekają na zatwierdzenie"),
     "approved": N_("zatwierdzone"),
@@ -183,11 +198,13 @@ def _link_details(reason: str) -> list[str]:
 @router.get("")
 async def home(request: Request, user: Volunteer, api: Api) -> Response:
     """My proposals, shifts, hours; a certificate on request; my calendar link."""
-    me, proposals, shifts, hours = await asyncio.gather(
+    me, proposals, shifts, hours, applications, milestones = await asyncio.gather(
         api.get("matching", "/v1/me"),
         api.get("matching", "/v1/me/proposals", params={"limit": 100}),
         api.get("matching", "/v1/me/assignments", params={"limit": 200}),
         api.get("matching", "/v1/me/hours", params={"limit": 500}),
+        api.get("matching", "/v1/me/applications", params={"limit": 100}),
+        api.get("matching", "/v1/me/milestones"),
     )
     tasks = await _tasks(api, {item["task_id"] for item in [*proposals, *shifts]})
     proposals = [_with_task(item, tasks) for item in proposals]
@@ -209,6 +226,10 @@ async def home(request: Request, user: Volunteer, api: Api) -> Response:
         certificate_branches=sorted({entry["branch_code"] for entry in approved}),
         certificate=request.session.get("certificate"),
         calendar_url=request.session.get("calendar_url"),
+        applications=applications,
+        milestones=milestones,
+        milestone_names=MILESTONES,
+        application_states=APPLICATION_STATES,
         proposal_status=PROPOSAL_STATUS,
         shift_status=SHIFT_STATUS,
         hours_status=HOURS_STATUS,

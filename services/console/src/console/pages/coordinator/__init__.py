@@ -10,8 +10,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console.pages.coordinator import candidates, dashboard, decisions, tasks, volunteers
+from console.pages.coordinator import (
+    agreement_documents,
+    candidates,
+    dashboard,
+    decisions,
+    tasks,
+    thanks,
+    volunteers,
+)
 
 router = APIRouter()
-for pages in (dashboard, tasks, decisions, candidates, volunteers):
+for pages in (dashboard, tasks, decisions, candidates, volunteers, thanks, agreement_documents):
     router.include_router(pages.router)

@@ -115,11 +115,13 @@ def chosen_branch(request: Request, user: User) -> str | None:
 
 
 async def branch_choices(user: User, api: ApiClient) -> list[tuple[str, str]]:
-    """(code, label) of the branches the person may pick."""
-    if "city_admin" not in user.roles:
-        return [(code, code) for code in user.branches]
+    """(code, label) of the branches the person may pick, by name and address (registry
+    lists a coordinator's own branches only)."""
     page = await api.get("registry", "/v1/branches", params={"limit": 500})
-    return [(item["code"], f"{item['code']} — {item['name']}") for item in page["items"]]
+    named = [(item["code"], f"{item['name']}, {item['address']}") for item in page["items"]]
+    if "city_admin" in user.roles:
+        return named
+    return [(code, label) for code, label in named if code in user.branches]
 
 
 async def choose_branch_page(request: Request, user: User, api: ApiClient) -> Response:
@@ -131,13 +133,20 @@ async def choose_branch_page(request: Request, user: User, api: ApiClient) -> Re
     )
 
 
-async def branch_place(api: ApiClient, code: str) -> dict[str, Any]:
-    """The branch as people know it (its name and address, from registry) for the pages'
-    heading; its code alone when registry does not tell."""
+async def place_or_code(api: ApiClient, service: str, path: str, code: str) -> dict[str, Any]:
+    """A branch as a service describes it (at least its ``name`` and ``address``); its code
+    alone when the service does not know it. An expired session still signs the person out."""
     try:
-        found = await api.get("registry", f"/v1/branches/{code}")
+        found: dict[str, Any] = await api.get(service, path)
     except ApiError as error:
         if error.status == 401:
             raise
         return {"code": code, "name": code, "address": None}
+    return found
+
+
+async def branch_place(api: ApiClient, code: str) -> dict[str, Any]:
+    """The branch as people know it (its name and address, from registry) for the pages'
+    heading; its code alone when registry does not tell."""
+    found = await place_or_code(api, "registry", f"/v1/branches/{code}", code)
     return {"code": code, "name": found["name"], "address": found["address"]}

@@ -33,7 +33,7 @@ async def dashboard(request: Request, user: Coordinator, api: Api) -> Response:
     branch = chosen_branch(request, user)
     if branch is None or request.query_params.get("wybierz"):
         return await choose_branch_page(request, user, api)
-    summary, breakdown, open_tasks = await asyncio.gather(
+    summary, breakdown, open_tasks, finished = await asyncio.gather(
         api.get("reporting", "/v1/reports/summary", params={"branch": branch}),
         api.get("reporting", "/v1/reports/breakdown", params={"branch": branch, "by": "task_type"}),
         api.get(
@@ -41,11 +41,17 @@ async def dashboard(request: Request, user: Coordinator, api: Api) -> Response:
             "/v1/tasks",
             params={"branch_code": branch, "status": "published", "limit": 100},
         ),
+        # Dates all passed: not open any more, but their hours still wait for a decision.
+        api.get(
+            "matching",
+            "/v1/tasks",
+            params={"branch_code": branch, "status": "finished", "limit": 100},
+        ),
     )
-    by_task = {task["id"]: task for task in open_tasks}
+    by_task = {task["id"]: task for task in [*open_tasks, *finished]}
     pending, hours = await asyncio.gather(
         _gather_rows(api, open_tasks, "applications", "submitted"),
-        _gather_rows(api, open_tasks, "hours", "logged"),
+        _gather_rows(api, list(by_task.values()), "hours", "logged"),
     )
     return render(
         request,

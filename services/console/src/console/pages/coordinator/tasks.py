@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -19,6 +21,7 @@ from console.pages.coordinator._common import (
     MANY,
     WEEKDAYS,
     Coordinator,
+    back_to,
     branch_place,
     choose_branch_page,
     chosen_branch,
@@ -33,6 +36,7 @@ from console.web import (
 )
 
 router = APIRouter()
+WARSAW = ZoneInfo("Europe/Warsaw")
 
 # -- tasks ------------------------------------------------------------------------------------
 
@@ -43,7 +47,7 @@ async def task_list(request: Request, user: Coordinator, api: Api) -> Response:
     if branch is None:
         return await choose_branch_page(request, user, api)
     status = request.query_params.get("status") or None
-    if status not in (None, "published", "cancelled"):
+    if status not in (None, "published", "finished", "cancelled"):
         status = None
     found = await api.get(
         "matching",
@@ -70,6 +74,9 @@ def empty_task_form() -> dict[str, Any]:
         "min_age": "",
         "skills": "",
         "with_children": False,
+        "what_to_bring": "",
+        "contact_first_name": "",
+        "languages": "",
         "kind": "one_off",
         "first_day": "",
         "start": "",
@@ -93,6 +100,9 @@ def task_form_of(task: Mapping[str, Any]) -> dict[str, Any]:
         min_age="" if task.get("min_age") is None else str(task["min_age"]),
         skills=", ".join(task.get("skills") or []),
         with_children=bool(task.get("with_children")),
+        what_to_bring=task.get("what_to_bring") or "",
+        contact_first_name=task.get("contact_first_name") or "",
+        languages=", ".join(task.get("languages") or []),
         kind=task["schedule_kind"],
         first_day=task["first_day"],
         start=(task.get("start") or "")[:5],
@@ -165,6 +175,9 @@ def task_input(values: Mapping[str, Any], branch: str) -> dict[str, Any]:
         "min_age": number_or_text(values["min_age"]),
         "skills": skills,
         "with_children": values["with_children"],
+        "what_to_bring": values["what_to_bring"] or None,
+        "contact_first_name": values["contact_first_name"] or None,
+        "languages": [code.strip() for code in values["languages"].split(",") if code.strip()],
     }
 
 
@@ -202,7 +215,9 @@ async def new_task(request: Request, user: Coordinator, api: Api) -> Response:
     branch = chosen_branch(request, user)
     if branch is None:
         return await choose_branch_page(request, user, api)
-    return await task_form_page(request, api, branch=branch, values=empty_task_form())
+    # Volunteers see whom to ask for: the coordinator's first name, which she may change.
+    values = {**empty_task_form(), "contact_first_name": user.name.split(" ")[0]}
+    return await task_form_page(request, api, branch=branch, values=values)
 
 
 @router.post("/koordynator/zadania", dependencies=CSRF)
@@ -268,10 +283,12 @@ async def cancel_task(
 async def task_page(request: Request, task_id: uuid.UUID, user: Coordinator, api: Api) -> Response:
     task = await api.get("matching", f"/v1/tasks/{task_id}")
     base = f"/v1/tasks/{task_id}"
-    applications, assignments, hours = await asyncio.gather(
+    applications, assignments, hours, dates, place = await asyncio.gather(
         api.get("matching", f"{base}/applications", params={"limit": MANY}),
         api.get("matching", f"{base}/assignments", params={"limit": MANY}),
         api.get("matching", f"{base}/hours", params={"limit": MANY}),
+        api.get("matching", f"{base}/occurrences"),
+        branch_place(api, task["branch_code"]),
     )
     names = {
         item["volunteer_id"]: item["volunteer_name"]
@@ -282,6 +299,7 @@ async def task_page(request: Request, task_id: uuid.UUID, user: Coordinator, api
         request,
         "coordinator/task.html",
         task=task,
+        place=place,
         schedule=describe_schedule(task),
         submitted=[a for a in applications if a["status"] == "submitted"],
         waitlisted=[a for a in applications if a["status"] == "waitlisted"],
@@ -289,9 +307,48 @@ async def task_page(request: Request, task_id: uuid.UUID, user: Coordinator, api
         assignments=assignments,
         hours=hours,
         names=names,
+        dates=dates,
+        today=datetime.now(WARSAW).date().isoformat(),
+        shift_states=SHIFT_STATES,
         here=f"/koordynator/zadania/{task_id}",
         **page_helpers(),
     )
+
+
+# One date of a volunteer's place, as the roster names it.
+SHIFT_STATES = {
+    "planned": N_("zaplanowany"),
+    "declined": N_("odmówiony"),
+    "excused": N_("usprawiedliwiony"),
+    "attended": N_("obecny"),
+    "absent": N_("nieobecny"),
+    "cancelled": N_("odwołany"),
+}
+ATTENDANCE = {
+    "obecny": ("attended", N_("Zapisano obecność.")),
+    "nieobecny": ("absent", N_("Zapisano nieobecność.")),
+    "usprawiedliwiony": ("excused", N_("Zapisano usprawiedliwioną nieobecność.")),
+}
+
+
+@router.post("/koordynator/obecnosc/{occurrence_id}/{mark}", dependencies=CSRF)
+async def mark_attendance(
+    request: Request, occurrence_id: uuid.UUID, mark: str, user: Coordinator, api: Api
+) -> Response:
+    """One person's attendance on one date of a task (from the task's roster)."""
+    form = await request.form()
+    back = back_to(form, "/koordynator/zadania")
+    if mark not in ATTENDANCE:
+        flash(request, N_("Nieznany rodzaj obecności."), kind="error")
+        return redirect(back)
+    state, done = ATTENDANCE[mark]
+    await attempt(
+        request,
+        api.post("matching", f"/v1/occurrences/{occurrence_id}/attendance", json={"state": state}),
+        done=done,
+        failed=N_("Nie zapisano obecności."),
+    )
+    return redirect(back)
 
 
 def describe_schedule(task: Mapping[str, Any]) -> str:

@@ -97,7 +97,7 @@ async def conclude_agreement(
     body = {
         "volunteer_id": str(volunteer_id),
         "branch_code": branch,
-        **fields(form, "scope", "starts_on", "ends_on"),
+        **fields(form, "scope", "starts_on", "ends_on", "working_hours", "reimbursed_costs"),
     }
     await attempt(
         request,
