@@ -45,6 +45,10 @@ ROLE_SETS: dict[str, frozenset[str]] = {
     "own_staff": frozenset({"coordinator"}),  # a coordinator's own notification choices
     "admin": frozenset({"city_admin"}),
     "staff": frozenset({"city_admin", "trainer", "coordinator"}),
+    # Registry's staff reads: a district library's administrator sees the library's branches.
+    "registry_staff": frozenset({"city_admin", "trainer", "coordinator", "district_admin"}),
+    # "A district library's director or a branch coordinator applies for a branch."
+    "applicant": frozenset({"city_admin", "coordinator", "district_admin"}),
     "trainer": frozenset({"city_admin", "trainer"}),
     "coordinator": frozenset({"city_admin", "coordinator"}),
     "branch_staff": frozenset({"city_admin", "coordinator"}),
@@ -65,22 +69,22 @@ MATRIX = """
 registry GET    /health/live                                  public  -
 registry GET    /health/ready                                 public  -
 registry GET    /metrics                                      public  -
-registry GET    /v1/districts                                 staff   -
-registry GET    /v1/organisations                             staff   -
+registry GET    /v1/districts                                 registry_staff -
+registry GET    /v1/organisations                             registry_staff -
 registry POST   /v1/branches                                  admin   -
 registry POST   /v1/branches/import                           admin   -
-registry GET    /v1/branches                                  staff   -
-registry GET    /v1/branches/{key}                            staff   branch
+registry GET    /v1/branches                                  registry_staff -
+registry GET    /v1/branches/{key}                            registry_staff branch
 registry PATCH  /v1/branches/{key}                            admin   -
 registry POST   /v1/editions                                  admin   -
-registry GET    /v1/editions                                  staff   -
-registry GET    /v1/editions/{edition_id}                     staff   -
+registry GET    /v1/editions                                  registry_staff -
+registry GET    /v1/editions/{edition_id}                     registry_staff -
 registry PATCH  /v1/editions/{edition_id}                     admin   -
 registry POST   /v1/editions/{edition_id}/open                admin   -
 registry POST   /v1/editions/{edition_id}/close               admin   -
 registry POST   /v1/editions/{edition_id}/enrolments          admin   -
-registry GET    /v1/enrolments                                staff   -
-registry GET    /v1/enrolments/{enrolment_id}                 staff   branch
+registry GET    /v1/enrolments                                registry_staff -
+registry GET    /v1/enrolments/{enrolment_id}                 registry_staff branch
 registry PATCH  /v1/enrolments/{enrolment_id}                 admin   -
 registry POST   /v1/enrolments/{enrolment_id}/withdraw        admin   -
 registry POST   /v1/staff                                     admin   -
@@ -93,39 +97,49 @@ registry GET    /v1/trainers                                  admin   -
 registry GET    /v1/trainers/{trainer_id}                     admin   -
 registry PATCH  /v1/trainers/{trainer_id}                     admin   -
 registry POST   /v1/trainers/{trainer_id}/erasure             admin   -
-registry GET    /v1/branches/{key}/coordinators               staff   branch
+registry GET    /v1/coordinators                              admin   -
+registry GET    /v1/administrators                            admin   -
+registry GET    /v1/branches/{key}/coordinators               registry_staff branch
 registry POST   /v1/branches/{key}/coordinators               admin   -
+registry GET    /v1/organisations/{organisation_id}/administrators admin -
+registry POST   /v1/organisations/{organisation_id}/administrators admin -
+registry DELETE /v1/organisations/{organisation_id}/administrators/{staff_id} admin -
 registry DELETE /v1/branches/{key}/coordinators/{staff_id}    admin   -
 registry POST   /v1/enrolments/{enrolment_id}/trainers        admin   -
 registry DELETE /v1/enrolments/{enrolment_id}/trainers/{trainer_id} admin -
 registry POST   /v1/enrolments/{enrolment_id}/mentors         admin   -
-registry GET    /v1/enrolments/{enrolment_id}/team            staff   branch
-registry GET    /v1/enrolments/{enrolment_id}/stages          staff   branch
+registry GET    /v1/enrolments/{enrolment_id}/team            registry_staff branch
+registry GET    /v1/enrolments/{enrolment_id}/stages          registry_staff branch
 registry POST   /v1/enrolments/{enrolment_id}/stages          trainer branch
 registry POST   /v1/editions/{edition_id}/modules             admin   -
-registry GET    /v1/editions/{edition_id}/modules             staff   -
+registry GET    /v1/editions/{edition_id}/modules             registry_staff -
 registry POST   /v1/modules/{module_id}/sessions              admin   -
-registry GET    /v1/modules/{module_id}/sessions              staff   -
+registry GET    /v1/modules/{module_id}/sessions              registry_staff -
 registry POST   /v1/sessions/{session_id}/attendance          trainer -
-registry GET    /v1/sessions/{session_id}/attendance          staff   -
-registry GET    /v1/enrolments/{enrolment_id}/training        staff   branch
+registry GET    /v1/sessions/{session_id}/attendance          registry_staff -
+registry GET    /v1/enrolments/{enrolment_id}/training        registry_staff branch
 registry PUT    /v1/enrolments/{enrolment_id}/programme       branch_staff branch
-registry GET    /v1/enrolments/{enrolment_id}/programme       staff   branch
+registry GET    /v1/enrolments/{enrolment_id}/programme       registry_staff branch
 registry POST   /v1/enrolments/{enrolment_id}/programme/submit branch_staff branch
 registry POST   /v1/enrolments/{enrolment_id}/visits          trainer branch
 registry PATCH  /v1/visits/{visit_id}                         trainer branch
-registry GET    /v1/visits                                    staff   -
+registry GET    /v1/visits                                    registry_staff -
 registry PUT    /v1/enrolments/{enrolment_id}/report          branch_staff branch
-registry GET    /v1/enrolments/{enrolment_id}/report          staff   branch
+registry GET    /v1/enrolments/{enrolment_id}/report          registry_staff branch
 registry POST   /v1/enrolments/{enrolment_id}/report/submit   branch_staff branch
 registry POST   /v1/enrolments/{enrolment_id}/report/accept   admin   -
+registry GET    /v1/enrolments/{enrolment_id}/{document}/comments registry_staff branch
+registry POST   /v1/enrolments/{enrolment_id}/{document}/comments trainer branch
+registry POST   /v1/enrolments/{enrolment_id}/programme/accept trainer branch
+registry GET    /v1/documents/{document}                      registry_staff -
+registry PUT    /v1/sessions/{session_id}/notes               trainer -
 registry PUT    /v1/editions/{edition_id}/call                admin   -
-registry GET    /v1/editions/{edition_id}/call                staff   -
+registry GET    /v1/editions/{edition_id}/call                registry_staff -
 registry GET    /v1/editions/{edition_id}/budget              admin   -
-registry POST   /v1/editions/{edition_id}/applications        coordinator -
-registry GET    /v1/applications                              staff   -
-registry GET    /v1/applications/{application_id}             staff   -
-registry PUT    /v1/applications/{application_id}             coordinator -
+registry POST   /v1/editions/{edition_id}/applications        applicant -
+registry GET    /v1/applications                              registry_staff -
+registry GET    /v1/applications/{application_id}             registry_staff -
+registry PUT    /v1/applications/{application_id}             applicant -
 registry POST   /v1/applications/{application_id}/accept      admin   -
 registry POST   /v1/applications/{application_id}/reject      admin   -
 registry POST   /v1/applications/{application_id}/request-changes admin -
@@ -134,11 +148,18 @@ matching GET    /health/ready                                 public  -
 matching GET    /metrics                                      public  -
 matching GET    /v1/volunteers/{volunteer_id}                 coordinator branch
 matching GET    /v1/me                                        self      -
+matching GET    /v1/me/preferences                            self      -
+matching PUT    /v1/me/preferences                            self      -
+matching GET    /v1/me/data                                   self      -
+matching GET    /v1/me/data.pdf                               self      -
+matching POST   /v1/me/erasure                                self      -
 matching POST   /v1/tasks                                     coordinator branch
 matching PUT    /v1/tasks/{task_id}                           coordinator branch
 matching POST   /v1/tasks/{task_id}/cancel                    coordinator branch
 matching GET    /v1/tasks                                     everyone -
 matching GET    /v1/tasks/{task_id}                           everyone -
+matching GET    /v1/me/open-tasks                             self      -
+matching GET    /v1/me/open-tasks/{task_id}                   self      -
 matching PUT    /v1/volunteers/{volunteer_id}/child-protection-check coordinator branch
 matching GET    /v1/volunteers/{volunteer_id}/child-protection-checks coordinator branch
 matching POST   /v1/child-protection-checks/sweep             admin   -
@@ -146,6 +167,8 @@ matching POST   /v1/tasks/{task_id}/applications              self    -
 matching GET    /v1/tasks/{task_id}/applications              coordinator branch
 matching POST   /v1/applications/{application_id}/accept      coordinator branch
 matching POST   /v1/applications/{application_id}/reject      coordinator branch
+matching GET    /v1/me/applications                           self      -
+matching POST   /v1/applications/{application_id}/withdraw    self    own
 matching GET    /v1/tasks/{task_id}/assignments               staff   branch
 matching GET    /v1/me/assignments                            self      -
 matching POST   /v1/assignments/{assignment_id}/cancel        coordinator_or_volunteer own
@@ -160,14 +183,37 @@ matching POST   /v1/proposals/{proposal_id}/accept            volunteer own
 matching POST   /v1/proposals/{proposal_id}/decline           volunteer own
 matching GET    /v1/proposals/{proposal_id}/respond           public  link
 matching POST   /v1/proposals/{proposal_id}/respond           public  link
+matching GET    /v1/tasks/{task_id}/occurrences               staff   branch
+matching POST   /v1/occurrences/{occurrence_id}/attendance    coordinator branch
+matching GET    /v1/me/occurrences                            self      -
+matching POST   /v1/occurrences/{occurrence_id}/excuse        volunteer own
+matching POST   /v1/occurrences/{occurrence_id}/pass          volunteer own
+matching POST   /v1/branches/{branch_code}/kiosk              coordinator branch
+matching GET    /v1/branches/{branch_code}/kiosks             coordinator branch
+matching POST   /v1/kiosks/{kiosk_id}/revoke                  coordinator branch
+matching GET    /v1/branches/{branch_code}/place              everyone -
+matching GET    /v1/branches/{branch_code}/volunteers-by-hours coordinator branch
+matching GET    /v1/kiosk                                     public  link
+matching POST   /v1/kiosk/check-ins                           public  link
+matching POST   /v1/kiosk/close                               public  link
 matching POST   /v1/assignments/{assignment_id}/hours         coordinator_or_volunteer own
 matching POST   /v1/hours/{entry_id}/approve                  coordinator branch
 matching POST   /v1/hours/{entry_id}/reject                   coordinator branch
 matching GET    /v1/tasks/{task_id}/hours                     staff   branch
 matching GET    /v1/me/hours                                  self      -
+matching GET    /v1/me/hours/summary                          self      -
+matching GET    /v1/me/milestones                             self      -
 matching POST   /v1/agreements                                coordinator branch
 matching GET    /v1/agreements                                coordinator_or_volunteer -
 matching POST   /v1/certificates                              coordinator_or_volunteer branch
+matching GET    /v1/agreements/{agreement_id}                 coordinator_or_volunteer own
+matching GET    /v1/agreements/{agreement_id}/pdf             coordinator_or_volunteer own
+matching POST   /v1/agreements/{agreement_id}/signed-copy     coordinator_or_volunteer own
+matching GET    /v1/agreements/{agreement_id}/signed-copy     coordinator_or_volunteer own
+matching POST   /v1/agreements/{agreement_id}/reference-request self own
+matching GET    /v1/references                                coordinator_or_volunteer -
+matching PUT    /v1/references/{reference_id}/text            coordinator branch
+matching GET    /v1/references/{reference_id}/pdf             coordinator_or_volunteer own
 matching GET    /v1/certificates/{certificate_id}/pdf         coordinator_or_volunteer own
 matching POST   /v1/me/calendar-feed                          self      -
 matching GET    /v1/calendar-feeds/{token}.ics                public  link
@@ -192,6 +238,7 @@ reporting GET   /v1/reports/timeseries                        staff   -
 reporting GET   /v1/reports/retention                         staff   -
 reporting GET   /v1/reports/branches                          staff   -
 reporting GET   /v1/reports/messages                          admin   -
+reporting GET   /v1/reports/applications                      admin   -
 reporting GET   /v1/monitoring                                staff   -
 reporting GET   /v1/exports/open-data.csv                     admin   -
 reporting GET   /v1/exports/editions/{edition_id}/report.pdf  admin   -
@@ -283,6 +330,9 @@ LOOKUPS: tuple[tuple[str, str, str | None], ...] = (
     ("staff_id", "SELECT staff_id FROM registry.coordinator_assignments a JOIN registry.branches b"
      " ON b.id = a.branch_id WHERE b.code = $1", "branch"),
     ("trainer_id", "SELECT id FROM registry.trainers LIMIT 1", None),
+    ("organisation_id", "SELECT organisation_id FROM registry.branches WHERE code = $1",
+     "branch"),
+    ("document", "SELECT 'programme'", None),
     ("module_id", "SELECT id FROM registry.training_modules WHERE edition_id = $1", "edition_id"),
     ("session_id", "SELECT id FROM registry.training_sessions WHERE module_id = $1", "module_id"),
     # A shift done in branch A, with approved hours: its volunteer is "the volunteer".
@@ -297,12 +347,19 @@ LOOKUPS: tuple[tuple[str, str, str | None], ...] = (
     ("proposal_id", "SELECT id FROM matching.proposals WHERE volunteer_id = $1 LIMIT 1",
      "volunteer_id"),
     ("entry_id", "SELECT id FROM matching.hours WHERE assignment_id = $1", "assignment_id"),
+    ("occurrence_id", "SELECT id FROM matching.occurrences WHERE assignment_id = $1"
+     " ORDER BY occurrence_date LIMIT 1", "assignment_id"),
     ("application_id", "SELECT a.id FROM matching.applications a JOIN matching.tasks t"
      " ON t.id = a.task_id WHERE t.branch_code = $1 LIMIT 1", "branch"),
     ("certificate_id", "SELECT id FROM matching.certificates WHERE volunteer_id = $1 LIMIT 1",
      "volunteer_id"),
     ("message_id", "SELECT id FROM notifications.messages WHERE volunteer_id = $1 LIMIT 1",
      "volunteer_id"),
+    # The agreement of branch A whose reference its volunteer asked for.
+    ("reference_id", "SELECT id FROM matching.reference_requests WHERE volunteer_id = $1"
+     " LIMIT 1", "volunteer_id"),
+    ("agreement_id", "SELECT agreement_id FROM matching.reference_requests WHERE id = $1",
+     "reference_id"),
 )  # fmt: skip
 
 
@@ -349,7 +406,7 @@ class Seeded:
 
     async def load(self, registry: Service) -> None:
         v = self.values
-        v["key"] = self.branch_a
+        v["key"] = v["branch_code"] = self.branch_a
         # Each lookup's parameter is branch A ("branch") or a value found before it.
         for name, query, parameter in LOOKUPS:
             argument: Any = self.branch_a if parameter == "branch" else None
@@ -357,6 +414,13 @@ class Seeded:
                 argument = uuid.UUID(v[parameter])
             v[name] = await self.one(query, *([] if parameter is None else [argument]))
         v["visit_id"] = await self.visit(registry, v["enrolment_id"])
+        # A kiosk open at branch A (as a coordinator opens one on a tablet).
+        v["kiosk_id"] = await self.one(
+            "INSERT INTO matching.kiosk_sessions (id, branch_code, opened_at, expires_at,"
+            " opened_by_subject) VALUES (gen_random_uuid(), $1, now(), now() + interval"
+            " '14 hours', 'seed') RETURNING id",
+            self.branch_a,
+        )
         one = self.one
         # Staff sign in with their identity provider's subject, as registry knows them.
         for side, code in (("a", self.branch_a), ("b", self.branch_b)):
@@ -373,6 +437,13 @@ class Seeded:
                 " ORDER BY t.subject LIMIT 1",
                 code,
             )
+            self.subjects[("district_admin", side)] = await one(
+                "SELECT s.subject FROM registry.staff s JOIN registry.organisation_administrators"
+                " a ON a.staff_id = s.id JOIN registry.branches b"
+                " ON b.organisation_id = a.organisation_id"
+                " WHERE b.code = $1 AND a.unassigned_on IS NULL ORDER BY s.subject LIMIT 1",
+                code,
+            )
         coordinators = [self.subjects[("coordinator", side)] for side in ("a", "b")]
 
         async def notifications_knows_them() -> bool:
@@ -384,8 +455,11 @@ class Seeded:
             return bool(known == len(coordinators))
 
         await eventually(notifications_knows_them, timeout=60, message="coordinators known")
-        # Staff branches come from each service's copy of registry's assignments.
-        subjects = sorted(set(self.subjects.values()))
+        # Staff branches come from each service's copy of registry's assignments (a district
+        # library's administrators are registry's alone).
+        subjects = sorted(
+            {s for (role, _), s in self.subjects.items() if role in ("coordinator", "trainer")}
+        )
         for schema in STAFF_SCOPE_SCHEMAS:
 
             async def copy_knows_them(schema: str = schema) -> bool:
@@ -455,6 +529,9 @@ class Seeded:
                 "starts_on": today.isoformat(),
                 "ends_on": (today + timedelta(days=20)).isoformat(),
             },
+            ("PUT", "/v1/references/{reference_id}/text"): {
+                "text": "Sumienna i punktualna, prowadziła głośne czytanie z pomysłem.",
+            },
             ("PUT", "/v1/enrolments/{enrolment_id}/programme"): {
                 "spaces": "Czytelnia i sala zajęć",
                 "hours_available": "Wtorki i czwartki po południu",
@@ -472,12 +549,21 @@ class Seeded:
                 "reached_on": today.isoformat(),
                 "reason": "Sprawdzenie uprawnień",
             },
+            ("POST", "/v1/enrolments/{enrolment_id}/{document}/comments"): {
+                "body": "Uwagi do programu"
+            },
             ("PUT", "/v1/preferences"): {"reminder_hours_before": 24},
+            ("PUT", "/v1/me/preferences"): {
+                "consent_email": True,
+                "consent_sms": False,
+                "message_language": "pl",
+            },
             ("PUT", "/v1/staff/preferences"): {"daily_digest": True},
             ("POST", "/v1/enrolments/{enrolment_id}/visits"): {
                 "visited_on": today.isoformat(),
                 "notes": "Wizyta monitorująca",
             },
+            ("POST", "/v1/occurrences/{occurrence_id}/attendance"): {"state": "attended"},
             ("POST", "/v1/assignments/{assignment_id}/hours"): {
                 "hours": "2",
                 "worked_on": today.isoformat(),
@@ -521,9 +607,11 @@ def identities() -> list[Identity]:
         Identity("volunteer of nothing here", "volunteer", foreign=True),
         Identity("coordinator of branch B", "coordinator", foreign=True),
         Identity("trainer of branch B", "trainer", foreign=True),
+        Identity("district admin of branch B's library", "district_admin", foreign=True),
         Identity("volunteer", "volunteer", foreign=False),
         Identity("trainer of branch A", "trainer", foreign=False),
         Identity("coordinator of branch A", "coordinator", foreign=False),
+        Identity("district admin of branch A's library", "district_admin", foreign=False),
         Identity("city office", "city_admin", foreign=False),
     ]
 
@@ -622,7 +710,10 @@ async def seed_and_find(platform: TestPlatform, services: dict[str, Service]) ->
     # "Another branch" is one the volunteer has no link to (no application, proposal,
     # assignment or agreement there), so that it may not see them either.
     branch_b = await platform.fetchval(
-        "SELECT code FROM registry.branches WHERE code <> $1 AND code NOT IN ("
+        "SELECT code FROM registry.branches WHERE code <> $1"
+        # Another district library's: its administrator is "of another branch" too.
+        " AND organisation_id IS DISTINCT FROM"
+        " (SELECT organisation_id FROM registry.branches WHERE code = $1) AND code NOT IN ("
         " SELECT t.branch_code FROM matching.tasks t WHERE t.id IN ("
         "  SELECT task_id FROM matching.applications WHERE volunteer_id = $2"
         "  UNION SELECT task_id FROM matching.proposals WHERE volunteer_id = $2"
@@ -633,6 +724,7 @@ async def seed_and_find(platform: TestPlatform, services: dict[str, Service]) ->
         uuid.UUID(volunteer_id),
     )
     await issue_certificate(platform, services["matching"], branch_a, volunteer_id)
+    await ask_for_a_reference(platform, services["matching"], branch_a, volunteer_id)
     await apply_to_branch(platform, services["matching"], branch_a)
     seeded = Seeded(platform, branch_a, branch_b)
     await seeded.load(services["registry"])
@@ -698,6 +790,33 @@ async def issue_certificate(
             headers={"authorization": f"Bearer {token}"},
         )
     assert response.status_code == 201, response.text
+
+
+async def ask_for_a_reference(
+    platform: TestPlatform, matching: Service, branch: str, volunteer_id: str
+) -> None:
+    """The branch concludes an agreement with the volunteer, who asks for a reference."""
+    transport = httpx.ASGITransport(app=matching.http)
+    async with httpx.AsyncClient(transport=transport, base_url="http://matching") as http:
+        today = date.today()
+        agreement = await http.post(
+            "/v1/agreements",
+            json={
+                "volunteer_id": volunteer_id,
+                "branch_code": branch,
+                "scope": "Pomoc w czytelni",
+                "starts_on": today.isoformat(),
+                "ends_on": (today + timedelta(days=60)).isoformat(),
+            },
+            headers={"authorization": f"Bearer {platform.token('city_admin')}"},
+        )
+        assert agreement.status_code == 201, agreement.text
+        volunteer = platform.token("volunteer", subject=volunteer_id)
+        asked = await http.post(
+            f"/v1/agreements/{agreement.json()['id']}/reference-request",
+            headers={"authorization": f"Bearer {volunteer}"},
+        )
+        assert asked.status_code == 201, asked.text
 
 
 async def apply_to_branch(platform: TestPlatform, matching: Service, branch: str) -> None:

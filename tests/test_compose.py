@@ -601,7 +601,7 @@ def test_depends_on_references_existing_services() -> None:
 
 def test_postgres_and_rabbitmq_configuration() -> None:
     postgres = compose_services()["postgres"]
-    assert str(postgres["image"]).startswith("postgres:16")
+    assert str(postgres["image"]).startswith("postgres:16.")
     assert environment(postgres)["POSTGRES_DB"] == "volunteering"
     assert environment(postgres).get("POSTGRES_PASSWORD"), "the postgres image requires one"
     init = [t for s, t in bind_mounts(postgres) if (ROOT / s).resolve() == INIT_SQL]
@@ -609,7 +609,10 @@ def test_postgres_and_rabbitmq_configuration() -> None:
     assert init[0].endswith(".sql")
 
     rabbitmq = compose_services()["rabbitmq"]
-    assert rabbitmq["image"] == "rabbitmq:3.13-management"
+    # RabbitMQ 4.x, the version the definitions file says and the cluster operator runs.
+    version = json.loads(DEFINITIONS_FILE.read_text(encoding="utf-8"))["rabbitmq_version"]
+    assert version.startswith("4.")
+    assert rabbitmq["image"] == f"rabbitmq:{version}-management"
     mounts = {(ROOT / s).resolve(): t for s, t in bind_mounts(rabbitmq)}
     conf_target = mounts[ROOT / "deploy" / "rabbitmq" / "rabbitmq.conf"]
     assert conf_target == "/etc/rabbitmq/rabbitmq.conf"
@@ -628,6 +631,41 @@ def test_postgres_and_rabbitmq_configuration() -> None:
     plugins = (ROOT / "deploy" / "rabbitmq" / "enabled_plugins").read_text(encoding="utf-8")
     assert re.fullmatch(r"\s*\[[a-z_,\s]*\]\.\s*", plugins), "enabled_plugins is an Erlang list"
     assert "rabbitmq_management" in plugins
+
+
+# A release's version: 1.27.3, v1.21.8, 4.0.9-management, 1.27.3-alpine; not 16, 4.0 or latest.
+PINNED_TAG = re.compile(r"v?\d+\.\d+\.\d+(?:-[a-z0-9.]+)?")
+# Postgres numbers its releases major.minor since 10: 16.6 is one release.
+PINNED_POSTGRES_TAG = re.compile(r"\d+\.\d+")
+K8S_BASE = ROOT / "deploy" / "k8s" / "base"
+
+
+def test_every_image_is_pinned_by_version() -> None:
+    built_here = {f"volunteering/{application}" for application in APPLICATIONS}
+    for name, service in compose_services().items():
+        image = str(service["image"])
+        repository, _, tag = image.rpartition(":")
+        if repository in built_here:
+            assert "build" in service or any(
+                other.get("image") == image and "build" in other
+                for other in compose_services().values()
+            ), f"{name}: {image} is neither built here nor pinned"
+            continue
+        pattern = PINNED_POSTGRES_TAG if repository == "postgres" else PINNED_TAG
+        assert pattern.fullmatch(tag), f"{name}: {image} is not pinned to a release"
+
+
+def test_compose_and_kubernetes_run_the_same_versions() -> None:
+    in_compose = {
+        str(service["image"]).rpartition(":")[0]: str(service["image"]).rpartition(":")[2]
+        for service in compose_services().values()
+    }
+    in_k8s = "\n".join(path.read_text(encoding="utf-8") for path in K8S_BASE.glob("*.yaml"))
+    for repository in ("rabbitmq", "quay.io/keycloak/keycloak", "nginx"):
+        assert f"{repository}:{in_compose[repository]}" in in_k8s, repository
+    # CloudNativePG runs its own Postgres images; the same major and minor version.
+    postgres = re.search(r"imageName: ghcr.io/cloudnative-pg/postgresql:(\S+)", in_k8s)
+    assert postgres and in_compose["postgres"] == postgres.group(1)
 
 
 # --------------------------------------------------------------------------- postgres
@@ -924,7 +962,7 @@ def test_keycloak_imports_the_realm_the_services_trust() -> None:
             f"/auth/realms/{realm['realm']}/protocol/openid-connect/certs"
         )
     assert {role["name"] for role in realm["roles"]["realm"]} == {
-        "city_admin", "trainer", "coordinator", "volunteer",
+        "city_admin", "trainer", "coordinator", "district_admin", "volunteer",
     }  # fmt: skip
     client = next(c for c in realm["clients"] if c["clientId"] == "staff-console")
     assert client["publicClient"] and client["standardFlowEnabled"]
@@ -941,7 +979,8 @@ def test_keycloak_imports_the_realm_the_services_trust() -> None:
     assert mappers["roles"]["claim.name"] == "roles"
     assert mappers["branches"]["claim.name"] == "branches"
     for user in realm["users"]:
-        assert set(user["realmRoles"]) <= {"city_admin", "trainer", "coordinator"}, user["id"]
+        staff_roles = {"city_admin", "trainer", "coordinator", "district_admin"}
+        assert set(user["realmRoles"]) <= staff_roles, user["id"]
 
 
 def test_gateway_fills_every_placeholder_and_routes_to_the_containers() -> None:

@@ -208,6 +208,37 @@ def test_request_bodies_are_limited_except_the_branch_import(gateway: Gateway) -
     assert imported.json()["body_bytes"] == len(two_megabytes)
 
 
+def test_a_signed_agreement_of_five_megabytes_passes_on_its_two_paths(gateway: Gateway) -> None:
+    five_megabytes = b"x" * (5 * 1024 * 1024)
+    agreement = "6f1f3c1e-0000-4000-8000-000000000001"
+    through_api = httpx.post(
+        f"{gateway.url}/api/matching/v1/agreements/{agreement}/signed-copy?x=1",
+        content=five_megabytes,
+        headers={"content-type": "application/pdf"},
+        timeout=30,
+    )
+    assert through_api.status_code == 200
+    assert through_api.json()["path"] == f"/v1/agreements/{agreement}/signed-copy?x=1"
+    assert through_api.json()["body_bytes"] == len(five_megabytes)
+    for person in ("koordynator", "wolontariusz"):
+        form = httpx.post(
+            f"{gateway.url}/{person}/porozumienia/{agreement}/podpisane",
+            content=five_megabytes,
+            timeout=30,
+        )
+        assert form.status_code == 200, person
+        assert form.json()["body_bytes"] == len(five_megabytes)
+    # Only there: a larger body, or the same one elsewhere, is refused at the gate.
+    larger = httpx.post(
+        f"{gateway.url}/api/matching/v1/agreements/{agreement}/signed-copy",
+        content=five_megabytes * 2,
+        timeout=30,
+    )
+    assert larger.status_code == 413
+    elsewhere = httpx.post(f"{gateway.url}/api/matching/v1/agreements", content=five_megabytes)
+    assert elsewhere.status_code == 413
+
+
 def test_access_log_is_json_without_query_strings(gateway: Gateway) -> None:
     httpx.get(f"{gateway.url}/wolontariusz/wejscie?t=secret-link-token")
     deadline = time.monotonic() + 5

@@ -487,13 +487,13 @@ def test_gateway_probes_and_port_are_the_templates() -> None:
         assert resolve_port(get["port"], container) == port
 
 
-def test_gateway_service_is_the_public_address_and_the_consoles_api() -> None:
+def test_gateway_service_is_in_cluster_behind_its_ingress_and_the_consoles_api() -> None:
     svc = find("Service", "gateway")
     pod_labels = find("Deployment", "gateway")["spec"]["template"]["metadata"]["labels"]
     assert svc["spec"]["selector"].items() <= pod_labels.items()
-    # Per-client limits need the client's own address.
-    assert svc["spec"]["type"] == "LoadBalancer"
-    assert svc["spec"]["externalTrafficPolicy"] == "Local"
+    # People come through the Ingress (TLS, per-client limits): no address of its own.
+    assert svc["spec"]["type"] == "ClusterIP"
+    assert "externalTrafficPolicy" not in svc["spec"]
     container = only_container(pod_spec("gateway"))
     (port,) = svc["spec"]["ports"]
     assert resolve_port(port["targetPort"], container) == int(env_of(container)["GATEWAY_PORT"])

@@ -5,19 +5,21 @@ Rendering: scripts/k8s.py, a small renderer of the Kustomize features these dire
 (kubernetes-validate, strict: unknown fields fail); the operators' objects against the
 fields their documentation gives for the versions the base names: CloudNativePG 1.25,
 RabbitMQ Cluster Operator 2.11, Messaging Topology Operator 1.15, Keycloak operator 26.4,
-KEDA 2.16.
+KEDA 2.16, Prometheus Operator 0.79.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
+import re
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
 
+from console import store as console_store
 from scripts.k8s import (
     DEFINITIONS,
     ROOT,
@@ -27,7 +29,7 @@ from scripts.k8s import (
     render,
     topology_objects,
 )
-from shared.db import Database
+from shared.settings import ServiceSettings
 
 KUBERNETES_VERSION = "1.31.0"
 OVERLAYS = ("base", "overlays/dev", "overlays/prod")
@@ -197,6 +199,19 @@ OPERATOR_FIELDS: dict[tuple[str, str], tuple[set[str], set[str]]] = {
         },
         {"scaleTargetRef", "triggers"},
     ),
+    ("monitoring.coreos.com/v1", "PodMonitor"): (
+        {
+            "selector",
+            "namespaceSelector",
+            "podMetricsEndpoints",
+            "jobLabel",
+            "podTargetLabels",
+            "sampleLimit",
+            "targetLimit",
+            "attachMetadata",
+        },
+        {"selector", "podMetricsEndpoints"},
+    ),
     ("keda.sh/v1alpha1", "TriggerAuthentication"): (
         {"secretTargetRef", "env", "hashiCorpVault", "podIdentity", "configMapTargetRef"},
         set(),
@@ -282,7 +297,50 @@ def test_operator_objects_use_their_documented_fields(directory: str) -> None:
         if document["kind"] == "ScaledObject":
             for trigger in document["spec"]["triggers"]:
                 assert set(trigger["metadata"]) <= KEDA_RABBITMQ_METADATA
-    assert {"Cluster", "ScheduledBackup", "RabbitmqCluster", "Keycloak", "ScaledObject"} <= seen
+    assert {
+        "Cluster",
+        "ScheduledBackup",
+        "RabbitmqCluster",
+        "Keycloak",
+        "ScaledObject",
+        "PodMonitor",
+    } <= seen
+
+
+POD_METRICS_ENDPOINT_FIELDS = {"port", "path", "interval", "scrapeTimeout", "scheme", "relabelings"}
+
+
+@pytest.mark.parametrize("directory", OVERLAYS)
+def test_prometheus_scrapes_every_service_and_rabbitmq(directory: str) -> None:
+    monitors = of_kind(directory, "PodMonitor").values()
+
+    def scraped(labels: dict[str, str], port: str) -> bool:
+        return any(
+            m["spec"]["selector"]["matchLabels"].items() <= labels.items()
+            and any(e["port"] == port for e in m["spec"]["podMetricsEndpoints"])
+            for m in monitors
+        )
+
+    for monitor in monitors:
+        for endpoint in monitor["spec"]["podMetricsEndpoints"]:
+            assert set(endpoint) <= POD_METRICS_ENDPOINT_FIELDS
+    for service in SERVICES:
+        for name in (service, f"{service}-api"):
+            pod = workloads(directory)[name]["spec"]["template"]
+            (container,) = pod["spec"]["containers"]
+            assert {"name": "http", "containerPort": container["ports"][0]["containerPort"]} in (
+                container["ports"]
+            )
+            assert scraped(pod["metadata"]["labels"], "http"), f"{name} is not scraped"
+    # The labels the RabbitMQ Cluster Operator gives its pods, and the plugin it is given.
+    (rabbitmq,) = of_kind(directory, "RabbitmqCluster").values()
+    assert "rabbitmq_prometheus" in rabbitmq["spec"]["rabbitmq"]["additionalPlugins"]
+    pod_labels = {
+        "app.kubernetes.io/component": "rabbitmq",
+        "app.kubernetes.io/name": rabbitmq["metadata"]["name"],
+        "app.kubernetes.io/part-of": "rabbitmq",
+    }
+    assert scraped(pod_labels, "prometheus")
 
 
 def test_the_generated_files_are_up_to_date() -> None:
@@ -424,11 +482,22 @@ def test_consumers_scale_on_queue_length_and_api_replicas_on_cpu() -> None:
         assert hpa["metrics"][0]["resource"]["name"] == "cpu"
 
 
-def connections_per_replica() -> int:
-    """A replica's database connections at most: the pool and its overflow, plus the
-    relay's own connection."""
-    pool_size = int(inspect.signature(Database.__init__).parameters["pool_size"].default)
-    return 2 * pool_size + 1
+def connections_per_replica(name: str, deployment: dict[str, Any]) -> int:
+    """A replica's database connections at most, as its code and environment make them:
+    the console's pool; a service's pool and overflow (``<P>DB_POOL_SIZE``,
+    ``<P>DB_MAX_OVERFLOW``) and the relay's one connection unless ``<P>RELAY_ENABLED=false``."""
+    if name == "console":
+        return console_store.POOL_MAX_SIZE
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+    prefix = name.removesuffix("-api").upper() + "_"
+    fields = ServiceSettings.model_fields
+    settings = ServiceSettings.model_construct(
+        db_pool_size=int(env.get(f"{prefix}DB_POOL_SIZE", fields["db_pool_size"].default)),
+        db_max_overflow=int(env.get(f"{prefix}DB_MAX_OVERFLOW", fields["db_max_overflow"].default)),
+        relay_enabled=env.get(f"{prefix}RELAY_ENABLED", "true") != "false",
+    )
+    return settings.database_connections_at_most()
 
 
 @pytest.mark.parametrize("directory", OVERLAYS)
@@ -442,13 +511,18 @@ def test_every_pool_at_its_maximum_replicas_fits_postgres(directory: str) -> Non
     for hpa in of_kind(directory, "HorizontalPodAutoscaler").values():
         maximum[hpa["spec"]["scaleTargetRef"]["name"]] = hpa["spec"]["maxReplicas"]
     with_database = [name for name in maximum if name != "gateway"]
-    needed = sum(maximum[name] for name in with_database) * connections_per_replica()
+    deployments = workloads(directory)
+    needed = sum(
+        maximum[name] * connections_per_replica(name, deployments[name]) for name in with_database
+    )
     needed += len(of_kind(directory, "Job"))  # the migrations, one connection each
     for keycloak in of_kind(directory, "Keycloak").values():
         needed += keycloak["spec"]["instances"] * keycloak["spec"]["db"]["poolMaxSize"]
     assert needed <= limit, f"{needed} connections at the maximum, Postgres admits {limit}"
     readme = (ROOT / "deploy" / "README.md").read_text(encoding="utf-8")
     assert f"max_connections` {parameters['max_connections']}" in readme
+    # The README states this overlay's sum.
+    assert f"**{needed}**" in readme
 
 
 def test_keycloak_has_a_tls_ingress_from_cert_manager() -> None:
@@ -458,6 +532,93 @@ def test_keycloak_has_a_tls_ingress_from_cert_manager() -> None:
     assert tls["hosts"] == [ingress["spec"]["rules"][0]["host"]]
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend == {"name": "keycloak-service", "port": {"number": 8080}}
+
+
+GATEWAY_TEMPLATE = ROOT / "deploy" / "gateway" / "templates" / "default.conf.template"
+
+
+def megabytes(size: str) -> float:
+    units = {"k": 1 / 1024, "m": 1, "g": 1024}
+    return float(size[:-1]) * units[size[-1].lower()]
+
+
+@pytest.mark.parametrize("directory", OVERLAYS)
+def test_the_gateway_is_reached_through_a_tls_ingress_that_passes_what_it_admits(
+    directory: str,
+) -> None:
+    ingress = of_kind(directory, "Ingress")["gateway"]
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["cert-manager.io/cluster-issuer"]
+    (tls,) = ingress["spec"]["tls"]
+    (rule,) = ingress["spec"]["rules"]
+    assert tls["hosts"] == [rule["host"]] and tls["secretName"]
+    (path,) = rule["http"]["paths"]
+    assert (path["path"], path["pathType"]) == ("/", "Prefix")
+    service = of_kind(directory, "Service")["gateway"]
+    assert service["spec"]["type"] == "ClusterIP"
+    assert path["backend"]["service"]["name"] == "gateway"
+    assert path["backend"]["service"]["port"]["name"] in [
+        p["name"] for p in service["spec"]["ports"]
+    ]
+    # The gateway's largest body and its read timeout pass the controller too.
+    template = GATEWAY_TEMPLATE.read_text(encoding="utf-8")
+    bodies = re.findall(r"client_max_body_size (\w+);", template)
+    assert megabytes(annotations["nginx.ingress.kubernetes.io/proxy-body-size"]) >= max(
+        megabytes(size) for size in bodies
+    )
+    (read_timeout,) = re.findall(r"proxy_read_timeout (\d+)s;", template)
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= int(read_timeout)
+    # The limits per client are the controller's: behind it every request comes from one of
+    # its pods, so the gateway's own are far above them.
+    rate = int(annotations["nginx.ingress.kubernetes.io/limit-rps"])
+    assert rate > 0 and int(annotations["nginx.ingress.kubernetes.io/limit-connections"]) > 0
+    container = workloads(directory)["gateway"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert int(env["GATEWAY_RATE_PER_S"]) >= 10 * rate
+
+
+def test_the_public_hosts_are_the_overlays_own() -> None:
+    hosts = {
+        overlay: of_kind(overlay, "Ingress")["gateway"]["spec"]["rules"][0]["host"]
+        for overlay in OVERLAYS[1:]
+    }
+    assert hosts == {
+        "overlays/dev": "wolontariat.dev.example.invalid",
+        "overlays/prod": "wolontariat.example.invalid",
+    }
+    dev, prod = (of_kind(o, "Ingress")["gateway"]["metadata"]["annotations"] for o in OVERLAYS[1:])
+    issuer = "cert-manager.io/cluster-issuer"
+    assert (dev[issuer], prod[issuer]) == ("letsencrypt-staging", "letsencrypt")
+    # Production's host is the address the console and the services give people.
+    console = workloads("overlays/prod")["console"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in console["env"]}
+    assert urlsplit(env["CONSOLE_PUBLIC_URL"]).hostname == hosts["overlays/prod"]
+
+
+def test_only_the_ingress_controller_and_the_console_reach_the_gateway() -> None:
+    (rule,) = of_kind("base", "NetworkPolicy")["gateway"]["spec"]["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "console"}}},
+    ]
+    assert rule["ports"] == [{"port": 8080, "protocol": "TCP"}]
+    console = workloads("base")["console"]["spec"]["template"]["metadata"]["labels"]
+    assert console["app.kubernetes.io/name"] == "console"
+    # The console's own policy lets it out to the gateway.
+    egress = of_kind("base", "NetworkPolicy")["console"]["spec"]["egress"]
+    assert {
+        "to": [
+            {
+                "podSelector": {
+                    "matchLabels": {
+                        "app.kubernetes.io/name": "gateway",
+                        "app.kubernetes.io/component": "gateway",
+                    }
+                }
+            }
+        ],
+        "ports": [{"port": 8080, "protocol": "TCP"}],
+    } in egress
 
 
 def test_overlays_differ_where_they_should() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shared.testing.platform import TestPlatform
+from tests.matching_scene import branch_scene
 from tests.test_matching_support import (
     TASK_DAY,
     bearer,
@@ -18,15 +19,10 @@ from tests.test_matching_support import (
 
 async def test_full_task_waitlists_and_promotes_when_a_place_frees(platform: TestPlatform) -> None:
     async with platform.running("matching") as (matching,), client(matching) as http:
-        await enrol_branch(platform, "wola-12")
-        ids = await register_volunteers(platform, "p-1", "p-2")
-        await wait_enrolled(platform, "wola-12")
-        coordinator = bearer(platform.token("coordinator", branches=("wola-12",)))
-        task = (
-            await http.post("/v1/tasks", json=one_off_task(places=1), headers=coordinator)
-        ).json()
-        first = bearer(platform.token("volunteer", subject=ids["p-1"]))
-        second = bearer(platform.token("volunteer", subject=ids["p-2"]))
+        scene = await branch_scene(platform, http, "p-1", "p-2")
+        ids, coordinator = scene.ids, scene.coordinator
+        task = await scene.task(places=1)
+        first, second = scene.people["p-1"], scene.people["p-2"]
 
         me = await http.get("/v1/me", headers=first)
         assert me.json()["id"] == ids["p-1"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 from matching.seed import publish_registrations, seed_matching, wait_for
+from shared.progress import steps
 from shared.testing.platform import TestPlatform
 from tests.test_matching_support import enrol_branch, wait_enrolled
 
@@ -15,12 +18,23 @@ async def test_seed_builds_a_living_programme_and_is_idempotent(platform: TestPl
         await wait_enrolled(platform, "wola-12")
         # Enough people that, whatever today's date does to the shifts' weekdays, some of
         # those who reach Wola are free when the branch needs them.
-        await publish_registrations(matching, VOLUNTEERS)
+        shown = io.StringIO()
+        with steps("registrations", VOLUNTEERS, stream=shown) as published:
+            await publish_registrations(matching, VOLUNTEERS, published)
         branches = await wait_for(matching, VOLUNTEERS, timeout_s=60)
-        summary = await seed_matching(matching, branches)
+        # The tasks in chunks of three transactions' worth: a progress line per chunk.
+        with steps("tasks", stream=shown) as progress:
+            summary = await seed_matching(matching, branches, chunk_size=3, progress=progress)
         again = await seed_matching(matching, branches)
 
     assert summary["tasks"] == 4
+    assert shown.getvalue().splitlines() == [
+        "registrations: 100/240",
+        "registrations: 200/240",
+        "registrations: 240/240",
+        "tasks: 3/4",
+        "tasks: 4/4",
+    ]
     assert summary["proposals"] > 0
     assert again["tasks"] == 0
     minors = await platform.fetchval(

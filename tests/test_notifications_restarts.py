@@ -118,10 +118,16 @@ async def test_pending_reminders_survive_restarts_and_each_goes_once_at_its_time
     first = await start(platform, smtp, **settings)
     volunteer = await known_volunteer(platform, "ola@example.org")
     for hours in (25, 26, 27):  # reminders due at T+1h, T+2h, T+3h
-        await publish(platform, integration_event("matching", "assignment.confirmed.v1", {
+        starts_at = T + timedelta(hours=hours)
+        confirmed = {
             "assignment_id": str(uuid.uuid4()), "task_id": str(uuid.uuid4()),
             "volunteer_id": volunteer, "branch_id": BRANCH_ID, "branch_code": "wola-12",
-            "starts_at": (T + timedelta(hours=hours)).isoformat(), "ends_at": None}))  # fmt: skip
+            "starts_at": starts_at.isoformat(), "ends_at": None}  # fmt: skip
+        await publish(platform, integration_event("matching", "assignment.confirmed.v1", confirmed))
+        # The one date of the assignment, which the reminder is for.
+        await publish(platform, integration_event("matching", "shift.planned.v1", {
+            **confirmed, "occurrence_id": str(uuid.uuid4()),
+            "occurrence_date": starts_at.date().isoformat()}))  # fmt: skip
 
     async def three_pending() -> bool:
         pending = await platform.fetchval(

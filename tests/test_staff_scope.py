@@ -339,6 +339,10 @@ async def test_erased_staff_and_trainers_leave_no_name_or_email_in_any_service(
                     return bool(count == 2)
 
                 await eventually(copied, message=f"{schema} copied the assignments")
+            # She opens the branch's kiosk and closes it again: the rows name her.
+            await kiosk_opened_and_revoked(
+                http["matching"], issuer.sign("coordinator", subject="kc-agnieszka")
+            )
             assert await rows_holding(platform, needles), "the test looks for what is there"
 
             erased = await registry.call("POST", f"/v1/staff/{coordinator['id']}/erasure")
@@ -376,6 +380,22 @@ async def test_erased_staff_and_trainers_leave_no_name_or_email_in_any_service(
                 headers={"authorization": f"Bearer {token}"},
             )
             assert answer.status_code == 403
+
+
+async def kiosk_opened_and_revoked(matching: httpx.AsyncClient, token: str) -> None:
+    headers = {"authorization": f"Bearer {token}"}
+    opened = await matching.post(
+        "/v1/branches/wola-12/kiosk",
+        json={"device": "Tablet", "opened_by": "Agnieszka Zakrzewska"},
+        headers=headers,
+    )
+    assert opened.status_code == 201, opened.text
+    revoked = await matching.post(
+        f"/v1/kiosks/{opened.json()['session_id']}/revoke",
+        json={"revoked_by": "Agnieszka Zakrzewska"},
+        headers=headers,
+    )
+    assert revoked.status_code == 200, revoked.text
 
 
 def coordinator_branch(ids: dict[str, Any]) -> str:

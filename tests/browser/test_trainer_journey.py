@@ -26,9 +26,13 @@ async def test_trainer_journey(system: System, page: Page, journey: Journey) -> 
 
     # A branch that has a next stage to reach.
     open_branch = branches.filter(has_not_text="Ewaluacja zakończona").first
-    code = (await open_branch.get_by_role("link").inner_text()).removeprefix("Oddział ").strip()
+    # Branches go by their names and addresses, as librarians know them, not by codes.
+    name = (await open_branch.get_by_role("link").inner_text()).strip()
+    address = (await open_branch.locator("td").first.inner_text()).strip()
+    assert address and not name.startswith("Oddział ")
     await open_branch.get_by_role("link").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Oddział {code}")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    await expect(page.get_by_text(address)).to_be_visible()
     await expect(page.get_by_role("heading", name="Etapy wdrażania")).to_be_visible()
     await journey.check("oddzial")
 
@@ -54,11 +58,11 @@ async def test_trainer_journey(system: System, page: Page, journey: Journey) -> 
     await page.get_by_role("link", name="Wróć do listy oddziałów").click()
     due = page.get_by_role("table", name="Uzgodnione terminy kolejnych wizyt").locator("tbody tr")
     for _ in range(40):
-        if await due.filter(has_text=code).count():
+        if await due.filter(has_text=name).count():
             break
         await page.wait_for_timeout(250)
         await page.reload()
-    await expect(due.filter(has_text=code)).to_have_count(1)
+    await expect(due.filter(has_text=name)).to_have_count(1)
     # Branches at risk: the list, or the sentence that none is.
     at_risk = page.get_by_role("region", name="Oddziały zagrożone")
     await expect(

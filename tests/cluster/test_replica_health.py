@@ -75,7 +75,7 @@ async def test_a_consumer_replica_reports_a_lost_broker_in_readiness_metrics_and
         ):
             assert (await client.get("/health/ready")).status_code == 200
             live = await client.get("/health/live")
-            assert live.json() == {"status": "ok", "broker": "ok"}
+            assert live.json() == {"status": "ok", "broker": "ok", "relay": "ok"}
             assert broker_connected_metric((await client.get("/metrics")).text, "reporting")
 
             proxy.cut()
@@ -91,7 +91,8 @@ async def test_a_consumer_replica_reports_a_lost_broker_in_readiness_metrics_and
             metrics = (await client.get("/metrics")).text
             assert broker_connected_metric(metrics, "reporting") == 0
             # Within the grace the replica is alive (its connections are recovering)...
-            assert (await client.get("/health/live")).status_code == 200
+            recovering = await client.get("/health/live")
+            assert recovering.status_code == 200, recovering.text
             await asyncio.sleep(GRACE_S + 0.5)
             # ...past it, not: a restart connects afresh.
             dead = await client.get("/health/live")

@@ -11,9 +11,12 @@ What is not docker-compose.yml's own here (stack_file says each):
 - Keycloak is replaced by a stand-in issuer (nginx serving the realm's discovery document
   and signing keys, whose private half the test holds): tokens can then be made without a
   browser, and the Keycloak image cannot be made from Debian's packages; Mailpit, likewise,
-  by Python's own SMTP sink;
-- where no registry gives postgres, rabbitmq and nginx, the images made from Debian's
-  packages (scripts/containers/base-images.sh) take their place.
+  by Python's own SMTP sink; the OpenTelemetry Collector by an OTLP receiver that keeps
+  the spans for the test to read (tests/containers/standins.py has the three);
+- Grafana and Jaeger are left out: no Debian package makes their images (their
+  configuration is checked by tests/test_compose_observability.py);
+- where no registry gives postgres, rabbitmq, nginx and prometheus, the images made from
+  Debian's packages (scripts/containers/base-images.sh) take their place.
 """
 
 from __future__ import annotations
@@ -36,13 +39,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aio_pika
 import httpx
 import pytest
 import yaml
 
-from shared.auth import generate_key_pair, public_jwks, sign_token
+from tests.containers.standins import (
+    ISSUER,
+    SMTP_PROBE,
+    SMTP_SINK,
+    Identity,
+    collector_service,
+    received_spans,
+    write_identity,
+)
 from tests.portal import registered
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,11 +73,10 @@ APPLICATION_PORTS = {
     "reporting": 8004,
     "console": 8005,
 }
-REALM = "warszawa"
-ISSUER = f"http://localhost:8080/auth/realms/{REALM}"
-AUDIENCE = "volunteering-platform"
 # How long the whole stack may take to become healthy (a cold start on 2 cores).
 START_TIMEOUT_S = 600.0
+# OTLP's SPAN_KIND_SERVER.
+SERVER_SPAN = 2
 VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::?[?-](?P<default>[^}]*))?\}")
 
 
@@ -156,80 +167,9 @@ def interpolate(text: str, values: dict[str, str]) -> str:
     return VARIABLE.sub(value, text)
 
 
-IDENTITY_CONF = """\
-# A stand-in for Keycloak's realm: the discovery document and the signing keys the services
-# fetch, and the readiness probe on the management port.
-server {
-    listen 8080;
-    location = /auth/realms/REALM/.well-known/openid-configuration {
-        default_type application/json;
-        alias /srv/identity/openid-configuration.json;
-    }
-    location = /auth/realms/REALM/protocol/openid-connect/certs {
-        default_type application/json;
-        alias /srv/identity/certs.json;
-    }
-}
-server {
-    listen 9000;
-    location = /auth/health/ready {
-        default_type application/json;
-        return 200 '{"status": "UP"}';
-    }
-}
-""".replace("REALM", REALM)
-
-
-@dataclass
-class Identity:
-    """The stand-in issuer's key: the test signs tokens as Keycloak would."""
-
-    private_pem: str
-    folder: Path
-
-    def token(self, *roles: str, subject: str = "containers-test") -> str:
-        return sign_token(
-            self.private_pem, subject=subject, roles=roles, issuer=ISSUER, audience=AUDIENCE
-        )
-
-
-def write_identity(folder: Path) -> Identity:
-    private_pem, public_pem = generate_key_pair()
-    folder.mkdir(mode=0o755)
-    (folder / "identity.conf").write_text(IDENTITY_CONF)
-    (folder / "certs.json").write_text(json.dumps(public_jwks(public_pem)))
-    endpoints = f"{ISSUER}/protocol/openid-connect"
-    (folder / "openid-configuration.json").write_text(
-        json.dumps(
-            {
-                "issuer": ISSUER,
-                "authorization_endpoint": f"{endpoints}/auth",
-                "token_endpoint": f"{endpoints}/token",
-                "jwks_uri": f"{endpoints}/certs",
-                "end_session_endpoint": f"{endpoints}/logout",
-                "response_types_supported": ["code"],
-                "code_challenge_methods_supported": ["S256"],
-            }
-        )
-    )
-    for path in folder.iterdir():
-        path.chmod(0o644)  # nginx's workers read them as another user
-    return Identity(private_pem, folder)
-
-
-# Mailpit's stand-in: Python 3.11's own SMTP server, printing what it receives.
-SMTP_SINK = [
-    "python3",
-    "-W",
-    "ignore",
-    "-m",
-    "smtpd",
-    "-n",
-    "-c",
-    "DebuggingServer",
-    "0.0.0.0:1025",
-]
-SMTP_PROBE = "import socket; socket.create_connection(('127.0.0.1', 1025), 4)"
+# No Debian package makes these images: the stack runs without them (docker-compose.yml's
+# own configuration of them is checked by tests/test_compose_observability.py).
+WITHOUT = ("grafana", "jaeger")
 
 
 def stack_file(folder: Path, identity: Identity) -> Path:
@@ -248,6 +188,10 @@ def stack_file(folder: Path, identity: Identity) -> Path:
         stack["services"]["rabbitmq"]["image"] = names["LOCAL_RABBITMQ_IMAGE"]
         nginx_image = names["LOCAL_NGINX_IMAGE"]
         stack["services"]["gateway"]["image"] = nginx_image
+        stack["services"]["prometheus"]["image"] = names["LOCAL_PROMETHEUS_IMAGE"]
+    for name in WITHOUT:
+        del stack["services"][name]
+    stack["services"]["otel-collector"] = collector_service(python_image, folder / "spans")
     keycloak = stack["services"]["keycloak"]
     keycloak.update(
         image=nginx_image,
@@ -430,6 +374,7 @@ class Running:
     stack: Stack
     identity: Identity
     started_in_s: float
+    spans: Path  # what the applications sent the collector
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.stack.port('gateway', 8080)}{path}"
@@ -461,7 +406,7 @@ def running() -> Iterator[Running]:
                 raise
             elapsed = time.monotonic() - began
             print(f"\nthe stack was healthy {elapsed:.0f} s after the first container started")
-            yield Running(stack, identity, elapsed)
+            yield Running(stack, identity, elapsed, folder / "spans")
         finally:
             try:
                 stack.down()
@@ -529,6 +474,76 @@ def test_the_console_opens_through_the_gateway(running: Running) -> None:
         sign_in = client.get(running.url("/zaloguj"))
         assert sign_in.status_code in (302, 303, 307), sign_in.text
         assert sign_in.headers["location"].startswith(f"{ISSUER}/protocol/openid-connect/auth?")
+
+
+def test_prometheus_scrapes_every_application_and_the_broker_and_loads_the_alert_rules(
+    running: Running,
+) -> None:
+    """deploy/prometheus as docker-compose.yml mounts it, in the stack's network."""
+    api = f"http://127.0.0.1:{running.stack.port('prometheus', 9090)}/api/v1"
+    rules_file = ROOT / "deploy" / "prometheus" / "alerts.yml"
+    alerts = {
+        rule["alert"]
+        for group in yaml.safe_load(rules_file.read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    with httpx.Client(timeout=10) as client:
+        deadline = time.monotonic() + 120  # the first scrape comes within an interval (15 s)
+        while True:
+            targets = client.get(f"{api}/targets").json()["data"]["activeTargets"]
+            down = {t["scrapeUrl"]: t["lastError"] for t in targets if t["health"] != "up"}
+            if (targets and not down) or time.monotonic() > deadline:
+                break
+            time.sleep(3)
+        assert targets and not down, f"targets not up: {down}"
+        scraped = {(t["labels"]["job"], urlsplit(t["scrapeUrl"]).netloc) for t in targets}
+        for application, port in APPLICATION_PORTS.items():
+            assert ("services", f"{application}:{port}") in scraped
+        assert ("rabbitmq-queues", "rabbitmq:15692") in scraped
+
+        def query(expression: str) -> dict[str, str]:
+            answer = client.get(f"{api}/query", params={"query": expression}).json()
+            assert answer["status"] == "success", answer
+            return {
+                json.dumps(series["metric"], sort_keys=True): series["value"][1]
+                for series in answer["data"]["result"]
+            }
+
+        ready = query("min by (service) (service_ready)")
+        assert ready == {
+            json.dumps({"service": service}): "1"
+            for service in APPLICATION_PORTS
+            if service != "console"
+        }, "every service is ready as the database and the broker see it"
+        dead_letters = query('rabbitmq_detailed_queue_messages{queue=~".+\\\\.dead-letters"}')
+        assert len(dead_letters) >= 4, "each service's dead-letter depth is scraped"
+        groups = client.get(f"{api}/rules").json()["data"]["groups"]
+        loaded = {rule["name"] for group in groups for rule in group["rules"]}
+        assert alerts <= loaded, f"rules not loaded: {alerts - loaded}"
+
+
+def test_the_applications_traces_reach_the_collector_one_trace_across_services(
+    running: Running,
+) -> None:
+    """The registration of test_a_portal_registration_is_counted_through_the_gateway went
+    through several services: its spans come to the collector in one trace."""
+    deadline = time.monotonic() + 60  # spans are sent in batches, every 5 s
+    while True:
+        spans = received_spans(running.spans)
+        by_trace: dict[str, set[str]] = {}
+        for span in spans:
+            by_trace.setdefault(span.trace_id, set()).add(span.service)
+        across = [services for services in by_trace.values() if len(services) > 1]
+        if across or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert across, f"no trace spans two services: {sorted(by_trace.values(), key=len)[-3:]}"
+    assert all(services <= set(APPLICATION_PORTS) for services in across)
+    served = {(span.service, span.name) for span in spans if span.kind == SERVER_SPAN}
+    assert any(service == "reporting" and "/count" in name for service, name in served), (
+        "the count read through the gateway is a server span of reporting"
+    )
 
 
 LISTENING = """\
