@@ -2,7 +2,7 @@
 aio-pika.
 
     python -m bench.bus [--events N] [--warmup W] [--runs R] [--mode subprocess|inprocess]
-                        [--set K=V]
+                        [--set K=V] [--cluster 3]
 
 Every figure is taken on the real RabbitMQ and PostgreSQL, in a database and vhosts made for
 the run exactly as the test fixtures make them, and removed afterwards:
@@ -26,6 +26,10 @@ The figures take turns, ``--runs`` times (3); medians and spreads are printed. M
 reporting run as their own processes by default (``python -m <service>`` under uvicorn, as
 deployed), like the lean consumers; with ``--mode inprocess`` they share this process's event
 loop with the publisher and the poller. See bench/README.md.
+
+With ``--cluster 3`` every figure runs on a RabbitMQ cluster of three nodes started for the
+run (``bench.cluster``) instead of the machine's broker: the services are given every node's
+address, and the results go to ``bench/results/bus-cluster-*.json``.
 
 The last line printed is one JSON object: the median rates, ratios, lost and duplicated.
 """
@@ -62,6 +66,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench import lean as lean_pipeline
+from bench.cluster import cluster_broker
 from bench.lean import EventTypes, LeanPipeline
 from bench.processes import ServiceProcesses
 from matching.events import VolunteerContactChanged, VolunteerRegistered
@@ -252,15 +257,14 @@ class CpuMeter:
     other people's work included.
     """
 
-    def __init__(self, broker_port: int = 5672, postgres_port: int = 5432) -> None:
+    def __init__(self, broker_ports: Sequence[int] = (5672,), postgres_port: int = 5432) -> None:
         self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self._me = os.getpid()
+        # A cluster's nodes count together as the broker.
+        listening = [(port, "rabbitmq") for port in broker_ports] + [(postgres_port, "postgres")]
         self._servers = {
             pid: name
-            for pid, name in (
-                (_listening_pid(broker_port), "rabbitmq"),
-                (_listening_pid(postgres_port), "postgres"),
-            )
+            for pid, name in ((_listening_pid(port), name) for port, name in listening)
             if pid is not None
         }
 
@@ -799,6 +803,7 @@ class Options:
     overrides: dict[str, str]
     stall_timeout_s: float
     results_dir: Path | None
+    cluster: int = 0  # nodes of a RabbitMQ cluster started for the run; 0: the machine's broker
 
 
 async def _cleanly(what: str, action: Awaitable[object]) -> None:
@@ -852,8 +857,19 @@ def mean_cpu(timings: Sequence[Timing]) -> dict[str, float]:
 async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
     infrastructure = await discover()
     timings: dict[str, list[Timing]] = {name: [] for name in FIGURES}
+    service_settings = dict(options.overrides)
     async with contextlib.AsyncExitStack() as cleanup:
         cleanup.callback(infrastructure.close)
+        broker_ports = [urlsplit(infrastructure.amqp_url).port or 5672]
+        if options.cluster:
+            cluster = await cleanup.enter_async_context(
+                cluster_broker(infrastructure, options.cluster)
+            )
+            infrastructure = cluster.infrastructure
+            broker_ports = list(cluster.amqp_ports)
+            # Raw, lean and the publisher connect to the first node; the services may fail
+            # over to any of them, as deployed (``<SERVICE>_AMQP_ADDRESSES``).
+            service_settings["amqp_addresses"] = ",".join(cluster.addresses)
         databases = Databases(infrastructure)
         vhosts = VirtualHosts(infrastructure)
         await vhosts.delete_stale()
@@ -878,8 +894,9 @@ async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
         )
         cleanup.push_async_callback(lambda: _cleanly("stop the services", platform.close()))
         machine = await machine_info(infrastructure, infrastructure.postgres_admin_url)
+        machine["rabbitmq_nodes"] = max(options.cluster, 1)
         meter = CpuMeter(
-            broker_port=urlsplit(amqp_urls["pipeline"]).port or 5672,
+            broker_ports=broker_ports,
             postgres_port=urlsplit(infrastructure.postgres_admin_url).port or 5432,
         )
         dsn = _with_database(infrastructure.postgres_admin_url, database)
@@ -892,7 +909,7 @@ async def measure(options: Options, logs: QuietLogs) -> dict[str, Any]:
 
         contenders: dict[str, Contender] = {}
         outcomes = await cleanup.enter_async_context(
-            running_services(platform, options.mode, options.overrides)
+            running_services(platform, options.mode, service_settings)
         )
 
         async def publishing_exchange(amqp_url: str, name: str) -> AbstractExchange:
@@ -1033,6 +1050,7 @@ def summarise(
         "lean_batched_prefetch": options.lean_batched_prefetch,
         "lean_max_batch": options.lean_max_batch,
         "service_overrides": options.overrides,
+        "rabbitmq_nodes": max(options.cluster, 1),
         "figures": {
             name: [{**asdict(t), "per_s": t.per_s} for t in timings[name]] for name in FIGURES
         },
@@ -1149,8 +1167,11 @@ def report(result: Mapping[str, Any]) -> str:
     verdict = "met" if result["target_met"] else "NOT met"
     runs = result["runs"]
     header = "".join(f"{f'run {n + 1}':>10}" for n in range(runs))
+    nodes = result.get("rabbitmq_nodes", 1)
+    broker = f"a RabbitMQ cluster of {nodes} nodes" if nodes > 1 else "one RabbitMQ node"
     lines = [
-        f"bench.bus: {result['events']} events per run (+{result['warmup']} warm-up), {runs} runs; "
+        f"bench.bus on {broker}: {result['events']} events per run (+{result['warmup']} "
+        f"warm-up), {runs} runs; "
         f"services {result['mode']}; {result['loop']} loop; publish batches of "
         f"{result['publish_batch_size']}; prefetch {result['consumer_prefetch']} "
         f"(lean batched: {result['lean_batched_prefetch']}, batches up to "
@@ -1213,12 +1234,15 @@ def report(result: Mapping[str, Any]) -> str:
 
 
 def write_results(result: dict[str, Any], directory: Path) -> Path:
+    """``bus-<time>.json`` and ``bus-latest.json``; a cluster's figures under ``bus-cluster-``,
+    so that they never stand in for the single node's."""
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = "bus-cluster" if result.get("rabbitmq_nodes", 1) > 1 else "bus"
     text = json.dumps(result, indent=2, sort_keys=True) + "\n"
-    path = directory / f"bus-{stamp}.json"
+    path = directory / f"{name}-{stamp}.json"
     path.write_text(text)
-    (directory / "bus-latest.json").write_text(text)
+    (directory / f"{name}-latest.json").write_text(text)
     return path
 
 
@@ -1260,11 +1284,20 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         help="a service setting for both services, e.g. consumer_prefetch=16 (repeatable); "
         "consumer_prefetch and relay_batch_size apply to raw and lean too",
     )
+    parser.add_argument(
+        "--cluster",
+        type=int,
+        default=0,
+        metavar="NODES",
+        help="start a RabbitMQ cluster of NODES (3) on this machine and measure on it",
+    )
     parser.add_argument("--stall-timeout", type=float, default=60.0, help="seconds (60)")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results")
     args = parser.parse_args(argv)
     if args.events < 1 or args.warmup < 0 or args.runs < 1:
         parser.error("--events and --runs must be at least 1 and --warmup at least 0")
+    if args.cluster not in (0, *range(2, 8)):
+        parser.error(f"--cluster wants 2 to 7 nodes, not {args.cluster}")
     overrides: dict[str, str] = {}
     for setting in args.settings:
         key, sep, value = setting.partition("=")
@@ -1284,6 +1317,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         overrides=overrides,
         stall_timeout_s=args.stall_timeout,
         results_dir=None if args.no_write else RESULTS_DIR,
+        cluster=args.cluster,
     )
 
 
@@ -1298,11 +1332,15 @@ SUMMARY_KEYS = (
     "lost",
     "duplicated",
     "duplicate_deliveries",
+    "rabbitmq_nodes",
 )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
+    # The services run with the test platform's development secrets, which they refuse
+    # outside development: as under `make` (and the tests' plugin), without it too.
+    os.environ.setdefault("ENVIRONMENT", "development")
     logs = QuietLogs()
     logs.install()
     started_at = datetime.now(UTC).isoformat()
