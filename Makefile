@@ -9,7 +9,7 @@ export DEV_AUTH_SECRET
 # mode, where the local defaults are allowed. Anywhere else the services refuse them.
 export ENVIRONMENT ?= development
 
-.PHONY: help install infra tools run test test-unit lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token translations dead-letters init-sql catalogue docs seed images wheelhouse test-containers bench-http
+.PHONY: help install infra tools run test test-unit test-cluster lint typecheck pytest bench-bus bench-matching bench-notify bench-reporting token translations dead-letters init-sql catalogue docs seed images wheelhouse test-containers bench-http
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -40,6 +40,10 @@ pytest: ## the tests only (make test also installs, lints and type-checks first)
 	@# Against the compose pair that `make infra` started, where it started one.
 	[ ! -f .infra.env ] || . ./.infra.env; $(UV) run --frozen pytest
 
+test-cluster: install infra ## the three-node RabbitMQ cluster tests at full size: 5,000 registrations per run, every way a node goes, Postgres restarted (about 20 min)
+	[ ! -f .infra.env ] || . ./.infra.env; CLUSTER_STREAM=$(or $(CLUSTER_STREAM),5000) CLUSTER_FULL=1 \
+		$(UV) run --frozen pytest tests/cluster -s
+
 test-unit: install tools ## every test that needs neither broker nor database, in about a minute
 	$(UV) run --frozen pytest -m "not infrastructure" -q
 
@@ -52,8 +56,8 @@ wheelhouse: ## every locked package once into wheelhouse/: then make images buil
 test-containers: install ## make images, then start docker-compose.yml's stack and use it as a person would
 	@scripts/containers/test.sh
 
-bench-bus: install infra ## events per second through outbox, broker and inbox vs a lean aio-pika+asyncpg pipeline
-	$(UV) run --frozen python -m bench.bus
+bench-bus: install infra ## events per second through outbox, broker and inbox vs a lean aio-pika+asyncpg pipeline (BUS_CLUSTER=3: on a three-node RabbitMQ cluster)
+	$(UV) run --frozen python -m bench.bus $(if $(BUS_CLUSTER),--cluster $(BUS_CLUSTER))
 
 bench-matching: install infra ## the batch plan over 50,000 volunteers and 10,000 tasks; one task's ranking in memory and over HTTP
 	$(UV) run --frozen python -m bench.matching
@@ -79,8 +83,9 @@ seed: ## load the demo programme (with `make run` going; running it again change
 token: ## print a development token: make token ROLE=city_admin
 	@$(UV) run --frozen python -m shared.auth --role $(or $(ROLE),city_admin) --secret "$(DEV_AUTH_SECRET)"
 
-translations: ## update the console's gettext catalogues from the code and list texts without a translation
+translations: ## update the console's and notifications' gettext catalogues from the code and list texts without a translation
 	$(UV) run --frozen python -m console.catalogues update
+	$(UV) run --frozen python -m notifications.catalogues update
 
 dead-letters: ## list a service's dead letters: make dead-letters SERVICE=matching
 	$(UV) run --frozen python -m shared.deadletters list --service $(or $(SERVICE),matching)

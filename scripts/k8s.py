@@ -370,6 +370,12 @@ RABBITMQ = _peer({"app.kubernetes.io/name": "rabbitmq"}, 5672)
 # The IdP's signing keys (JWKS) and, for the console, its token endpoint.
 KEYCLOAK_PEER = _peer({"app": "keycloak", "app.kubernetes.io/instance": "keycloak"}, 8080)
 GATEWAY_PODS = {"app.kubernetes.io/name": "gateway", "app.kubernetes.io/component": "gateway"}
+# People reach the gateway only through the ingress controller (its Ingress), the console
+# through its in-cluster Service.
+INGRESS_CONTROLLER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
+}
+CONSOLE_PODS = {"app.kubernetes.io/name": "console"}
 
 
 def network_policy(
@@ -455,7 +461,12 @@ def network_policies() -> list[Manifest]:
             "gateway",
             "gateway",
             GATEWAY_PODS,
-            ingress=[{"ports": [{"port": 8080, "protocol": "TCP"}]}],
+            ingress=[
+                {
+                    "from": [INGRESS_CONTROLLER, {"podSelector": {"matchLabels": CONSOLE_PODS}}],
+                    "ports": [{"port": 8080, "protocol": "TCP"}],
+                }
+            ],
             egress=[DNS, *upstreams, KEYCLOAK_PEER],
         )
     )

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The images the platform's containers start from, made from Debian bookworm's packages where
 # no registry can be reached (podman): a Debian root file system (mmdebstrap), then Python
-# 3.11, PostgreSQL, RabbitMQ and nginx images on top of it. An image that exists is kept:
-# `--force` makes them anew.
+# 3.11, PostgreSQL, RabbitMQ, nginx and Prometheus images on top of it. An image that exists
+# is kept while the files it was made from are the same: `--force` makes them all anew.
 #
 #   scripts/containers/base-images.sh [--force]
 #
@@ -31,16 +31,27 @@ build_debian() {
   rm -rf "$(dirname "$rootfs")"
 }
 
-build_on_debian() {  # image, Containerfile
-  if [ "$force" != --force ] && image_exists "$1"; then
+# The hash of what an image is made from (its Containerfile and the files beside it that
+# share its name): an image made from other files is made anew.
+recipe() {  # name
+  cat "base/$1.Containerfile" base/"$1"[-.]* 2>/dev/null | sha256sum | cut -c1-16
+}
+
+build_on_debian() {  # image, name
+  local wanted
+  wanted="$(recipe "$2")"
+  if [ "$force" != --force ] && image_exists "$1" && [ "$("$ENGINE" image inspect \
+      --format '{{index .Config.Labels "volunteering.recipe"}}' "$1")" = "$wanted" ]; then
     return
   fi
-  echo "== $1 from base/$2"
-  "$ENGINE" build --quiet --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE" -f "base/$2" -t "$1" base >/dev/null
+  echo "== $1 from base/$2.Containerfile"
+  "$ENGINE" build --quiet --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE" \
+    --label "volunteering.recipe=$wanted" -f "base/$2.Containerfile" -t "$1" base >/dev/null
 }
 
 build_debian
-build_on_debian "$LOCAL_PYTHON_IMAGE" python.Containerfile
-build_on_debian "$LOCAL_POSTGRES_IMAGE" postgres.Containerfile
-build_on_debian "$LOCAL_RABBITMQ_IMAGE" rabbitmq.Containerfile
-build_on_debian "$LOCAL_NGINX_IMAGE" nginx.Containerfile
+build_on_debian "$LOCAL_PYTHON_IMAGE" python
+build_on_debian "$LOCAL_POSTGRES_IMAGE" postgres
+build_on_debian "$LOCAL_RABBITMQ_IMAGE" rabbitmq
+build_on_debian "$LOCAL_NGINX_IMAGE" nginx
+build_on_debian "$LOCAL_PROMETHEUS_IMAGE" prometheus

@@ -3,16 +3,34 @@
 #   COMPOSE  `docker compose`, or podman-compose (PyPI's, run by uv)
 # With podman, CONTAINERS_CONF names this folder's containers.conf (runc, no default ulimits).
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# What podman needs here, all from Debian: runc (crun refuses hybrid cgroups), the network
+# stack, and mmdebstrap for the base images.
+PODMAN_PACKAGES="podman runc netavark aardvark-dns iptables mmdebstrap"
+
+# As root on Debian/Ubuntu, podman is installed where missing (the package lists are updated
+# only when the packages are not found in them).
+install_podman() {
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+  echo "== installing podman from Debian's packages: $PODMAN_PACKAGES" >&2
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    $PODMAN_PACKAGES >/dev/null 2>&1 || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends $PODMAN_PACKAGES >/dev/null
+  } || return 1
+  command -v podman >/dev/null 2>&1
+}
+
 if [ -z "${ENGINE:-}" ]; then
   if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
     ENGINE=docker
-  elif command -v podman >/dev/null 2>&1; then
+  elif command -v podman >/dev/null 2>&1 || install_podman; then
     ENGINE=podman
   else
     cat >&2 <<'MSG'
 No container engine: neither a running Docker engine nor podman.
 Install podman (Debian/Ubuntu, as root):
-  apt-get install podman runc aardvark-dns mmdebstrap
+  apt-get install podman runc netavark aardvark-dns iptables mmdebstrap
 or start Docker (with its compose plugin).
 MSG
     exit 1
@@ -25,8 +43,10 @@ if [ "$ENGINE" = podman ]; then
   COMPOSE="$(command -v python3) -m uv tool run --from podman-compose==1.6.0 podman-compose"
   for tool in runc aardvark-dns; do
     if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/lib/podman/$tool" ]; then
-      echo "podman needs $tool: apt-get install podman runc aardvark-dns mmdebstrap" >&2
-      exit 1
+      install_podman || {
+        echo "podman needs $tool: apt-get install $PODMAN_PACKAGES" >&2
+        exit 1
+      }
     fi
   done
 else
