@@ -33,13 +33,14 @@ import asyncio
 import contextlib
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import uuid4
 
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import BaseModel, ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.boundary import TrustedSources, arrival, check_boundary
 from shared.cancellation import cancelled_from_outside
@@ -63,6 +64,9 @@ log = get_logger(__name__)
 
 DataT = TypeVar("DataT", bound=BaseModel)
 Handler = Callable[[UnitOfWork, CloudEvent, DataT], Awaitable[None]]
+TogetherHandler = Callable[[Sequence[tuple[UnitOfWork, CloudEvent, DataT]]], Awaitable[None]]
+"""A handler for a run of deliveries of one type applied in one transaction: the same
+effect as the handler applied to each in order, in fewer statements."""
 
 
 class RejectMessage(Exception):
@@ -79,6 +83,7 @@ class RegisteredHandler(Generic[DataT]):
     event_type: str
     data_model: type[DataT]
     handle: Handler[DataT]
+    handle_together: TogetherHandler[DataT] | None = None
 
     def parse_data(self, event: CloudEvent) -> DataT:
         try:
@@ -94,12 +99,20 @@ class EventHandlers:
         self._by_type: dict[str, RegisteredHandler[Any]] = {}
 
     def on(
-        self, event_type: str, data_model: type[DataT]
+        self,
+        event_type: str,
+        data_model: type[DataT],
+        *,
+        together: TogetherHandler[DataT] | None = None,
     ) -> Callable[[Handler[DataT]], Handler[DataT]]:
+        """Register the handler of ``event_type``; ``together``, when given, applies a run
+        of such deliveries in a batch at once (the handler still applies them one by one
+        when a batch falls back)."""
+
         def register(handler: Handler[DataT]) -> Handler[DataT]:
             if event_type in self._by_type:
                 raise ValueError(f"a handler for {event_type} is already registered")
-            self._by_type[event_type] = RegisteredHandler(event_type, data_model, handler)
+            self._by_type[event_type] = RegisteredHandler(event_type, data_model, handler, together)
             return handler
 
         return register
@@ -301,38 +314,60 @@ class EventConsumer:
                 )
 
     async def _apply_together(self, ready: list[_Parsed]) -> list[bool]:
-        """One inbox claim for the batch, the handlers of the claimed deliveries in order,
-        and their outbox rows together: written at the end, or before a delivery of another
-        type, whose handler may look at the outbox (an erasure purges it)."""
+        """One inbox claim for the batch, the handlers of the claimed deliveries in order
+        (a run of one type at once where its handler takes runs), and their outbox rows
+        together: written at the end, or before a delivery of another type, whose handler
+        may look at the outbox (an erasure purges it)."""
         applied: list[bool] = []
         async with self._database.transaction() as session:
             fresh = await self._messaging.claim_inbox_many(
                 session, [parsed.event for parsed in ready]
             )
-            outbox = OutboxRows(self._messaging)
-            previous_type = ready[0].event.type
+            claimed: list[_Parsed] = []
             for parsed in ready:
-                event = parsed.event
-                claimed = (event.source, event.id) in fresh
-                applied.append(claimed)
-                if not claimed:
-                    continue
-                fresh.discard((event.source, event.id))
-                if event.type != previous_type:
+                key = (parsed.event.source, parsed.event.id)
+                applied.append(key in fresh)
+                if key in fresh:
+                    fresh.discard(key)
+                    claimed.append(parsed)
+            outbox = OutboxRows(self._messaging)
+            previous_type = claimed[0].event.type if claimed else ""
+            for run in _runs(claimed):
+                if run[0].event.type != previous_type:
                     await outbox.flush(session)
-                    previous_type = event.type
-                with (
-                    delivery_span(parsed.message, consumer=self._topology.queue),
-                    event_context(
-                        event_id=event.id,
-                        correlation_id=event.correlationid or event.id,
-                        event_type=event.type,
-                    ),
-                ):
-                    uow = UnitOfWork(session, self._messaging, event, outbox=outbox)
-                    await parsed.registered.handle(uow, event, parsed.data)
+                    previous_type = run[0].event.type
+                await self._handle_run(session, outbox, run)
             await outbox.flush(session)
         return applied
+
+    async def _handle_run(
+        self, session: AsyncSession, outbox: OutboxRows, run: list[_Parsed]
+    ) -> None:
+        together = run[0].registered.handle_together
+        if together is None:
+            (parsed,) = run
+            event = parsed.event
+            with (
+                delivery_span(parsed.message, consumer=self._topology.queue),
+                event_context(
+                    event_id=event.id,
+                    correlation_id=event.correlationid or event.id,
+                    event_type=event.type,
+                ),
+            ):
+                uow = UnitOfWork(session, self._messaging, event, outbox=outbox)
+                await parsed.registered.handle(uow, event, parsed.data)
+            return
+        # Each delivery keeps its span (a continuation of the trace that sent it).
+        with contextlib.ExitStack() as spans, event_context(event_type=run[0].event.type):
+            for parsed in run:
+                spans.enter_context(delivery_span(parsed.message, consumer=self._topology.queue))
+            await together(
+                [
+                    (UnitOfWork(session, self._messaging, p.event, outbox=outbox), p.event, p.data)
+                    for p in run
+                ]
+            )
 
     async def _parse(self, message: AbstractIncomingMessage) -> _Parsed | None:
         """The delivery's event, handler and data; None when it was dead-lettered."""
@@ -500,6 +535,21 @@ class _Parsed:
     event: CloudEvent
     registered: RegisteredHandler[Any]
     data: BaseModel
+
+
+def _runs(claimed: list[_Parsed]) -> Iterator[list[_Parsed]]:
+    """The deliveries in order, consecutive ones of a type whose handler takes runs
+    gathered together; every other delivery a run of its own."""
+    run: list[_Parsed] = []
+    for parsed in claimed:
+        if run and (
+            parsed.registered is not run[0].registered or parsed.registered.handle_together is None
+        ):
+            yield run
+            run = []
+        run.append(parsed)
+    if run:
+        yield run
 
 
 async def _ack_together(messages: list[AbstractIncomingMessage]) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from reporting import applications
 from reporting.contracts import READERS
-from reporting.handlers import record_fact
+from reporting.handlers import record_fact, record_facts
 from shared.consumer import EventHandlers
 from shared.staff_scope import StaffScope
 from shared.topology import EVENTS_EXCHANGE, Binding
 
 event_handlers = EventHandlers()
 for _event_type, _reader in READERS.items():
-    event_handlers.on(_event_type, _reader)(record_fact)
+    event_handlers.on(_event_type, _reader, together=record_facts)(record_fact)
 
 # Branches' applications, counted in a table of their own.
 applications.follow(event_handlers)

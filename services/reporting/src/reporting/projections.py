@@ -7,7 +7,7 @@ the stored snapshot of its entity by rules that do not depend on order or repeti
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -43,6 +43,45 @@ async def apply_event(
     changes: list[totals_store.Change] = []
     for incoming in snapshots(event_type, data, occurred_at):
         before, merged = await _merge_into_store(session, incoming)
+        changes.append((before, merged))
+        await _follow_activity(session, before, merged)
+        if isinstance(merged, Volunteer):
+            assert before is None or isinstance(before, Volunteer)
+            _volunteer_totals(pending, before, merged)
+    await totals_store.follow(await session.connection(), changes, pending)
+
+
+async def apply_events(
+    session: AsyncSession, facts: Sequence[tuple[str, BaseModel, datetime]]
+) -> None:
+    """``apply_event`` for several facts in one transaction, in fewer statements: their
+    snapshots new to the store are inserted together, the others merged one by one (the
+    merge does not depend on order), and the totals follow all the changes at once."""
+    pending = AtCommit.of(session)
+    incoming = [
+        entity
+        for event_type, data, occurred_at in facts
+        for entity in snapshots(event_type, data, occurred_at)
+    ]
+    driver = await totals_sql.asyncpg_connection(await session.connection())
+    inserted = {
+        (kind, key)
+        for kind, key in await driver.fetch(
+            "INSERT INTO reporting.snapshots (kind, key, data) "
+            "SELECT kind, key, data::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) "
+            "AS s(kind, key, data) ON CONFLICT DO NOTHING RETURNING kind, key",
+            [entity.kind for entity in incoming],
+            [entity.key for entity in incoming],
+            [entity.model_dump_json() for entity in incoming],
+        )
+    }
+    changes: list[totals_store.Change] = []
+    for entity in incoming:
+        if (entity.kind, entity.key) in inserted:
+            inserted.discard((entity.kind, entity.key))  # a second one of the key merges
+            before, merged = None, entity
+        else:
+            before, merged = await _merge_into_store(session, entity)
         changes.append((before, merged))
         await _follow_activity(session, before, merged)
         if isinstance(merged, Volunteer):

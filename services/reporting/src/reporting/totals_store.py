@@ -141,8 +141,7 @@ async def follow(connection: AsyncConnection, changes: Sequence[Change], pending
     counters: dict[Cell, list[int]] = defaultdict(lambda: [0] * len(COUNTERS))
     if not (items or derive_again):
         # Profiles alone: the cells their volunteers are counted in follow.
-        for before_profile, after_profile in profiles:
-            await _profile_moves(connection, before_profile, after_profile, counters)
+        await _profiles_move(connection, profiles, counters)
         pending.add_totals({}, counters)
         return
     if editions:
@@ -165,8 +164,7 @@ async def follow(connection: AsyncConnection, changes: Sequence[Change], pending
             new[address] = totals.contribution(state, item)
     change = totals.delta((stored.get(a), new.get(a)) for a in addresses)
     await _write_contributions(connection, stored, new)
-    for before_profile, after_profile in profiles:
-        await _profile_moves(connection, before_profile, after_profile, counters)
+    await _profiles_move(connection, profiles, counters)
     await _apply_members(connection, change, state.volunteers, counters)
     pending.add_totals(change.measures, counters)
 
@@ -289,25 +287,33 @@ async def _write_contributions(
         )
 
 
-async def _profile_moves(
+async def _profiles_move(
     connection: AsyncConnection,
-    before: Volunteer | None,
-    after: Volunteer,
+    profiles: Sequence[tuple[Volunteer | None, Volunteer]],
     counters: dict[Cell, list[int]],
 ) -> None:
-    """A profile arrived or changed: the known and minor counts of its cells follow."""
-    known_before, minor_before = totals.profile(before)
-    known_after, minor_after = totals.profile(after)
-    if (known_before, minor_before) == (known_after, minor_after):
+    """Profiles arrived or changed: the known and minor counts of their volunteers' cells
+    follow, read in one statement for all of them."""
+    moves: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0])
+    for before, after in profiles:
+        known_before, minor_before = totals.profile(before)
+        known_after, minor_after = totals.profile(after)
+        moved = moves[after.volunteer_id]
+        moved[0] += known_after - known_before
+        moved[1] += minor_after - minor_before
+    moving = sorted(volunteer for volunteer, moved in moves.items() if moved != [0, 0])
+    if not moving:
         return
     rows = await (await asyncpg_connection(connection)).fetch(
-        "SELECT edition, grouped_by, value FROM reporting.total_volunteers WHERE volunteer_id = $1",
-        after.volunteer_id,
+        "SELECT volunteer_id, edition, grouped_by, value FROM reporting.total_volunteers "
+        "WHERE volunteer_id = ANY($1::uuid[])",
+        moving,
     )
-    for edition, grouped_by, value in rows:
-        moved = counters[(edition, grouped_by, value)]
-        moved[3] += known_after - known_before
-        moved[4] += minor_after - minor_before
+    for volunteer_id, edition, grouped_by, value in rows:
+        known, minor = moves[volunteer_id]
+        cell = counters[(edition, grouped_by, value)]
+        cell[3] += known
+        cell[4] += minor
 
 
 _MEMBERS_UPSERT = upsert(
