@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from shared.testing.platform import cloud_event
@@ -43,8 +43,8 @@ def minor_data(portal_id: str, birth_date: date) -> dict[str, Any]:
     )
 
 
-def registered(portal_id: str, **changes: Any) -> dict[str, Any]:
-    return cloud_event(REGISTERED, volunteer_data(portal_id, **changes))
+def registered(portal_id: str, *, time: datetime | None = None, **changes: Any) -> dict[str, Any]:
+    return cloud_event(REGISTERED, volunteer_data(portal_id, **changes), time=time)
 
 
 def erasure_requested(portal_id: str) -> dict[str, Any]:

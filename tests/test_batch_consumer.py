@@ -5,7 +5,8 @@
 2. One inbox claim for a batch: an event twice in it, or applied before, is applied once.
 3. The outbox rows of a batch are written before a delivery of another type: an erasure
    after its person's registration in the same batch purges the registration's rows.
-4. Restarting the broker again and again under a stream: consuming resumes every time,
+4. A run of registrations in one statement keeps each person's latest profile.
+5. Restarting the broker again and again under a stream: consuming resumes every time,
    nothing is lost, nothing applied twice. The broker restarted is a node of this test's
    own (``shared.testing.rabbit_cluster``), never the machine's shared one.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,8 @@ from tests.test_guarantees import (
     wait_for_reporting_count,
     where_events_stand,
 )
+
+MATCHING = "pl.waw.volunteering.matching"
 
 
 async def test_a_poisoned_message_in_a_batch_is_dead_lettered_alone(
@@ -99,6 +102,58 @@ async def test_an_erasure_in_a_batch_purges_what_its_registration_wrote_in_it(
     )
     assert await platform.fetchval(mentioning, "gone-soon@example.pl") == 0
     assert await platform.fetchval(mentioning, "kept-3@example.pl") == 1
+
+
+async def test_a_run_of_registrations_keeps_each_persons_latest_profile(
+    platform: TestPlatform,
+) -> None:
+    """Registrations at hand go in as one run (one statement per stretch in which each
+    person comes once): a person registered again later is updated, an older profile
+    after a newer one and a profile from before the person's erasure change nothing."""
+    async with platform.running("matching"):
+        pass
+    await publish_all(platform, [erasure_requested("run-erased")])
+    async with platform.running("matching"):
+        await eventually(
+            lambda: _count(platform, "SELECT count(*) FROM matching.inbox", 1),
+            message="the erasure was not applied",
+        )
+    now = datetime.now(UTC)
+    first = registered("run-twice", first_name="Anna", time=now - timedelta(minutes=2))
+    again = registered("run-twice", first_name="Ania", time=now - timedelta(minutes=1))
+    stale = registered("run-twice", first_name="Stara", time=now - timedelta(minutes=3))
+    erased = registered("run-erased", time=now - timedelta(hours=1))
+    others = [registered(f"run-{n}") for n in range(8)]
+    await publish_all(platform, [*others[:4], first, again, erased, stale, *others[4:]])
+    async with platform.running("matching"):
+        await eventually(
+            lambda: _count(platform, "SELECT count(*) FROM matching.inbox", 13),
+            message="the run was not applied",
+        )
+    assert (
+        await platform.fetchval(
+            "SELECT first_name FROM matching.volunteers WHERE portal_id = 'run-twice'"
+        )
+        == "Ania"
+    )
+    assert (
+        await platform.fetchval(
+            "SELECT count(*) FROM matching.volunteers WHERE portal_id = 'run-erased'"
+        )
+        == 0
+    )
+    assert await platform.fetchval("SELECT count(*) FROM matching.volunteers") == 9
+    rows = await platform.fetch("SELECT body FROM matching.outbox")
+    facts = {
+        (body["causationid"], body["type"])
+        for body in (json.loads(raw) for (raw,) in rows)
+        if "contact" not in body["type"]
+    }
+    assert facts == {
+        *((event["id"], f"{MATCHING}.volunteer.registered.v1") for event in [*others, first]),
+        (again["id"], f"{MATCHING}.volunteer.updated.v1"),
+    }
+    assert await platform.dead_letters("matching") == []
 
 
 async def _count(platform: TestPlatform, query: str, expected: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from matching import branches, kiosks, task_changes, volunteers
@@ -53,14 +54,23 @@ def _occurred_at(event: CloudEvent) -> datetime:
     return event.time or datetime.now(UTC)
 
 
-@event_handlers.on(PORTAL_VOLUNTEER_REGISTERED, PortalVolunteer)
+async def on_volunteers(
+    deliveries: Sequence[tuple[UnitOfWork, CloudEvent, PortalVolunteer]],
+) -> None:
+    """A run of registrations or updates: their profiles in one statement."""
+    await volunteers.register_or_update_volunteers(
+        [(uow, data, _occurred_at(event)) for uow, event, data in deliveries]
+    )
+
+
+@event_handlers.on(PORTAL_VOLUNTEER_REGISTERED, PortalVolunteer, together=on_volunteers)
 async def on_volunteer_registered(
     uow: UnitOfWork, event: CloudEvent, data: PortalVolunteer
 ) -> None:
     await volunteers.register_or_update_volunteer(uow, data, occurred_at=_occurred_at(event))
 
 
-@event_handlers.on(PORTAL_VOLUNTEER_UPDATED, PortalVolunteer)
+@event_handlers.on(PORTAL_VOLUNTEER_UPDATED, PortalVolunteer, together=on_volunteers)
 async def on_volunteer_updated(uow: UnitOfWork, event: CloudEvent, data: PortalVolunteer) -> None:
     await volunteers.register_or_update_volunteer(uow, data, occurred_at=_occurred_at(event))
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -36,18 +37,25 @@ def portal_id_digest(portal_id: str) -> str:
     return hashlib.sha256(f"portal:{portal_id}".encode()).hexdigest()
 
 
-# One statement: the profile inserted, or updated unless a newer one is stored, and
-# nothing when the person was erased after the event. ``xmax = 0`` tells an insert.
-_UPSERT_PROFILE = f"""
+# One statement for a run of profiles (each portal id once): each inserted, or updated
+# unless a newer one is stored, and nothing when the person was erased after the event.
+# ``xmax = 0`` tells an insert.
+_UPSERT_PROFILES = f"""
 INSERT INTO {SCHEMA}.volunteers AS v (
     id, portal_id, first_name, last_name, email, phone, birth_date, districts, skills,
     interests, languages, availability, consent_email, consent_sms, guardian,
     registered_at, profile_updated_at, erased_at)
-SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb, $13, $14,
-    $15::text::jsonb, $16, $16, NULL
+SELECT p.id, p.portal_id, p.first_name, p.last_name, p.email, p.phone, p.birth_date,
+    p.districts, p.skills, p.interests, p.languages, p.availability, p.consent_email,
+    p.consent_sms, p.guardian, p.occurred_at, p.occurred_at, NULL
+FROM jsonb_to_recordset($1::text::jsonb) AS p(
+    id uuid, portal_id text, first_name text, last_name text, email text, phone text,
+    birth_date date, districts text[], skills text[], interests text[], languages text[],
+    availability jsonb, consent_email boolean, consent_sms boolean, guardian jsonb,
+    occurred_at timestamptz, digest text)
 WHERE NOT EXISTS (
     SELECT FROM {SCHEMA}.erased_portal_ids e
-    WHERE e.portal_id_digest = $17 AND $16 <= e.erased_at)
+    WHERE e.portal_id_digest = p.digest AND p.occurred_at <= e.erased_at)
 ON CONFLICT (portal_id) DO UPDATE SET
     first_name = excluded.first_name, last_name = excluded.last_name,
     email = excluded.email, phone = excluded.phone, birth_date = excluded.birth_date,
@@ -57,8 +65,14 @@ ON CONFLICT (portal_id) DO UPDATE SET
     consent_sms = excluded.consent_sms, guardian = excluded.guardian,
     profile_updated_at = excluded.profile_updated_at, erased_at = NULL
 WHERE v.profile_updated_at <= excluded.profile_updated_at
-RETURNING v.id, v.registered_at, v.xmax = 0, v.message_language
+RETURNING v.portal_id, v.id, v.registered_at, v.xmax = 0, v.message_language
 """
+
+_Stored = tuple[uuid.UUID, datetime, bool, str | None]
+"""The row's id, registration time, whether it was inserted, its chosen language."""
+
+PortalProfile = tuple[UnitOfWork, PortalVolunteer, datetime]
+"""A registration or update from the portal: its unit of work, the profile, when."""
 
 
 async def register_or_update_volunteer(
@@ -67,9 +81,39 @@ async def register_or_update_volunteer(
     """The portal registered or updated a person: one profile per portal id, never two.
 
     Returns the volunteer's id, or None when the event is older than the person's erasure
-    or latest update. Plain SQL: this runs for every registration, where the ORM's unit of
-    work would cost more than the statement.
-    """
+    or latest update."""
+    (volunteer_id,) = await register_or_update_volunteers([(uow, profile, occurred_at)])
+    return volunteer_id
+
+
+async def register_or_update_volunteers(
+    profiles: Sequence[PortalProfile],
+) -> list[uuid.UUID | None]:
+    """``register_or_update_volunteer`` for a run of profiles in one transaction, in one
+    statement per stretch of distinct portal ids (a statement may change a row once).
+    Plain SQL: this runs for every registration, where the ORM's unit of work would cost
+    more than the statement."""
+    rows = [_profile_row(profile, occurred_at) for _, profile, occurred_at in profiles]
+    connection = await profiles[0][0].session.connection()
+    stored: list[_Stored | None] = []
+    for start, end in _stretches_of_distinct([row["portal_id"] for row in rows]):
+        returned = await connection.exec_driver_sql(
+            _UPSERT_PROFILES, (json.dumps(rows[start:end]),)
+        )
+        by_portal_id = {row[0]: cast(_Stored, tuple(row[1:])) for row in returned}
+        stored += [by_portal_id.get(row["portal_id"]) for row in rows[start:end]]
+    ids: list[uuid.UUID | None] = []
+    for (uow, profile, _), row, outcome in zip(profiles, rows, stored, strict=True):
+        if outcome is None:
+            ids.append(None)
+            continue
+        volunteer_id, registered_at, created, chosen_language = outcome
+        await _announce(uow, profile, row, volunteer_id, registered_at, created, chosen_language)
+        ids.append(volunteer_id)
+    return ids
+
+
+def _profile_row(profile: PortalVolunteer, occurred_at: datetime) -> dict[str, Any]:
     day_in_warsaw = occurred_at.astimezone(WARSAW).date()
     minor = is_minor(profile.birth_date, day_in_warsaw)
     if minor and profile.guardian is None:
@@ -77,44 +121,58 @@ async def register_or_update_volunteer(
             "invalid-data",
             f"guardian: required, the person is under 18 on {day_in_warsaw.isoformat()}",
         )
-    guardian = profile.guardian.model_dump(mode="json") if profile.guardian else None
-    connection = await uow.session.connection()
-    row = (
-        await connection.exec_driver_sql(
-            _UPSERT_PROFILE,
-            (
-                uuid.uuid4(),
-                profile.portal_id,
-                profile.first_name,
-                profile.last_name,
-                str(profile.email),
-                profile.phone,
-                profile.birth_date,
-                profile.districts,
-                profile.skills,
-                profile.interests,
-                profile.languages,
-                json.dumps([slot.model_dump(mode="json") for slot in profile.availability]),
-                profile.consents.email,
-                profile.consents.sms,
-                json.dumps(guardian) if guardian is not None else None,
-                occurred_at,
-                portal_id_digest(profile.portal_id),
-            ),
-        )
-    ).first()
-    if row is None:
-        return None
-    volunteer_id, registered_at, created, chosen_language = cast(
-        tuple[uuid.UUID, datetime, bool, str | None], tuple(row)
-    )
+    return {
+        "id": str(uuid.uuid4()),
+        "portal_id": profile.portal_id,
+        "first_name": profile.first_name,
+        "last_name": profile.last_name,
+        "email": str(profile.email),
+        "phone": profile.phone,
+        "birth_date": profile.birth_date.isoformat(),
+        "districts": profile.districts,
+        "skills": profile.skills,
+        "interests": profile.interests,
+        "languages": profile.languages,
+        "availability": [slot.model_dump(mode="json") for slot in profile.availability],
+        "consent_email": profile.consents.email,
+        "consent_sms": profile.consents.sms,
+        "guardian": profile.guardian.model_dump(mode="json") if profile.guardian else None,
+        "occurred_at": occurred_at.isoformat(),
+        "digest": portal_id_digest(profile.portal_id),
+        "minor": minor,
+    }
+
+
+def _stretches_of_distinct(keys: Sequence[str]) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of consecutive stretches in which no key comes twice."""
+    start, seen = 0, set[str]()
+    for index, key in enumerate(keys):
+        if key in seen:
+            yield start, index
+            start, seen = index, set()
+        seen.add(key)
+    if keys:
+        yield start, len(keys)
+
+
+async def _announce(
+    uow: UnitOfWork,
+    profile: PortalVolunteer,
+    row: dict[str, Any],
+    volunteer_id: uuid.UUID,
+    registered_at: datetime,
+    created: bool,
+    chosen_language: str | None,
+) -> None:
+    """The facts the others keep (registered or updated) and the contact for messages."""
     facts = {
         "volunteer_id": volunteer_id,
         "districts": profile.districts,
-        "minor": minor,
+        "minor": row["minor"],
         "languages": profile.languages,
         "registered_at": registered_at,
     }
+    guardian = row["guardian"]
     contact = VolunteerContactChanged(
         volunteer_id=volunteer_id,
         first_name=profile.first_name,
@@ -134,7 +192,6 @@ async def register_or_update_volunteer(
         [VolunteerRegistered(**facts) if created else VolunteerUpdated(**facts), contact],
         subject=str(volunteer_id),
     )
-    return volunteer_id
 
 
 async def erase_volunteer(uow: UnitOfWork, request: PortalErasureRequested) -> Volunteer | None:
