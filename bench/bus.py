@@ -594,14 +594,17 @@ async def _dead_letters(amqp_url: str, queues: Sequence[str]) -> dict[str, int]:
 
 
 def consumer_outcomes(metrics_text: str) -> dict[str, dict[str, float]]:
-    """``consumer_messages_total`` by service and outcome, from Prometheus' text format."""
+    """``consumer_messages_total`` by service and outcome, from Prometheus' text format,
+    and the transactions the consumer applied them in (``transactions``)."""
     outcomes: dict[str, dict[str, float]] = {}
     for family in text_string_to_metric_families(metrics_text):
         for sample in family.samples:
+            service = sample.labels.get("service", "?")
             if sample.name == "consumer_messages_total":
-                service = sample.labels.get("service", "?")
                 outcome = sample.labels.get("outcome", "?")
                 outcomes.setdefault(service, {})[outcome] = sample.value
+            elif sample.name == "consumer_batch_deliveries_count":
+                outcomes.setdefault(service, {})["transactions"] = sample.value
     return outcomes
 
 
@@ -1158,6 +1161,21 @@ def _checks_line(name: str, c: Mapping[str, Any]) -> str:
     )
 
 
+def _transactions_line(outcomes: Mapping[str, Mapping[str, float]]) -> list[str]:
+    """How many deliveries the services' consumers applied per transaction, on average."""
+    per_transaction = {
+        service: counts.get("applied", 0) / counts["transactions"]
+        for service, counts in outcomes.items()
+        if counts.get("transactions")
+    }
+    if not per_transaction:
+        return []
+    return [
+        "  pipeline deliveries per consumer transaction (mean): "
+        + ", ".join(f"{service} {mean:.1f}" for service, mean in sorted(per_transaction.items()))
+    ]
+
+
 def _or_dash(value: Any) -> str:
     return "-" if value is None else str(value)
 
@@ -1228,6 +1246,7 @@ def report(result: Mapping[str, Any]) -> str:
         "lost and duplicated (warm-up included):",
     ]
     lines += [_checks_line(name, c) for name, c in result["checks"].items()]
+    lines += _transactions_line(result["checks"]["pipeline"].get("consumer_outcomes", {}))
     if result["service_log_lines"]:
         lines.append(f"service warnings/errors (counted): {result['service_log_lines']}")
     return "\n".join(lines)

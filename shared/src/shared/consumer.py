@@ -54,7 +54,7 @@ from shared.db import Database
 from shared.deadletters import dead_letter_headers, redact_detail
 from shared.errors import is_transient
 from shared.logging import event_context, get_logger
-from shared.metrics import CONSUMED, CONSUMER_PAUSES, HANDLE_SECONDS
+from shared.metrics import BATCH_DELIVERIES, CONSUMED, CONSUMER_PAUSES, HANDLE_SECONDS
 from shared.observability.tracing import delivery_span
 from shared.publisher import BrokerPublisher
 from shared.topology import DEAD_LETTER_EXCHANGE, ServiceTopology
@@ -301,6 +301,7 @@ class EventConsumer:
                     deliveries=len(ready),
                 )
             else:
+                BATCH_DELIVERIES.labels(self._service).observe(len(ready))
                 share = (time.perf_counter() - started) / len(ready)
                 for was_applied in applied:
                     HANDLE_SECONDS.labels(self._service).observe(share)
@@ -308,6 +309,7 @@ class EventConsumer:
                 await _ack_together([parsed.message for parsed in ready])
                 return
         for parsed in ready:
+            BATCH_DELIVERIES.labels(self._service).observe(1)
             with delivery_span(parsed.message, consumer=self._topology.queue):
                 await self._apply_with_retries(
                     parsed.message, parsed.event, parsed.registered, parsed.data

@@ -30,6 +30,12 @@ CONSUMED = Counter(
 HANDLE_SECONDS = Histogram(
     "consumer_handle_seconds", "Time to apply one message, inbox and outbox included", ["service"]
 )
+BATCH_DELIVERIES = Histogram(
+    "consumer_batch_deliveries",
+    "Deliveries a batching consumer applied in one transaction",
+    ["service"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
 BROKER_CONNECTED = Gauge(
     "broker_connected",
     "1 while a replica that consumes or relays has its broker connections, else 0",
