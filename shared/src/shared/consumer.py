@@ -17,8 +17,8 @@ For each delivery:
 - a handler that rejects the message (``RejectMessage``) or keeps failing unexpectedly
   dead-letters it with the reason.
 
-With ``batch_max`` above 1 the deliveries at hand are applied together: one transaction
-for all of them (each with its inbox record, its effect and its outbox rows, in order),
+With ``batch_max`` above 1 the deliveries at hand are applied together (under a stream,
+after waiting ``batch_linger_s`` once for more): one transaction for all of them (each with its inbox record, its effect and its outbox rows, in order),
 then one multiple ack per channel after the commit. A batch that fails in any way is rolled
 back and its deliveries applied one by one as above, so a poisoned message is dead-lettered
 alone. One worker applies the batches in arrival order and settles each before the next,
@@ -235,9 +235,11 @@ class EventConsumer:
         retry: RetryPolicy,
         sources: TrustedSources | None = None,
         batch_max: int = 1,
+        batch_linger_s: float = 0.0,
     ) -> None:
         self._sources = sources or TrustedSources()
         self._batch_max = batch_max
+        self._batch_linger_s = batch_linger_s
         self._waiting: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._topology = topology
@@ -268,10 +270,16 @@ class EventConsumer:
             self._worker = None
 
     async def _work(self) -> None:
+        streaming = False
         while True:
             batch = [await self._waiting.get()]
-            while len(batch) < self._batch_max and not self._waiting.empty():
-                batch.append(self._waiting.get_nowait())
+            self._take_waiting(batch)
+            if streaming and self._batch_linger_s and len(batch) < self._batch_max:
+                # Under a stream, a moment's wait fills the transaction; a delivery that
+                # comes alone (the previous batch was one too) is applied at once.
+                await asyncio.sleep(self._batch_linger_s)
+                self._take_waiting(batch)
+            streaming = len(batch) > 1
             try:
                 await self._apply_batch(batch)
             except asyncio.CancelledError:
@@ -283,6 +291,10 @@ class EventConsumer:
             except Exception as error:
                 # Never the end of the worker: whatever was not settled comes again.
                 log.warning("batch interrupted", error=repr(error), deliveries=len(batch))
+
+    def _take_waiting(self, batch: list[AbstractIncomingMessage]) -> None:
+        while len(batch) < self._batch_max and not self._waiting.empty():
+            batch.append(self._waiting.get_nowait())
 
     async def _apply_batch(self, batch: list[AbstractIncomingMessage]) -> None:
         ready: list[_Parsed] = []

@@ -111,6 +111,7 @@ class Service:
                 portal=settings.portal_source, calendar=settings.calendar_source
             ),
             batch_max=settings.consumer_batch_max,
+            batch_linger_s=settings.consumer_batch_linger_ms / 1000,
         )
         self.relay = OutboxRelay(
             dsn=asyncpg_dsn(settings.database_url),
