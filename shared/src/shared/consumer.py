@@ -18,13 +18,15 @@ For each delivery:
   dead-letters it with the reason.
 
 With ``batch_max`` above 1 the deliveries at hand are applied together (under a stream,
-after waiting ``batch_linger_s`` once for more): one transaction for all of them (each with its inbox record, its effect and its outbox rows, in order),
-then one multiple ack per channel after the commit. A batch that fails in any way is rolled
-back and its deliveries applied one by one as above, so a poisoned message is dead-lettered
-alone. One worker applies the batches in arrival order and settles each before the next,
-so a multiple ack never covers a delivery it has not applied; it outlives any failure
-(a broker restart closes the channel its deliveries came on: their acks fail harmlessly,
-the broker delivers them again on the new channel and the inbox drops what was applied).
+after waiting ``batch_linger_s`` once for more): one transaction for all of them (each
+with its inbox record, its effect and its outbox rows, in order; a run of one type at once
+where its handler takes runs), then one multiple ack per channel after the commit. A batch
+that fails in any way is rolled back and its deliveries applied one by one as above, so a
+poisoned message is dead-lettered alone. One worker applies the batches in arrival order
+and settles each before the next, so a multiple ack never covers a delivery it has not
+applied; it outlives any failure (a broker restart closes the channel its deliveries came
+on: their acks fail harmlessly, the broker delivers them again on the new channel and the
+inbox drops what was applied).
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import re
 import time
 import uuid
@@ -17,14 +16,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from aio_pika import IncomingMessage
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from faststream import AckPolicy
-from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
-from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from prometheus_client import REGISTRY
 
 from shared.audit import audit_request
@@ -48,9 +42,10 @@ from shared.observability.scrape import (
 )
 from shared.observability.tracing import trace_application
 from shared.problems import install_problem_handlers, problem_response
-from shared.publisher import BrokerPublisher, broker_urls, connection_class
+from shared.publisher import BrokerPublisher, broker_urls
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
+from shared.subscription import QueueSubscription
 from shared.topology import Binding, ServiceTopology, declare_service_topology
 from shared.unit_of_work import Messaging, UnitOfWork, unit_of_work
 
@@ -123,7 +118,7 @@ class Service:
             confirm_timeout_s=settings.relay_confirm_timeout_s,
             inbox_retention_days=settings.inbox_retention_days,
         )
-        self.broker = self._build_broker()
+        self.subscription = self._build_subscription()
         self.http = self._build_http_app()
         self._relay_task: asyncio.Task[None] | None = None
         self._broker_lost_since: float | None = None
@@ -150,7 +145,8 @@ class Service:
                 self.publisher.channel, self.topology, shared=self.settings.declare_shared_topology
             )
             await self._apply_broker_policies()
-            await self.broker.start()
+        if self.subscription is not None:
+            await self.subscription.start()
         if self.settings.relay_enabled:
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
         log.info(
@@ -183,7 +179,8 @@ class Service:
                 await self._relay_task
             self._relay_task = None
         await self.consumer.gate.shutdown()
-        await self.broker.stop()
+        if self.subscription is not None:
+            await self.subscription.stop()
         await self.consumer.stop()
         await self.publisher.close()
         await self.database.dispose()
@@ -263,7 +260,8 @@ class Service:
         return f"{RELAY_STALLED}: no claim settled for {idle_for:.0f}s while {pending} events wait"
 
     async def _broker_connected(self) -> bool:
-        connected = await self.broker.ping(timeout=2) and self.publisher.is_connected
+        consuming = self.subscription is None or await self.subscription.connected(timeout=2)
+        connected = consuming and self.publisher.is_connected
         BROKER_CONNECTED.labels(self.name).set(1 if connected else 0)
         if connected:
             self._broker_lost_since = None
@@ -273,36 +271,18 @@ class Service:
 
     # -- wiring ------------------------------------------------------------------------
 
-    def _build_broker(self) -> RabbitBroker:
-        urls = broker_urls(self.settings.amqp_url, self.settings.amqp_addresses)
-        broker = RabbitBroker(
-            urls[0],
+    def _build_subscription(self) -> QueueSubscription | None:
+        """The service's queue consumed by its ``EventConsumer``; None on a replica that
+        does not consume (or a service that consumes nothing)."""
+        if not self.definition.handlers.event_types or not self.settings.consumer_enabled:
+            return None
+        return QueueSubscription(
+            broker_urls(self.settings.amqp_url, self.settings.amqp_addresses),
             app_id=self.name,
-            middlewares=(RabbitPrometheusMiddleware(registry=REGISTRY, app_name=self.name),),
-            log_level=logging.DEBUG,
-            graceful_timeout=15.0,
+            queue=self.topology.queue,
+            prefetch=self.settings.consumer_prefetch,
+            on_delivery=self.consumer.receive,
         )
-        # FastStream hands its connection arguments to aio-pika's connect_robust, which takes
-        # the class to connect with: over several nodes, the failover connection.
-        broker._connection_kwargs["connection_class"] = connection_class(urls)
-        handlers = self.definition.handlers
-        if not handlers.event_types or not self.settings.consumer_enabled:
-            return broker
-        consumer = self.consumer
-
-        @broker.subscriber(
-            RabbitQueue(self.topology.queue, queue_type=QueueType.QUORUM, declare=False),
-            ack_policy=AckPolicy.MANUAL,
-            channel=Channel(prefetch_count=self.settings.consumer_prefetch),
-            decoder=_delivery,
-            title=f"{self.name}",
-            description=f"Consumes: {', '.join(handlers.event_types)}",
-        )
-        async def consume(delivery: IncomingMessage) -> None:
-            # Traced (when tracing is on) as a continuation of the span that emitted it.
-            await consumer.receive(delivery)
-
-        return broker
 
     def _build_http_app(self) -> FastAPI:
         @asynccontextmanager
@@ -353,15 +333,6 @@ class Service:
             return metrics_response(REGISTRY)
 
         return router
-
-
-async def _delivery(message: Any) -> IncomingMessage:
-    """Hand the consumer aio-pika's delivery: envelope parsing (both binding modes) and
-    settling are ours. The one parameter this gives the subscriber is also the cheap way in:
-    a ``RabbitMessage`` context parameter costs a task group and a worker thread's round
-    trip for every delivery."""
-    delivery: IncomingMessage = message.raw_message
-    return delivery
 
 
 def loggable_path(request: Request) -> str:
