@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from reporting.at_commit import append_fact
-from reporting.projections import apply_event, apply_events
+from reporting.projections import apply_events
 from reporting.tables import VolunteerTotals
 from shared.cloudevents import CloudEvent
 from shared.unit_of_work import UnitOfWork
@@ -18,19 +18,15 @@ from shared.unit_of_work import UnitOfWork
 
 async def record_fact(uow: UnitOfWork, event: CloudEvent, data: BaseModel) -> None:
     """Log the fact, then update the read models from it: the data as the consumer
-    validated it, serialised once. The log's row, like the counts and the log's version,
-    is written once per transaction at its commit (``at_commit``): a batch of deliveries
-    appends its facts in one statement."""
-    occurred_at = event.time or datetime.now(UTC)
-    row = (event.id, event.source, event.type, occurred_at, datetime.now(UTC))
-    pending = await append_fact(uow.session, (*row, data.model_dump_json()))
-    await apply_event(uow.session, event.type, data, occurred_at)
-    pending.log_moved = True
+    validated it, serialised once."""
+    await record_facts([(uow, event, data)])
 
 
 async def record_facts(deliveries: Sequence[tuple[UnitOfWork, CloudEvent, BaseModel]]) -> None:
     """``record_fact`` for a run of deliveries in one transaction: their snapshots and
-    totals in a few statements for the run instead of a few for each."""
+    totals in a few statements for the run instead of a few for each. The log's rows, like
+    the counts and the log's version, are written once per transaction at its commit
+    (``at_commit``): a batch of deliveries appends its facts in one statement."""
     session = deliveries[0][0].session
     recorded_at = datetime.now(UTC)
     facts: list[tuple[str, BaseModel, datetime]] = []

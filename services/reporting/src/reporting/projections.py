@@ -31,32 +31,18 @@ async def apply_fact(session: AsyncSession, fact: Fact) -> None:
     reader = READERS.get(fact.event_type)
     if reader is None:
         return
-    await apply_event(session, fact.event_type, reader.model_validate(fact.data), fact.occurred_at)
-
-
-async def apply_event(
-    session: AsyncSession, event_type: str, data: BaseModel, occurred_at: datetime
-) -> None:
-    """The read models follow one fact, its data already validated by its reader. What it
-    adds to rows every fact shares (counts, totals) is written at the commit."""
-    pending = AtCommit.of(session)
-    changes: list[totals_store.Change] = []
-    for incoming in snapshots(event_type, data, occurred_at):
-        before, merged = await _merge_into_store(session, incoming)
-        changes.append((before, merged))
-        await _follow_activity(session, before, merged)
-        if isinstance(merged, Volunteer):
-            assert before is None or isinstance(before, Volunteer)
-            _volunteer_totals(pending, before, merged)
-    await totals_store.follow(await session.connection(), changes, pending)
+    data = reader.model_validate(fact.data)
+    await apply_events(session, [(fact.event_type, data, fact.occurred_at)])
 
 
 async def apply_events(
     session: AsyncSession, facts: Sequence[tuple[str, BaseModel, datetime]]
 ) -> None:
-    """``apply_event`` for several facts in one transaction, in fewer statements: their
-    snapshots new to the store are inserted together, the others merged one by one (the
-    merge does not depend on order), and the totals follow all the changes at once."""
+    """The read models follow facts, their data already validated by their readers: the
+    facts' snapshots new to the store are inserted in one statement, the others merged one
+    by one (the merge does not depend on order), and the totals follow all the changes at
+    once. What they add to rows every fact shares (counts, totals) is written at the
+    commit."""
     pending = AtCommit.of(session)
     incoming = [
         entity
