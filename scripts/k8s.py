@@ -539,6 +539,11 @@ def _apply_operation(document: Any, operation: dict[str, Any]) -> None:
     for part in parents:
         target = target[int(part)] if isinstance(target, list) else target[part]
     op = operation["op"]
+    if op == "test":  # RFC 6902: the build fails unless the value there is this one
+        found = target[int(last)] if isinstance(target, list) else target.get(last)
+        if found != operation["value"]:
+            raise ValueError(f"test failed at {operation['path']}: {found!r}")
+        return
     if isinstance(target, list):
         index = len(target) if last == "-" else int(last)
         if op == "add":

@@ -595,7 +595,23 @@ def test_the_public_hosts_are_the_overlays_own() -> None:
     assert urlsplit(env["CONSOLE_PUBLIC_URL"]).hostname == hosts["overlays/prod"]
 
 
-def test_only_the_ingress_controller_and_the_console_reach_the_gateway() -> None:
+@pytest.mark.parametrize("overlay", OVERLAYS[1:])
+def test_the_applications_give_and_trust_the_overlays_own_addresses(overlay: str) -> None:
+    """Links in messages, the console's address and the token issuers name the hosts the
+    overlay's Ingresses serve: a dev environment sends no one to production and accepts
+    its own Keycloak's tokens."""
+    ingresses = of_kind(overlay, "Ingress")
+    served = {ingresses[name]["spec"]["rules"][0]["host"] for name in ("gateway", "keycloak")}
+    named: dict[str, set[str]] = {}
+    for name, deployment in workloads(overlay).items():
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            for item in container.get("env", []):
+                host = urlsplit(str(item.get("value", ""))).hostname or ""
+                if host.startswith(("wolontariat.", "sso.")):
+                    named.setdefault(host, set()).add(f"{name}: {item['name']}")
+    assert named, "no application names a public address"
+    assert set(named) == served, named
+
     (rule,) = of_kind("base", "NetworkPolicy")["gateway"]["spec"]["ingress"]
     assert rule["from"] == [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
