@@ -1,8 +1,8 @@
 """Publishing with publisher confirms and persistent delivery over a reconnecting connection.
 
 Connections to a RabbitMQ cluster go through ``FailoverConnection``: aio-pika's robust
-connection (and FastStream's, which is aio-pika's) reconnects to the one URL it was given,
-so a connection lost with its node would wait for that node to come back.
+connection reconnects to the one URL it was given, so a connection lost with its node would
+wait for that node to come back.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The composition root every service shares: database, broker, consumer, relay and HTTP API.
 
-One process per service runs the FastStream consumer, the outbox relay and the FastAPI
-API together: they share the database pool and the broker connection, and a replica is one
+One process per service runs the consumer (``shared.subscription`` into
+``shared.consumer``), the outbox relay and the FastAPI API together: they share the
+database pool, consuming and publishing have a broker connection each, and a replica is one
 process to scale. The FastAPI lifespan starts and stops the rest.
 """
 
