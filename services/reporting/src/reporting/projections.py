@@ -63,11 +63,12 @@ async def apply_events(
     }
     changes: list[totals_store.Change] = []
     for entity in incoming:
+        before: Entity | None
         if (entity.kind, entity.key) in inserted:
             inserted.discard((entity.kind, entity.key))  # a second one of the key merges
             before, merged = None, entity
         else:
-            before, merged = await _merge_into_store(session, entity)
+            before, merged = await _merge_into_stored(session, entity)
         changes.append((before, merged))
         await _follow_activity(session, before, merged)
         if isinstance(merged, Volunteer):
@@ -76,24 +77,14 @@ async def apply_events(
     await totals_store.follow(await session.connection(), changes, pending)
 
 
-async def _merge_into_store(
-    session: AsyncSession, incoming: Entity
-) -> tuple[Entity | None, Entity]:
-    """The stored snapshot before, and after ``incoming`` was merged into it.
+async def _merge_into_stored(session: AsyncSession, incoming: Entity) -> tuple[Entity, Entity]:
+    """The stored snapshot before, and after ``incoming`` was merged into it: one that
+    ``apply_events``' insert found already there (its row is there to stay: a rebuild waits
+    for this transaction, which holds the log).
 
-    Plain SQL on the session's connection (in its transaction, begun by the fact's
-    insert): this runs for every fact, and the ORM's statement building would cost more
+    Plain SQL on the session's connection: the ORM's statement building would cost more
     than the statements."""
     driver = await totals_sql.asyncpg_connection(await session.connection())
-    inserted = await driver.fetchval(
-        "INSERT INTO reporting.snapshots (kind, key, data) VALUES ($1, $2, $3::text::jsonb) "
-        "ON CONFLICT DO NOTHING RETURNING key",
-        incoming.kind,
-        incoming.key,
-        incoming.model_dump_json(),
-    )
-    if inserted is not None:
-        return None, incoming
     stored = await driver.fetchval(
         "SELECT data::text FROM reporting.snapshots WHERE kind = $1 AND key = $2 FOR UPDATE",
         incoming.kind,
