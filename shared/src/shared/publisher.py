@@ -79,6 +79,16 @@ def connection_class(urls: Sequence[str]) -> type[RobustConnection]:
     return FailoverConnection.to(urls) if len(urls) > 1 else RobustConnection
 
 
+async def connect_robust(urls: Sequence[str], name: str) -> AbstractRobustConnection:
+    """A robust connection to the first of ``urls`` that answers (and, when lost, to the
+    next), shown under ``name`` in the broker's connection list."""
+    return await aio_pika.connect_robust(
+        urls[0],
+        client_properties={"connection_name": name},
+        connection_class=connection_class(urls),
+    )
+
+
 class Unroutable(Exception):
     """A ``mandatory`` message no queue was bound to: the broker returned it."""
 
@@ -99,11 +109,7 @@ class BrokerPublisher:
         self._channel: AbstractRobustChannel | None = None
 
     async def connect(self) -> None:
-        self._connection = await aio_pika.connect_robust(
-            self._urls[0],
-            client_properties={"connection_name": f"{self._app_id}-publisher"},
-            connection_class=connection_class(self._urls),
-        )
+        self._connection = await connect_robust(self._urls, f"{self._app_id}-publisher")
         channel = await self._connection.channel(publisher_confirms=True)
         self._channel = channel
 

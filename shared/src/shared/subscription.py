@@ -19,10 +19,9 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
 
-from shared.publisher import connection_class
+from shared.publisher import connect_robust
 
 OnDelivery = Callable[[AbstractIncomingMessage], Awaitable[None]]
 
@@ -47,11 +46,7 @@ class QueueSubscription:
         self._consumer_tag: str | None = None
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(
-            self._urls[0],
-            client_properties={"connection_name": f"{self._app_id}-consumer"},
-            connection_class=connection_class(self._urls),
-        )
+        self._connection = await connect_robust(self._urls, f"{self._app_id}-consumer")
         channel = await self._connection.channel(publisher_confirms=False)
         await channel.set_qos(prefetch_count=self._prefetch)
         # Passive: the queue is declared with its arguments by the service's topology. A

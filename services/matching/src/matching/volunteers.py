@@ -102,15 +102,10 @@ async def register_or_update_volunteers(
         )
         by_portal_id = {row[0]: cast(_Stored, tuple(row[1:])) for row in returned}
         stored += [by_portal_id.get(row["portal_id"]) for row in rows[start:end]]
-    ids: list[uuid.UUID | None] = []
     for (uow, profile, _), row, outcome in zip(profiles, rows, stored, strict=True):
-        if outcome is None:
-            ids.append(None)
-            continue
-        volunteer_id, registered_at, created, chosen_language = outcome
-        await _announce(uow, profile, row, volunteer_id, registered_at, created, chosen_language)
-        ids.append(volunteer_id)
-    return ids
+        if outcome is not None:
+            await _announce(uow, profile, row, outcome)
+    return [outcome[0] if outcome is not None else None for outcome in stored]
 
 
 def _profile_row(profile: PortalVolunteer, occurred_at: datetime) -> dict[str, Any]:
@@ -156,15 +151,10 @@ def _stretches_of_distinct(keys: Sequence[str]) -> Iterator[tuple[int, int]]:
 
 
 async def _announce(
-    uow: UnitOfWork,
-    profile: PortalVolunteer,
-    row: dict[str, Any],
-    volunteer_id: uuid.UUID,
-    registered_at: datetime,
-    created: bool,
-    chosen_language: str | None,
+    uow: UnitOfWork, profile: PortalVolunteer, row: dict[str, Any], stored: _Stored
 ) -> None:
     """The facts the others keep (registered or updated) and the contact for messages."""
+    volunteer_id, registered_at, created, chosen_language = stored
     facts = {
         "volunteer_id": volunteer_id,
         "districts": profile.districts,
